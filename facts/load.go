@@ -1,0 +1,247 @@
+package facts
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Vocabulary is what a policy bundle lets a fact file name. The facts package
+// knows the shape of a fact file; the bundle knows which words are valid in it.
+type Vocabulary struct {
+	// AttributionTypes are the association types a file may use; any other is an error.
+	AttributionTypes []string
+	// EligibleWorkloads are the workloads that count; others are kept but
+	// reported as ignored.
+	EligibleWorkloads []string
+}
+
+// ReadFile reads and validates the fact file at path ("-" is not handled here).
+func ReadFile(path string, vocab Vocabulary) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Message: strings.TrimPrefix(err.Error(), "open "+path+": ")}}
+	}
+	return Parse(path, data, vocab)
+}
+
+// Parse validates one fact file's content. name is used in messages and to
+// tell JSON (".json") from YAML; content starting with '{' is read as JSON
+// too. On any problem it returns Problems listing all of them, and no File.
+func Parse(name string, data []byte, vocab Vocabulary) (*File, error) {
+	trimmed := strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n\ufeff")
+	isJSON := strings.EqualFold(filepath.Ext(name), ".json") || strings.HasPrefix(trimmed, "{")
+	root, err := parseTree(name, data, isJSON)
+	if err != nil {
+		var le *lineError
+		if errors.As(err, &le) {
+			return nil, Problems{{File: name, Line: le.line, Message: le.msg}}
+		}
+		return nil, Problems{{File: name, Message: err.Error()}}
+	}
+	w := &walker{file: name}
+	f := w.file_(root, vocab)
+	if len(w.problems) > 0 {
+		return nil, w.problems
+	}
+	f.Name = name
+	f.Warnings = w.warnings
+	return f, nil
+}
+
+func (w *walker) file_(root *yaml.Node, vocab Vocabulary) *File {
+	f := &File{}
+	top := w.fields(root, "", []string{"partner", "month", "as_of", "customers", "people"}, []string{"partner"})
+	if top == nil {
+		return f
+	}
+	if p := w.fields(top["partner"], "partner", []string{"id", "name"}, []string{"id"}); p != nil {
+		f.Partner.ID, _ = w.str(p["id"], "partner.id")
+		if p["name"] != nil {
+			f.Partner.Name, _ = w.str(p["name"], "partner.name")
+		}
+	}
+	if n := top["month"]; n != nil {
+		f.Month, f.HasMonth = w.month(n, "month")
+	}
+	if n := top["as_of"]; n != nil {
+		f.AsOf, _ = w.date(n, "as_of")
+	}
+	tenants := map[string]int{}
+	for i, n := range w.sequence(top["customers"], "customers") {
+		c := w.customer(n, index("customers", i), vocab)
+		if c.Tenant == "" {
+			continue
+		}
+		if first, dup := tenants[c.Tenant]; dup {
+			w.errorf(n, index("customers", i)+".tenant", "duplicate tenant %q (first on line %d)", c.Tenant, first)
+			continue
+		}
+		tenants[c.Tenant] = c.Line
+		f.Customers = append(f.Customers, c)
+	}
+	ids := map[string]int{}
+	for i, n := range w.sequence(top["people"], "people") {
+		p := w.person(n, index("people", i))
+		if p.ID == "" {
+			continue
+		}
+		if first, dup := ids[p.ID]; dup {
+			w.errorf(n, index("people", i)+".id", "duplicate person %q (first on line %d)", p.ID, first)
+			continue
+		}
+		ids[p.ID] = p.Line
+		f.People = append(f.People, p)
+	}
+	return f
+}
+
+func (w *walker) customer(n *yaml.Node, path string, vocab Vocabulary) Customer {
+	c := Customer{Line: line(n)}
+	fs := w.fields(n, path, []string{"tenant", "name", "associations", "workloads"}, []string{"tenant"})
+	if fs == nil {
+		return c
+	}
+	c.Tenant, _ = w.str(fs["tenant"], path+".tenant")
+	if fs["name"] != nil {
+		c.Name, _ = w.str(fs["name"], path+".name")
+	}
+	for i, an := range w.sequence(fs["associations"], path+".associations") {
+		if a, ok := w.association(an, index(path+".associations", i), vocab); ok {
+			for _, b := range c.Associations {
+				if b.Type == a.Type && overlap(a, b) {
+					w.errorf(an, index(path+".associations", i), "tenant %q has two %s associations whose dates overlap (the other on line %d)", c.Tenant, a.Type, b.Line)
+				}
+			}
+			c.Associations = append(c.Associations, a)
+		}
+	}
+	seen := map[string]int{}
+	for i, wn := range w.sequence(fs["workloads"], path+".workloads") {
+		wl := w.workload(wn, index(path+".workloads", i))
+		if wl.Name == "" {
+			continue
+		}
+		if first, dup := seen[wl.Name]; dup {
+			w.errorf(wn, index(path+".workloads", i)+".workload", "tenant %q lists workload %q twice (first on line %d)", c.Tenant, wl.Name, first)
+			continue
+		}
+		seen[wl.Name] = wl.Line
+		if !slices.Contains(vocab.EligibleWorkloads, wl.Name) {
+			w.warnf(wl.Line, index(path+".workloads", i)+".workload", "workload %q of tenant %q is not an eligible workload and is ignored", wl.Name, c.Tenant)
+		}
+		c.Workloads = append(c.Workloads, wl)
+	}
+	return c
+}
+
+// overlap tells whether two associations share a day; an open end ("") is
+// later than any day.
+func overlap(a, b Association) bool {
+	before := func(x, y Date) bool { return y == "" || (x != "" && x <= y) }
+	return before(a.From, b.To) && before(b.From, a.To)
+}
+
+func (w *walker) association(n *yaml.Node, path string, vocab Vocabulary) (Association, bool) {
+	a := Association{Line: line(n)}
+	fs := w.fields(n, path, []string{"type", "tier", "from", "to"}, []string{"type", "from"})
+	if fs == nil {
+		return a, false
+	}
+	before := len(w.problems)
+	if t, ok := w.str(fs["type"], path+".type"); ok {
+		if !slices.Contains(vocab.AttributionTypes, t) {
+			w.errorf(fs["type"], path+".type", "unknown attribution type %q%s (want one of %s)", t, suggest(t, vocab.AttributionTypes), strings.Join(vocab.AttributionTypes, ", "))
+		}
+		a.Type = t
+	}
+	if fs["tier"] != nil {
+		if t, ok := w.count(fs["tier"], path+".tier"); ok {
+			if t < 1 {
+				w.errorf(fs["tier"], path+".tier", "want a tier of 1 or more, got %d", t)
+			}
+			a.Tier = int(t)
+		}
+	}
+	a.From, _ = w.date(fs["from"], path+".from")
+	if fs["to"] != nil && !isNull(fs["to"]) {
+		a.To, _ = w.date(fs["to"], path+".to")
+		if a.From != "" && a.To != "" && a.To < a.From {
+			w.errorf(fs["to"], path+".to", "ends (%s) before it starts (%s)", a.To, a.From)
+		}
+	}
+	return a, len(w.problems) == before
+}
+
+func (w *walker) workload(n *yaml.Node, path string) Workload {
+	wl := Workload{Line: line(n)}
+	fs := w.fields(n, path, []string{"workload", "usage"}, []string{"workload"})
+	if fs == nil {
+		return wl
+	}
+	wl.Name, _ = w.str(fs["workload"], path+".workload")
+	months := map[Month]int{}
+	for i, un := range w.sequence(fs["usage"], path+".usage") {
+		upath := index(path+".usage", i)
+		uf := w.fields(un, upath, []string{"month", "paid_seats", "active_users"}, []string{"month", "paid_seats", "active_users"})
+		if uf == nil {
+			continue
+		}
+		u := Usage{Line: line(un)}
+		m, mok := w.month(uf["month"], upath+".month")
+		seats, sok := w.count(uf["paid_seats"], upath+".paid_seats")
+		users, aok := w.count(uf["active_users"], upath+".active_users")
+		if !mok || !sok || !aok {
+			continue
+		}
+		u.Month, u.PaidSeats, u.ActiveUsers = m, seats, users
+		if first, dup := months[m]; dup {
+			w.errorf(uf["month"], upath+".month", "workload %q has two usage rows for %s (first on line %d)", wl.Name, m, first)
+			continue
+		}
+		months[m] = u.Line
+		if users > seats {
+			w.warnf(u.Line, upath+".active_users", "%d active users is more than the %d paid seats of workload %q in %s", users, seats, wl.Name, m)
+		}
+		wl.Usage = append(wl.Usage, u)
+	}
+	return wl
+}
+
+func (w *walker) person(n *yaml.Node, path string) Person {
+	p := Person{Line: line(n)}
+	fs := w.fields(n, path, []string{"id", "name", "certifications"}, []string{"id"})
+	if fs == nil {
+		return p
+	}
+	p.ID, _ = w.str(fs["id"], path+".id")
+	if fs["name"] != nil {
+		p.Name, _ = w.str(fs["name"], path+".name")
+	}
+	for i, cn := range w.sequence(fs["certifications"], path+".certifications") {
+		cpath := index(path+".certifications", i)
+		cf := w.fields(cn, cpath, []string{"name", "earned", "expires"}, []string{"name"})
+		if cf == nil {
+			continue
+		}
+		c := Certification{Line: line(cn)}
+		c.Name, _ = w.str(cf["name"], cpath+".name")
+		if cf["earned"] != nil && !isNull(cf["earned"]) {
+			d, _ := w.date(cf["earned"], cpath+".earned")
+			c.Earned = string(d)
+		}
+		if cf["expires"] != nil && !isNull(cf["expires"]) {
+			d, _ := w.date(cf["expires"], cpath+".expires")
+			c.Expires = string(d)
+		}
+		if c.Earned != "" && c.Expires != "" && c.Expires < c.Earned {
+			w.warnf(c.Line, cpath+".expires", "expires (%s) before it was earned (%s), so it never counts", c.Expires, c.Earned)
+		}
+		p.Certifications = append(p.Certifications, c)
+	}
+	return p
+}

@@ -1,0 +1,222 @@
+package facts
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// walker checks a yaml.Node tree field by field and collects every problem,
+// so that one run lists all of them.
+type walker struct {
+	file     string
+	problems Problems
+	warnings []Problem
+}
+
+func (w *walker) errorf(n *yaml.Node, field, format string, args ...any) {
+	w.problems = append(w.problems, Problem{File: w.file, Line: line(n), Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (w *walker) warnf(line int, field, format string, args ...any) {
+	w.warnings = append(w.warnings, Problem{File: w.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func line(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
+}
+
+// resolve follows YAML aliases to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// fields checks that n is a mapping whose keys are among allowed and appear
+// once, and returns the value node of each key. Keys in required that are
+// missing are reported.
+func (w *walker) fields(n *yaml.Node, path string, allowed, required []string) map[string]*yaml.Node {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		w.errorf(n, path, "want a mapping with keys %s, got %s", strings.Join(allowed, ", "), describe(n))
+		return nil
+	}
+	out := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		field := join(path, k.Value)
+		switch {
+		case k.Kind != yaml.ScalarNode:
+			w.errorf(k, path, "a key must be a plain name")
+		case !slices.Contains(allowed, k.Value):
+			w.errorf(k, field, "unknown key%s (allowed: %s)", suggest(k.Value, allowed), strings.Join(allowed, ", "))
+		case out[k.Value] != nil:
+			w.errorf(k, field, "appears twice in the same mapping (first on line %d)", line(out[k.Value]))
+		default:
+			out[k.Value] = resolve(v)
+		}
+	}
+	for _, r := range required {
+		if out[r] == nil {
+			w.errorf(n, join(path, r), "missing (required)")
+		}
+	}
+	return out
+}
+
+// sequence returns the items of a sequence; an absent or null value is empty.
+func (w *walker) sequence(n *yaml.Node, path string) []*yaml.Node {
+	n = resolve(n)
+	if n == nil || isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		w.errorf(n, path, "want a list, got %s", describe(n))
+		return nil
+	}
+	items := make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		items[i] = resolve(c)
+	}
+	return items
+}
+
+// str reads a non-empty string. A YAML scalar of another type (a number as a
+// tenant id, say) is taken as written.
+func (w *walker) str(n *yaml.Node, path string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		w.errorf(n, path, "want a string, got %s", describe(n))
+		return "", false
+	}
+	if strings.TrimSpace(n.Value) == "" {
+		w.errorf(n, path, "must not be empty")
+		return "", false
+	}
+	return n.Value, true
+}
+
+// count reads a whole number >= 0, such as a seat count.
+func (w *walker) count(n *yaml.Node, path string) (int64, bool) {
+	if n == nil {
+		return 0, false
+	}
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+		w.errorf(n, path, "want a whole number >= 0, got %s", describe(n))
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(n.Value, 64)
+		switch {
+		case ferr == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && f == math.Trunc(f) && math.Abs(f) < 1<<53:
+			v = int64(f)
+		default:
+			w.errorf(n, path, "want a whole number >= 0, got %s", n.Value)
+			return 0, false
+		}
+	}
+	if v < 0 {
+		w.errorf(n, path, "must not be negative, got %d", v)
+		return 0, false
+	}
+	return v, true
+}
+
+func (w *walker) month(n *yaml.Node, path string) (Month, bool) {
+	s, ok := w.str(n, path)
+	if !ok {
+		return 0, false
+	}
+	m, err := ParseMonth(s)
+	if err != nil {
+		w.errorf(n, path, "%v", err)
+		return 0, false
+	}
+	return m, true
+}
+
+func (w *walker) date(n *yaml.Node, path string) (Date, bool) {
+	s, ok := w.str(n, path)
+	if !ok {
+		return "", false
+	}
+	d, err := ParseDate(s)
+	if err != nil {
+		w.errorf(n, path, "%v", err)
+		return "", false
+	}
+	return d, true
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func describe(n *yaml.Node) string {
+	switch {
+	case n == nil:
+		return "nothing"
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case isNull(n):
+		return "null"
+	default:
+		return strconv.Quote(n.Value)
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// suggest returns ` (did you mean "x"?)` for the allowed name closest to got.
+func suggest(got string, allowed []string) string {
+	best, bestD := "", 3
+	for _, a := range allowed {
+		if d := distance(strings.ToLower(got), strings.ToLower(a)); d < bestD {
+			best, bestD = a, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// distance is the Levenshtein edit distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

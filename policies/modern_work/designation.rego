@@ -1,0 +1,118 @@
+# Solutions Partner for Modern Work: how metric scores combine into the
+# partner capability score and the designation verdict (SPEC §1).
+#
+# Input, computed by the engine from the CEL rules in rules.yaml:
+#   input.tracks[track].metrics[metric] = {"value": v, "points": p}
+#     for a track-wide metric, or
+#   input.tracks[track].metrics[metric] = {"options": {type: {"value": v, "points": p}}}
+#     for a metric scored per attribution type.
+# Parameters are read from params.yaml as data.modern_work.
+# The engine reads `result`.
+package modern_work
+
+# The parameters this policy reads. (Whole-package refs such as
+# data.modern_work would include these rules themselves, so each key is read
+# on its own.)
+min_total := data.modern_work.min_total_points
+
+min_metric := data.modern_work.min_metric_points
+
+default tolerance := 0
+
+tolerance := data.modern_work.points_tolerance
+
+default preference := []
+
+preference := data.modern_work.track_preference
+
+# "Punkte können immer nur für einen einzelnen Zuordnungstyp pro Metrik
+# verdient werden. Wenn Sie über mehrere Zuordnungstypen verfügen, werden
+# Punkte basierend auf dem Zuordnungstyp vergeben, der die meisten Punkte
+# bringt." Decision (SPEC §1): on a tie in points the option with the higher
+# value wins, then the alphabetically first type.
+best_option(options) := sort([[0 - o.points, 0 - o.value, name] |
+	some name, o in options
+])[0][2]
+
+max_points(track, metric) := data.modern_work.tracks[track].metrics[metric].max_points
+
+# A track-wide metric is reported as computed.
+metric_result(track, id, m) := {
+	"value": m.value,
+	"points": m.points,
+	"max_points": max_points(track, id),
+} if {
+	not m.options
+}
+
+# A per-option metric takes its best option's value and points ("the metric's
+# value is the chosen option's value").
+metric_result(track, id, m) := {
+	"value": m.options[name].value,
+	"points": m.options[name].points,
+	"max_points": max_points(track, id),
+	"option": name,
+	"options": m.options,
+} if {
+	name := best_option(m.options)
+}
+
+# "Sie müssen mindestens 70 von 100 möglichen Punkten erreichen" (Decision: >=)
+# and "mindestens einen Punkt in jeder der folgenden einzelnen Metriken"
+# (Decision: min_metric_points, default 1). Points are compared unrounded,
+# with tolerance of slack for floating-point sums.
+below(points, bar) if points + tolerance < bar
+
+# Why a track does not qualify, most important first: the total, then each
+# metric under its minimum (sorted by metric id so the output is stable).
+reasons(score, metrics) := array.concat(
+	[sprintf("total %v is under the minimum of %v points", [round2(score), min_total]) |
+		below(score, min_total)
+	],
+	sort([sprintf("%s has %v points, under the minimum of %v", [id, round2(m.points), min_metric]) |
+		some id, m in metrics
+		below(m.points, min_metric)
+	]),
+)
+
+round2(x) := round(x * 100) / 100
+
+# Each track on its own; "Metrics are never mixed across tracks."
+track_results[track] := {
+	"score": score,
+	"qualified": count(why) == 0,
+	"reasons": why,
+	"metrics": metrics,
+} if {
+	some track, t in input.tracks
+	metrics := {id: metric_result(track, id, m) | some id, m in t.metrics}
+	score := sum([m.points | some m in metrics])
+	why := reasons(score, metrics)
+}
+
+preference_rank(track) := i if {
+	some i, t in preference
+	t == track
+} else := count(preference)
+
+# "Wir bewerten Sie auf beiden Pfaden und wählen die höchsten Punkte für die
+# Qualifizierung aus." Decision (SPEC §1): the qualifying track with the
+# higher total; if none qualifies, the track with the higher total; on a tie,
+# the first in track_preference (Enterprise).
+chosen_track := sort([[qualified_rank(r), 0 - r.score, preference_rank(track), track] |
+	some track, r in track_results
+])[0][3]
+
+qualified_rank(r) := 0 if r.qualified
+
+else := 1
+
+# "Um diese Auszeichnung zu erhalten, muss Ihre Partnerkompetenzbewertung die
+# Qualifikationsanforderungen erfüllen": the partner qualifies when at least
+# one track does; the partner's score is the chosen track's total.
+result := {
+	"qualified": track_results[chosen_track].qualified,
+	"track": chosen_track,
+	"score": track_results[chosen_track].score,
+	"tracks": track_results,
+}
