@@ -155,7 +155,7 @@ func (w *walker) association(n *yaml.Node, path string, vocab Vocabulary) (Assoc
 	before := len(w.problems)
 	if t, ok := w.str(fs["type"], path+".type"); ok {
 		if !slices.Contains(vocab.AttributionTypes, t) {
-			w.errorf(fs["type"], path+".type", "unknown attribution type %q%s (want one of %s)", t, suggest(t, vocab.AttributionTypes), strings.Join(vocab.AttributionTypes, ", "))
+			w.errorf(fs["type"], path+".type", "unknown attribution type %q%s (want one of %s)", t, Suggest(t, vocab.AttributionTypes), strings.Join(vocab.AttributionTypes, ", "))
 		}
 		a.Type = t
 	}

@@ -58,7 +58,7 @@ func (w *walker) fields(n *yaml.Node, path string, allowed, required []string) m
 		case k.Kind != yaml.ScalarNode:
 			w.errorf(k, path, "a key must be a plain name")
 		case !slices.Contains(allowed, k.Value):
-			w.errorf(k, field, "unknown key%s (allowed: %s)", suggest(k.Value, allowed), strings.Join(allowed, ", "))
+			w.errorf(k, field, "unknown key%s (allowed: %s)", Suggest(k.Value, allowed), strings.Join(allowed, ", "))
 		case out[k.Value] != nil:
 			w.errorf(k, field, "appears twice in the same mapping (first on line %d)", line(out[k.Value]))
 		default:
@@ -186,8 +186,8 @@ func join(path, key string) string {
 
 func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
-// suggest returns ` (did you mean "x"?)` for the allowed name closest to got.
-func suggest(got string, allowed []string) string {
+// Suggest returns ` (did you mean "x"?)` for the allowed name closest to got.
+func Suggest(got string, allowed []string) string {
 	best, bestD := "", 3
 	for _, a := range allowed {
 		if d := distance(strings.ToLower(got), strings.ToLower(a)); d < bestD {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"evaluate/engine"
+)
+
+// renderText writes, per partner, a table of every metric on every track
+// (value and points/max), the totals and a verdict that says why.
+func renderText(w io.Writer, results []*engine.Result, _ bool) error {
+	for i, r := range results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := textResult(w, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func textResult(w io.Writer, r *engine.Result) error {
+	name := r.Partner.ID
+	if r.Partner.Name != "" {
+		name = fmt.Sprintf("%s (%s)", r.Partner.Name, r.Partner.ID)
+	}
+	fmt.Fprintf(w, "%s\n", name)
+	fmt.Fprintf(w, "reporting month %s, baseline %s, certifications as of %s\n\n", r.Month, r.Baseline, r.AsOf)
+
+	var t table
+	head := []string{"metric"}
+	sub := []string{""}
+	for _, tr := range r.TrackOrder {
+		head = append(head, strings.ToUpper(tr), "", "")
+		sub = append(sub, "value", "points", "option")
+	}
+	t.add(head...)
+	t.add(sub...)
+	for _, m := range r.MetricOrder {
+		cells := []string{m}
+		for _, tr := range r.TrackOrder {
+			mr := r.Tracks[tr].Metrics[m]
+			if mr == nil {
+				cells = append(cells, "-", "-", "")
+				continue
+			}
+			cells = append(cells, strconv.FormatInt(mr.Value, 10), num(mr.Points)+"/"+num(mr.MaxPoints), mr.Option)
+		}
+		t.add(cells...)
+	}
+	total := []string{"total"}
+	verdict := []string{"verdict"}
+	for _, tr := range r.TrackOrder {
+		res := r.Tracks[tr]
+		max := 0.0
+		for _, m := range res.Metrics {
+			max += m.MaxPoints
+		}
+		total = append(total, "", num(res.Score)+"/"+num(max), "")
+		verdict = append(verdict, "", qualifiedWord(res.Qualified), "")
+	}
+	t.add(total...)
+	t.add(verdict...)
+	if err := t.write(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if r.Qualified {
+		fmt.Fprintf(w, "QUALIFIED on the %s track with %s points.\n", r.Track, num(r.Score))
+	} else {
+		fmt.Fprintf(w, "NOT QUALIFIED: no track qualifies; the best is %s with %s points.\n", r.Track, num(r.Score))
+	}
+	for _, t := range r.TrackOrder {
+		if tr := r.Tracks[t]; !tr.Qualified {
+			fmt.Fprintf(w, "  %s: %s\n", t, strings.Join(tr.Reasons, "; "))
+		}
+	}
+	fmt.Fprintf(w, "policies: %s (%s) %s\n", r.Policies.Source, r.Policies.Designation, r.Policies.Hash)
+	return nil
+}
+
+// table lays out cells in columns: the first and every third column after
+// the first two (the option) left-aligned, the numbers right-aligned.
+type table struct{ rows [][]string }
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) write(w io.Writer) error {
+	widths := map[int]int{}
+	for _, r := range t.rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range t.rows {
+		var b strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			switch {
+			case i == 0 || i%3 == 0:
+				b.WriteString(c + pad)
+			default:
+				b.WriteString(pad + c)
+			}
+			b.WriteString("  ")
+		}
+		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func qualifiedWord(q bool) string {
+	if q {
+		return "qualified"
+	}
+	return "not qualified"
+}
+
+// num prints points rounded to 2 decimals, without trailing zeros; JSON
+// carries the unrounded value.
+func num(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}

@@ -1,0 +1,24 @@
+package main
+
+const usage = `evaluate scores a partner's fact file against the Solutions Partner designation
+rules in a policy bundle (the embedded default, or --policies DIR).
+
+Examples:
+  evaluate testcases/qualified_enterprise.yaml        score one partner, as a table
+  evaluate -o json partner.yaml                       the result as JSON (SPEC §6 keys)
+  evaluate -o json a.yaml b.json                      several partners: a JSON array
+  cat partner.json | evaluate -                       read the fact file from stdin
+  evaluate --month 2026-09 partner.yaml               score another reporting month
+  evaluate --as-of 2026-11-20 partner.yaml            count certifications on that day
+  evaluate --policies ./my-policies partner.yaml      use an edited copy of policies/
+
+Usage:
+  evaluate [flags] FILE...
+
+Flags:
+%s
+Exit codes:
+  0  every partner qualified
+  1  every file was evaluated and at least one partner did not qualify
+  2  bad input (a fact file with errors), a bad policy bundle, or a usage error
+`

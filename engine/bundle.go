@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"evaluate/facts"
+	"evaluate/policies"
+
+	"github.com/google/cel-go/cel"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"gopkg.in/yaml.v3"
+)
+
+// ParamsFile is the name of a designation's parameters inside its folder.
+const ParamsFile = "params.yaml"
+
+// EmbeddedSource names the default bundle compiled into the binary.
+const EmbeddedSource = "embedded"
+
+// Bundle is a compiled policy bundle for one designation: parameters, CEL
+// programs and the prepared Rego query. It is built once and used for any
+// number of evaluations, from several goroutines.
+type Bundle struct {
+	// Source is the folder the bundle was read from, or EmbeddedSource.
+	Source string
+	// Hash is a content hash of every file of the designation folder, so a
+	// score can be traced to the exact rules.
+	Hash string
+	// Designation is the designation folder's name and the Rego package.
+	Designation string
+	// Params is params.yaml as decoded.
+	Params map[string]any
+	// Vocabulary is what fact files may name under this bundle.
+	Vocabulary facts.Vocabulary
+	// Tracks are scored in this order.
+	Tracks []Track
+	// Metrics are reported in this order.
+	Metrics []Metric
+
+	eligible, deployed, activeUsers cel.Program
+	levels                          cel.Program
+	points                          cel.Program
+	rego                            *rego.PreparedEvalQuery
+}
+
+// Track is one way of earning the designation and the attribution types it accepts.
+type Track struct {
+	Name  string
+	Types []string
+}
+
+// Metric is one declared metric and its per-record value program.
+type Metric struct {
+	ID        string
+	Over      string // "tenants" or "people"
+	PerOption bool
+	value     cel.Program
+}
+
+// Default loads the bundle embedded in the binary.
+func Default(ctx context.Context) (*Bundle, error) {
+	return Load(ctx, policies.FS, EmbeddedSource, "")
+}
+
+// LoadDir loads the bundle in folder dir, whose sub-folders are designations.
+func LoadDir(ctx context.Context, dir, designation string) (*Bundle, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("load policies %s: not a folder", dir)
+	}
+	return Load(ctx, os.DirFS(dir), dir, designation)
+}
+
+// Designations lists the designation folders of a bundle: those holding a
+// rules file.
+func Designations(fsys fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := fs.Stat(fsys, path.Join(e.Name(), RulesFile)); e.IsDir() && err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// Load compiles the designation folder of fsys; with designation "" the
+// bundle must hold exactly one. Every problem in the bundle is reported, as
+// PolicyErrors with file names relative to source.
+func Load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle, error) {
+	b, errs := load(ctx, fsys, source, designation)
+	if len(errs) > 0 {
+		for i := range errs {
+			errs[i].File = displayPath(source, errs[i].File)
+		}
+		return nil, errs
+	}
+	return b, nil
+}
+
+func displayPath(source, file string) string {
+	switch {
+	case file == "":
+		return source
+	case source == EmbeddedSource:
+		return "embedded:" + file
+	default:
+		return path.Join(source, file)
+	}
+}
+
+func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle, PolicyErrors) {
+	names, err := Designations(fsys)
+	if err != nil {
+		return nil, PolicyErrors{{Message: fmt.Sprintf("read bundle: %v", err)}}
+	}
+	switch {
+	case designation != "" && !slices.Contains(names, designation):
+		return nil, PolicyErrors{{Message: fmt.Sprintf("no designation %q in the bundle (it has: %s)", designation, strings.Join(names, ", "))}}
+	case designation == "" && len(names) == 1:
+		designation = names[0]
+	case designation == "" && len(names) == 0:
+		return nil, PolicyErrors{{Message: "no designation folder (a folder with " + RulesFile + ") in the bundle"}}
+	case designation == "":
+		return nil, PolicyErrors{{Message: fmt.Sprintf("the bundle has several designations (%s): choose one", strings.Join(names, ", "))}}
+	}
+	b := &Bundle{Source: source, Designation: designation}
+	var errs PolicyErrors
+	if b.Hash, err = hashDir(fsys, designation); err != nil {
+		return nil, PolicyErrors{{File: designation, Message: err.Error()}}
+	}
+	paramsPath := path.Join(designation, ParamsFile)
+	b.Params, errs = readParams(fsys, paramsPath)
+	rulesPath := path.Join(designation, RulesFile)
+	src, err := fs.ReadFile(fsys, rulesPath)
+	if err != nil {
+		return nil, append(errs, PolicyError{File: rulesPath, Message: err.Error()})
+	}
+	rs, rerrs := parseRules(rulesPath, src)
+	errs = append(errs, rerrs...)
+	if rs != nil {
+		errs = append(errs, b.compileRules(rulesPath, src, rs)...)
+	}
+	pq, regoErrs := prepareRego(ctx, fsys, designation, designation, b.Params)
+	errs = append(errs, regoErrs...)
+	b.rego = pq
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return b, nil
+}
+
+func readParams(fsys fs.FS, p string) (map[string]any, PolicyErrors) {
+	src, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, PolicyErrors{{File: p, Message: err.Error()}}
+	}
+	var params map[string]any
+	if err := yaml.Unmarshal(src, &params); err != nil {
+		return nil, PolicyErrors{yamlPolicyError(p, err)}
+	}
+	if params == nil {
+		return nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}
+	}
+	return params, nil
+}
+
+// compileRules compiles every expression, then evaluates the ones that
+// depend on params alone (tracks, vocabulary).
+func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyErrors {
+	base, err := baseEnv()
+	if err != nil {
+		return PolicyErrors{{File: file, Message: fmt.Sprintf("CEL environment: %v", err)}}
+	}
+	c := &compiler{base: base, file: file, src: src, envs: map[*exprKind]*cel.Env{}}
+	tracks := c.compile(&rs.Tracks, &kindParamsList)
+	types := c.compile(&rs.AttributionTypes, &kindParamsList)
+	workloads := c.compile(&rs.EligibleWorkloads, &kindParamsList)
+	trackTypes := c.compile(&rs.TrackTypes, &kindTrackTypes)
+	if x, ok := rs.Month[ruleEligible]; ok {
+		b.eligible = c.compile(&x, &kindEligible)
+	}
+	if x, ok := rs.Month[ruleDeployed]; ok {
+		b.deployed = c.compile(&x, &kindDeployed)
+	}
+	if x, ok := rs.Month[ruleActiveUsers]; ok {
+		b.activeUsers = c.compile(&x, &kindActive)
+	}
+	if x, ok := rs.Person[ruleLevels]; ok {
+		b.levels = c.compile(&x, &kindLevels)
+	}
+	b.points = c.compile(&rs.Points, &kindPoints)
+	for _, m := range rs.Metrics {
+		kind := &kindTenantSum
+		if m.Over == "people" {
+			kind = &kindPersonSum
+		}
+		b.Metrics = append(b.Metrics, Metric{ID: m.ID, Over: m.Over, PerOption: m.PerOption, value: c.compile(&m.Value, kind)})
+	}
+	if len(c.errs) > 0 {
+		return c.errs
+	}
+	// Expressions over params alone are evaluated now, once.
+	evalList := func(name string, prg cel.Program, act map[string]any) []string {
+		act[varParams] = b.Params
+		v, err := evalStrings(prg, act)
+		if err != nil {
+			c.errs = append(c.errs, PolicyError{File: file, Message: fmt.Sprintf("%s: %v", name, err)})
+		}
+		return v
+	}
+	names := evalList("tracks", tracks, map[string]any{})
+	sort.Strings(names)
+	for _, t := range names {
+		b.Tracks = append(b.Tracks, Track{Name: t, Types: evalList("track_types", trackTypes, map[string]any{varTrack: t})})
+	}
+	b.Vocabulary.AttributionTypes = slices.Compact(slices.Sorted(slices.Values(evalList("attribution_types", types, map[string]any{}))))
+	b.Vocabulary.EligibleWorkloads = evalList("eligible_workloads", workloads, map[string]any{})
+	return c.errs
+}
+
+func evalStrings(prg cel.Program, act map[string]any) ([]string, error) {
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := v.Value().([]any)
+	if !ok {
+		native, err := v.ConvertToNative(reflectStrings)
+		if err != nil {
+			return nil, fmt.Errorf("want a list of strings, got %v", v)
+		}
+		return native.([]string), nil
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("want a list of strings, got %v", x)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// hashDir hashes every file under dir, in path order.
+func hashDir(fsys fs.FS, dir string) (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		// Line endings are normalised so a checkout on Windows hashes the same.
+		src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(src))
+		h.Write(src)
+		return nil
+	})
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), err
+}

@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+
+	"evaluate/facts"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/ext"
+)
+
+// Summary is what the month rules decided about a tenant in one month. Metric
+// expressions see it as now, base and assoc.
+type Summary struct {
+	Eligible    bool  `cel:"eligible"`
+	Deployed    bool  `cel:"deployed"`
+	ActiveUsers int64 `cel:"active_users"`
+}
+
+// celCostLimit bounds the work of one expression evaluation, so that a
+// runaway comprehension in a policy fails instead of hanging the process.
+const celCostLimit = 10_000_000
+
+// Variable names the engine binds, one set per kind of expression (as
+// Kubernetes' admission CEL names object and params).
+const (
+	varParams = "params"
+	varTrack  = "track"
+	varTypes  = "types"
+	varMonth  = "month"
+	varPerson = "person"
+	varAsOf   = "as_of"
+	varOption = "option"
+	varMetric = "metric"
+	varValue  = "value"
+	varNow    = "now"
+	varBase   = "base"
+	varAssoc  = "assoc"
+	varNewly  = "newly"
+	varLevels = "levels"
+)
+
+var (
+	monthStateType = cel.ObjectType("facts.MonthState")
+	personType     = cel.ObjectType("facts.Person")
+	summaryType    = cel.ObjectType("engine.Summary")
+	stringList     = cel.ListType(cel.StringType)
+)
+
+// baseEnv is the CEL environment every expression shares: the fact types,
+// the standard extensions and `params`.
+func baseEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		ext.NativeTypes(reflect.TypeFor[facts.MonthState](), reflect.TypeFor[facts.Person](), reflect.TypeFor[Summary](), ext.ParseStructTags(true)),
+		ext.Bindings(), ext.Math(), ext.Lists(), ext.Strings(), ext.Sets(),
+		sumFunction(),
+		cel.Variable(varParams, cel.DynType),
+	)
+}
+
+// sumFunction adds list.sum() for int and double lists: CEL has no fold, and
+// totals over workloads are what the rules need most.
+func sumFunction() cel.EnvOption {
+	return cel.Function("sum",
+		cel.MemberOverload("list_int_sum", []*cel.Type{cel.ListType(cel.IntType)}, cel.IntType,
+			cel.UnaryBinding(func(v ref.Val) ref.Val { return sumList(v, types.Int(0)) })),
+		cel.MemberOverload("list_double_sum", []*cel.Type{cel.ListType(cel.DoubleType)}, cel.DoubleType,
+			cel.UnaryBinding(func(v ref.Val) ref.Val { return sumList(v, types.Double(0)) })),
+	)
+}
+
+func sumList(v ref.Val, total ref.Val) ref.Val {
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return types.NewErr("sum: not a list")
+	}
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		adder, ok := total.(traits.Adder)
+		if !ok {
+			return types.NewErr("sum: not a number")
+		}
+		total = adder.Add(it.Next())
+		if types.IsError(total) {
+			return total
+		}
+	}
+	return total
+}
+
+// exprKind is the set of variables one kind of expression sees and the type
+// it must return.
+type exprKind struct {
+	vars []cel.EnvOption
+	// want lists acceptable output types.
+	want []*cel.Type
+}
+
+var (
+	kindParamsList = exprKind{want: []*cel.Type{stringList, cel.ListType(cel.DynType), cel.DynType}}
+	kindTrackTypes = exprKind{vars: []cel.EnvOption{cel.Variable(varTrack, cel.StringType)}, want: kindParamsList.want}
+	monthVars      = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varMonth, monthStateType)}
+	kindEligible   = exprKind{vars: append([]cel.EnvOption{cel.Variable(varTypes, stringList)}, monthVars...), want: []*cel.Type{cel.BoolType}}
+	kindDeployed   = exprKind{vars: monthVars, want: []*cel.Type{cel.BoolType}}
+	kindActive     = exprKind{vars: monthVars, want: []*cel.Type{cel.IntType}}
+	kindLevels     = exprKind{vars: []cel.EnvOption{cel.Variable(varPerson, personType), cel.Variable(varAsOf, cel.StringType)}, want: kindParamsList.want}
+	kindTenantSum  = exprKind{vars: []cel.EnvOption{
+		cel.Variable(varTrack, cel.StringType), cel.Variable(varOption, cel.StringType),
+		cel.Variable(varNow, summaryType), cel.Variable(varBase, summaryType), cel.Variable(varAssoc, summaryType),
+		cel.Variable(varNewly, cel.BoolType),
+	}, want: []*cel.Type{cel.IntType}}
+	kindPersonSum = exprKind{vars: []cel.EnvOption{
+		cel.Variable(varTrack, cel.StringType), cel.Variable(varLevels, stringList), cel.Variable(varPerson, personType),
+	}, want: []*cel.Type{cel.IntType}}
+	kindPoints = exprKind{vars: []cel.EnvOption{
+		cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType),
+		cel.Variable(varOption, cel.StringType), cel.Variable(varValue, cel.IntType),
+	}, want: []*cel.Type{cel.DoubleType, cel.DynType}}
+)
+
+// compiler compiles the expressions of one rules file, collecting errors.
+type compiler struct {
+	base *cel.Env
+	file string
+	src  []byte
+	errs PolicyErrors
+	envs map[*exprKind]*cel.Env
+}
+
+func (c *compiler) env(k *exprKind) *cel.Env {
+	if e, ok := c.envs[k]; ok {
+		return e
+	}
+	e, err := c.base.Extend(k.vars...)
+	if err != nil {
+		panic(fmt.Sprintf("engine: CEL environment: %v", err)) // a bug in the declarations above
+	}
+	c.envs[k] = e
+	return e
+}
+
+// compile type-checks one expression and returns its program, or records
+// every issue with its file position and returns nil.
+func (c *compiler) compile(x *exprSource, k *exprKind) cel.Program {
+	if x.Text == "" {
+		return nil
+	}
+	env := c.env(k)
+	ast, iss := env.Compile(x.Text)
+	if iss.Err() != nil {
+		for _, e := range iss.Errors() {
+			loc := e.Location
+			line, col := x.position(c.src, loc.Line(), loc.Column())
+			c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col,
+				Message: fmt.Sprintf("%s: %s", x.Name, e.Message), Snippet: snippet(c.src, line, col)})
+		}
+		return nil
+	}
+	ok := false
+	for _, w := range k.want {
+		ok = ok || ast.OutputType().IsExactType(w)
+	}
+	if !ok {
+		line, col := x.position(c.src, 1, 0)
+		c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col,
+			Message: fmt.Sprintf("%s must evaluate to %s, not %s", x.Name, k.want[0], ast.OutputType())})
+		return nil
+	}
+	prg, err := env.Program(ast, cel.CostLimit(celCostLimit), cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		line, col := x.position(c.src, 1, 0)
+		c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col, Message: fmt.Sprintf("%s: %v", x.Name, err)})
+		return nil
+	}
+	return prg
+}

@@ -1,0 +1,63 @@
+package engine
+
+import "evaluate/facts"
+
+// Result is one partner's evaluation: the single model every renderer reads.
+// The JSON keys partner, month, qualified, track, score and tracks (with
+// their score, qualified and metrics) are stable (SPEC §6).
+type Result struct {
+	File      string                  `json:"file,omitempty"`
+	Partner   facts.Partner           `json:"partner"`
+	Month     string                  `json:"month"`
+	Baseline  string                  `json:"baseline_month"`
+	AsOf      string                  `json:"as_of"`
+	Qualified bool                    `json:"qualified"`
+	Track     string                  `json:"track"`
+	Score     float64                 `json:"score"`
+	Tracks    map[string]*TrackResult `json:"tracks"`
+	Warnings  []string                `json:"warnings,omitempty"`
+	Policies  Provenance              `json:"policies"`
+	// TrackOrder and MetricOrder are the bundle's order, for renderers.
+	TrackOrder  []string `json:"-"`
+	MetricOrder []string `json:"-"`
+}
+
+// TrackResult is one track's total, verdict and metrics.
+type TrackResult struct {
+	Score     float64                  `json:"score"`
+	Qualified bool                     `json:"qualified"`
+	Reasons   []string                 `json:"reasons"`
+	Metrics   map[string]*MetricResult `json:"metrics"`
+}
+
+// MetricResult is one metric on one track. For a metric scored per
+// attribution type, Option is the type chosen and Options all of them.
+type MetricResult struct {
+	Value     int64                   `json:"value"`
+	Points    float64                 `json:"points"`
+	MaxPoints float64                 `json:"max_points"`
+	Option    string                  `json:"option,omitempty"`
+	Options   map[string]OptionResult `json:"options,omitempty"`
+}
+
+// OptionResult is one attribution type's value and points for a metric.
+type OptionResult struct {
+	Value  int64   `json:"value"`
+	Points float64 `json:"points"`
+}
+
+// Provenance names the rules that produced a result.
+type Provenance struct {
+	Source      string `json:"source"`
+	Designation string `json:"designation"`
+	Hash        string `json:"hash"`
+}
+
+// ExitCode is 0 when the partner qualified and 1 when not (SPEC: evaluated,
+// not qualified).
+func (r *Result) ExitCode() int {
+	if r.Qualified {
+		return 0
+	}
+	return 1
+}
