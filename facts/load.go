@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -46,6 +47,7 @@ func Parse(name string, data []byte, vocab Vocabulary) (*File, error) {
 	w := &walker{file: name}
 	f := w.file_(root, vocab)
 	if len(w.problems) > 0 {
+		sort.SliceStable(w.problems, func(i, j int) bool { return w.problems[i].Line < w.problems[j].Line })
 		return nil, w.problems
 	}
 	f.Name = name

@@ -94,7 +94,7 @@ func (f *File) Window(opts WindowOptions) (*Window, error) {
 	}
 	w.Tenants = make([]TenantWindow, len(f.Customers))
 	for i := range f.Customers {
-		w.Tenants[i] = w.tenant(f.Name, &f.Customers[i])
+		w.Tenants[i] = w.tenant(f.Name, i, &f.Customers[i])
 	}
 	return w, nil
 }
@@ -114,7 +114,7 @@ func (f *File) latestUsage() (Month, bool) {
 	return latest, found
 }
 
-func (w *Window) tenant(file string, c *Customer) TenantWindow {
+func (w *Window) tenant(file string, i int, c *Customer) TenantWindow {
 	t := TenantWindow{Tenant: c.Tenant, Now: state(c, w.Month), Base: state(c, w.Baseline)}
 	for _, typ := range t.Now.Associations {
 		if slices.Contains(t.Base.Associations, typ) {
@@ -124,7 +124,7 @@ func (w *Window) tenant(file string, c *Customer) TenantWindow {
 		st := state(c, from.Month())
 		t.New = append(t.New, NewAssociation{Type: typ, State: st})
 		if !hasUsage(c, from.Month()) {
-			w.Warnings = append(w.Warnings, Problem{File: file, Line: c.Line, Field: "customers." + c.Tenant,
+			w.Warnings = append(w.Warnings, Problem{File: file, Line: c.Line, Field: index("customers", i),
 				Message: fmt.Sprintf("tenant %q is newly associated (%s from %s) but has no usage row in %s; its usage baseline is taken as 0", c.Tenant, typ, from, from.Month())})
 		}
 	}

@@ -1,0 +1,53 @@
+package facts
+
+import "testing"
+
+func TestMonth(t *testing.T) {
+	tests := []struct {
+		in       string
+		lastDay  Date
+		minus12  string
+		wantFail bool
+	}{
+		{in: "2026-10", lastDay: "2026-10-31", minus12: "2025-10"},
+		{in: "2024-02", lastDay: "2024-02-29", minus12: "2023-02"},
+		{in: "2025-02", lastDay: "2025-02-28", minus12: "2024-02"},
+		{in: "2026-01", lastDay: "2026-01-31", minus12: "2025-01"},
+		{in: "2026-13", wantFail: true},
+		{in: "2026-1", wantFail: true},
+		{in: "26-10", wantFail: true},
+		{in: "2026-10-01", wantFail: true},
+	}
+	for _, tt := range tests {
+		m, err := ParseMonth(tt.in)
+		if tt.wantFail {
+			if err == nil {
+				t.Errorf("ParseMonth(%q) = %v, want an error", tt.in, m)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("ParseMonth(%q): %v", tt.in, err)
+		}
+		if m.String() != tt.in {
+			t.Errorf("ParseMonth(%q).String() = %q", tt.in, m.String())
+		}
+		if got := m.LastDay(); got != tt.lastDay {
+			t.Errorf("%s.LastDay() = %s, want %s", tt.in, got, tt.lastDay)
+		}
+		if got := (m - 12).String(); got != tt.minus12 {
+			t.Errorf("%s - 12 = %s, want %s", tt.in, got, tt.minus12)
+		}
+		if got := tt.lastDay.Month(); got != m {
+			t.Errorf("%s.Month() = %s, want %s", tt.lastDay, got, m)
+		}
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	for in, ok := range map[string]bool{"2026-11-20": true, "2024-02-29": true, "2025-02-29": false, "2026-1-2": false, "20.11.2026": false, "": false} {
+		if _, err := ParseDate(in); (err == nil) != ok {
+			t.Errorf("ParseDate(%q): err = %v, want ok = %v", in, err, ok)
+		}
+	}
+}
