@@ -127,19 +127,19 @@ func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, param
 	if err != nil {
 		return nil, PolicyErrors{{File: path.Join(dir, ParamsFile), Message: err.Error()}}
 	}
+	// Compiling here rather than in rego.New keeps OPA's errors as ast.Errors
+	// with their locations.
+	compiler := ast.NewCompiler().WithCapabilities(sandboxCapabilities()).WithStrict(true)
+	if compiler.Compile(mods); compiler.Failed() {
+		return nil, regoErrors(fsys, compiler.Errors)
+	}
 	query := ast.NewTerm(ast.Ref{ast.DefaultRootDocument, ast.StringTerm(designation), ast.StringTerm(ResultRule)}).String()
-	opts := []func(*rego.Rego){
+	pq, err := rego.New(
 		rego.Query(query),
+		rego.Compiler(compiler),
 		rego.Store(inmem.NewFromObject(data)),
-		rego.Capabilities(sandboxCapabilities()),
-		rego.Strict(true),
 		rego.StrictBuiltinErrors(true),
-		rego.SetRegoVersion(ast.RegoV1),
-	}
-	for _, m := range mods {
-		opts = append(opts, rego.ParsedModule(m))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, regoErrors(fsys, err)
 	}

@@ -77,7 +77,10 @@ func textResult(w io.Writer, r *engine.Result) error {
 	}
 	for _, t := range r.TrackOrder {
 		if tr := r.Tracks[t]; !tr.Qualified {
-			fmt.Fprintf(w, "  %s: %s\n", t, strings.Join(tr.Reasons, "; "))
+			fmt.Fprintf(w, "%s does not qualify:\n", t)
+			for _, why := range tr.Reasons {
+				fmt.Fprintf(w, "  - %s\n", why)
+			}
 		}
 	}
 	fmt.Fprintf(w, "policies: %s (%s) %s\n", r.Policies.Source, r.Policies.Designation, r.Policies.Hash)
