@@ -105,6 +105,7 @@ func Load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 		for i := range errs {
 			errs[i].File = displayPath(source, errs[i].File)
 		}
+		sortErrors(errs)
 		return nil, errs
 	}
 	return b, nil
@@ -141,8 +142,7 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	if b.Hash, err = hashDir(fsys, designation); err != nil {
 		return nil, PolicyErrors{{File: designation, Message: err.Error()}}
 	}
-	paramsPath := path.Join(designation, ParamsFile)
-	b.Params, errs = readParams(fsys, paramsPath)
+	b.Params, errs = readParams(fsys, designation)
 	rulesPath := path.Join(designation, RulesFile)
 	src, err := fs.ReadFile(fsys, rulesPath)
 	if err != nil {
@@ -162,19 +162,37 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	return b, nil
 }
 
-func readParams(fsys fs.FS, p string) (map[string]any, PolicyErrors) {
+// readParams reads params.yaml and checks it against params.schema.yaml
+// when the designation has one.
+func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors) {
+	p := path.Join(dir, ParamsFile)
 	src, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		return nil, PolicyErrors{{File: p, Message: err.Error()}}
 	}
-	var params map[string]any
-	if err := yaml.Unmarshal(src, &params); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, PolicyErrors{yamlPolicyError(p, err)}
 	}
-	if params == nil {
+	if len(doc.Content) == 0 {
 		return nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}
 	}
-	return params, nil
+	var params map[string]any
+	if err := doc.Decode(&params); err != nil {
+		return nil, PolicyErrors{yamlPolicyError(p, err)}
+	}
+	sp := path.Join(dir, SchemaFile)
+	ssrc, err := fs.ReadFile(fsys, sp)
+	if err != nil {
+		return params, nil // no schema: nothing to check against
+	}
+	s, errs := readSchema(sp, ssrc)
+	if len(errs) > 0 {
+		return params, errs
+	}
+	v := &validator{file: p, root: params}
+	v.validate(s, doc.Content[0], "", nil)
+	return params, v.errs
 }
 
 // compileRules compiles every expression, then evaluates the ones that
@@ -185,6 +203,9 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 		return PolicyErrors{{File: file, Message: fmt.Sprintf("CEL environment: %v", err)}}
 	}
 	c := &compiler{base: base, file: file, src: src, envs: map[*exprKind]*cel.Env{}}
+	if b.Params != nil {
+		c.params = b.Params
+	}
 	tracks := c.compile(&rs.Tracks, &kindParamsList)
 	types := c.compile(&rs.AttributionTypes, &kindParamsList)
 	workloads := c.compile(&rs.EligibleWorkloads, &kindParamsList)

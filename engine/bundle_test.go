@@ -94,7 +94,7 @@ func TestBundleErrorsPointIntoFiles(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"copy/modern_work/rules.yaml:" + strconv.Itoa(lineOf(t, fsys, rules, "w.paid_seat > 0")) + ":12: month.deployed: undefined field 'paid_seat'",
+		"copy/modern_work/rules.yaml:" + strconv.Itoa(lineOf(t, fsys, rules, "w.paid_seat > 0")) + ":10: month.deployed: undefined field 'paid_seat'",
 		"copy/modern_work/rules.yaml:" + strconv.Itoa(lineOf(t, fsys, rules, `in level ?`)) + ":23: metrics[advanced_certifications].value: undeclared reference to 'level'",
 		"metrics[net_customer_adds].value must evaluate to int, not bool",
 		"copy/modern_work/designation.rego:" + strconv.Itoa(lineOf(t, fsys, rego, "summ(")) + ":",
@@ -144,5 +144,29 @@ func TestDesignationChoice(t *testing.T) {
 	}
 	if _, err := Load(context.Background(), fstest.MapFS{}, "empty", ""); err == nil {
 		t.Error("an empty bundle loaded")
+	}
+}
+
+func TestMisspelledNamesGetSuggestions(t *testing.T) {
+	const rules = "modern_work/rules.yaml"
+	fsys := copyBundle(t,
+		[3]string{rules, "w.workload in params.eligible_workloads &&\n        w.paid_seats > 0", "w.workload in params.eligble_workloads &&\n        w.paid_seats > 0"},
+		[3]string{rules, "cel.bind(seats, params.tracks[track].paid_seats,", "cel.bind(seats, params.tracks[track].paid_seat,"},
+		[3]string{rules, ".map(w, w.active_users).sum()", ".map(w, w.active_user).sum()"},
+		[3]string{rules, "(base.eligible ? 1 : 0)", "(bse.eligible ? 1 : 0)"},
+	)
+	_, err := Load(context.Background(), fsys, "copy", "")
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{
+		`copy/modern_work/rules.yaml:` + strconv.Itoa(lineOf(t, fsys, rules, "params.eligble_workloads")) + `:29: month.deployed: params has no key "eligble_workloads" (did you mean "eligible_workloads"?)`,
+		`params.tracks[…] has no key "paid_seat" (did you mean "paid_seats"?)`,
+		`month.active_users: undefined field 'active_user' (did you mean "active_users"?)`,
+		`metrics[net_customer_adds].value: undeclared reference to 'bse' (did you mean "base"?)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
 	}
 }

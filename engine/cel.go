@@ -128,6 +128,8 @@ type compiler struct {
 	src  []byte
 	errs PolicyErrors
 	envs map[*exprKind]*cel.Env
+	// params, when known, lets compile catch references to missing keys.
+	params any
 }
 
 func (c *compiler) env(k *exprKind) *cel.Env {
@@ -155,7 +157,16 @@ func (c *compiler) compile(x *exprSource, k *exprKind) cel.Program {
 			loc := e.Location
 			line, col := x.position(c.src, loc.Line(), loc.Column())
 			c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col,
-				Message: fmt.Sprintf("%s: %s", x.Name, e.Message), Snippet: snippet(c.src, line, col)})
+				Message: fmt.Sprintf("%s: %s", x.Name, hint(e.Message, env)), Snippet: snippet(c.src, line, col)})
+		}
+		return nil
+	}
+	if issues := lintParamsPaths(ast, c.params); len(issues) > 0 {
+		for _, is := range issues {
+			loc := ast.NativeRep().SourceInfo().GetStartLocation(is.id)
+			line, col := x.position(c.src, loc.Line(), loc.Column())
+			c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col,
+				Message: fmt.Sprintf("%s: %s", x.Name, is.msg), Snippet: snippet(c.src, line, col)})
 		}
 		return nil
 	}

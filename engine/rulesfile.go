@@ -38,8 +38,9 @@ func (e *exprSource) UnmarshalYAML(n *yaml.Node) error {
 func (e *exprSource) position(src []byte, line, col int) (int, int) {
 	switch e.style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
-		fileLine := e.line + line
-		return fileLine, indentOf(src, fileLine) + col + 1
+		// The expression's columns count from the block's indentation,
+		// which its first line sets.
+		return e.line + line, indentOf(src, e.line+1) + col + 1
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
 		return e.line, e.col + 1 + col
 	default:
