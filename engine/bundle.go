@@ -51,6 +51,13 @@ type Bundle struct {
 	levels                          cel.Program
 	points                          cel.Program
 	rego                            *rego.PreparedEvalQuery
+	expressions, modules            int
+}
+
+// Summary says what the bundle holds, for `evaluate check`.
+func (b *Bundle) Summary() string {
+	return fmt.Sprintf("%d tracks, %d metrics, %d CEL expressions, %d Rego modules, params valid",
+		len(b.Tracks), len(b.Metrics), b.expressions, b.modules)
 }
 
 // Track is one way of earning the designation and the attribution types it accepts.
@@ -153,7 +160,8 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	if rs != nil {
 		errs = append(errs, b.compileRules(rulesPath, src, rs)...)
 	}
-	pq, regoErrs := prepareRego(ctx, fsys, designation, designation, b.Params)
+	pq, modules, regoErrs := prepareRego(ctx, fsys, designation, designation, b.Params)
+	b.modules = modules
 	errs = append(errs, regoErrs...)
 	b.rego = pq
 	if len(errs) > 0 {
@@ -230,6 +238,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 		}
 		b.Metrics = append(b.Metrics, Metric{ID: m.ID, Over: m.Over, PerOption: m.PerOption, value: c.compile(&m.Value, kind)})
 	}
+	b.expressions = c.compiled
 	if len(c.errs) > 0 {
 		return c.errs
 	}

@@ -130,6 +130,8 @@ type compiler struct {
 	envs map[*exprKind]*cel.Env
 	// params, when known, lets compile catch references to missing keys.
 	params any
+	// compiled counts the expressions compiled without error.
+	compiled int
 }
 
 func (c *compiler) env(k *exprKind) *cel.Env {
@@ -181,6 +183,7 @@ func (c *compiler) compile(x *exprSource, k *exprKind) cel.Program {
 		return nil
 	}
 	prg, err := env.Program(ast, cel.CostLimit(celCostLimit), cel.EvalOptions(cel.OptOptimize))
+	c.compiled++
 	if err != nil {
 		line, col := x.position(c.src, 1, 0)
 		c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col, Message: fmt.Sprintf("%s: %v", x.Name, err)})

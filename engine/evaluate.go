@@ -18,7 +18,7 @@ var reflectStrings = reflect.TypeFor[[]string]()
 // per metric (and per attribution type), the point formulas, then the Rego
 // verdict. f supplies the partner and warnings, w the windowed facts.
 func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window) (*Result, error) {
-	sums, err := b.sumMetrics(w)
+	sums, err := b.sumMetrics(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,10 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window) (
 // ("" for a track-wide metric).
 type metricSums map[string]map[string]map[string]int64
 
-func (b *Bundle) sumMetrics(w *facts.Window) (metricSums, error) {
+// ctxCheckEvery is how many tenants are scored between looks at the context.
+const ctxCheckEvery = 256
+
+func (b *Bundle) sumMetrics(ctx context.Context, w *facts.Window) (metricSums, error) {
 	sums := metricSums{}
 	for _, t := range b.Tracks {
 		sums[t.Name] = map[string]map[string]int64{}
@@ -60,6 +63,9 @@ func (b *Bundle) sumMetrics(w *facts.Window) (metricSums, error) {
 	}
 	act := map[string]any{varParams: b.Params}
 	for i := range w.Tenants {
+		if i%ctxCheckEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err := b.sumTenant(act, &w.Tenants[i], sums); err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", w.Tenants[i].Tenant, err)
 		}
@@ -255,6 +261,9 @@ func (b *Bundle) scoreMetrics(sums metricSums) (map[string]any, error) {
 // verdict runs the designation's Rego on the scored metrics.
 func (b *Bundle) verdict(ctx context.Context, input map[string]any) (*Result, error) {
 	rs, err := b.rego.Eval(ctx, rego.EvalInput(input))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", b.Designation, err)
 	}

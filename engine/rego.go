@@ -115,25 +115,29 @@ func regoErrors(fsys fs.FS, err error) PolicyErrors {
 
 // prepareRego compiles the designation's Rego once, in strict mode and in the
 // sandbox, with params as data.<designation>.
-func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, params any) (*rego.PreparedEvalQuery, PolicyErrors) {
+func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, params any) (*rego.PreparedEvalQuery, int, PolicyErrors) {
 	mods, errs := regoModules(fsys, dir)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, len(mods), errs
 	}
 	if len(mods) == 0 {
-		return nil, PolicyErrors{{File: dir, Message: "no .rego policy in the designation folder"}}
+		return nil, 0, PolicyErrors{{File: dir, Message: "no .rego policy in the designation folder"}}
 	}
 	data, err := jsonData(map[string]any{designation: params})
 	if err != nil {
-		return nil, PolicyErrors{{File: path.Join(dir, ParamsFile), Message: err.Error()}}
+		return nil, len(mods), PolicyErrors{{File: path.Join(dir, ParamsFile), Message: err.Error()}}
 	}
 	// Compiling here rather than in rego.New keeps OPA's errors as ast.Errors
 	// with their locations.
 	compiler := ast.NewCompiler().WithCapabilities(sandboxCapabilities()).WithStrict(true)
 	if compiler.Compile(mods); compiler.Failed() {
-		return nil, regoErrors(fsys, compiler.Errors)
+		return nil, len(mods), regoErrors(fsys, compiler.Errors)
 	}
-	query := ast.NewTerm(ast.Ref{ast.DefaultRootDocument, ast.StringTerm(designation), ast.StringTerm(ResultRule)}).String()
+	ref := ast.Ref{ast.DefaultRootDocument, ast.StringTerm(designation), ast.StringTerm(ResultRule)}
+	if len(compiler.GetRulesExact(ref)) == 0 {
+		return nil, len(mods), PolicyErrors{{File: dir, Message: fmt.Sprintf("no Rego rule %s: the designation's policy must define it (package %s, rule %s)", ref, designation, ResultRule)}}
+	}
+	query := ast.NewTerm(ref).String()
 	pq, err := rego.New(
 		rego.Query(query),
 		rego.Compiler(compiler),
@@ -141,9 +145,9 @@ func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, param
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, regoErrors(fsys, err)
+		return nil, len(mods), regoErrors(fsys, err)
 	}
-	return &pq, nil
+	return &pq, len(mods), nil
 }
 
 // jsonData converts YAML-decoded values to the JSON types OPA's store takes.

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"evaluate/engine"
 	"evaluate/facts"
@@ -23,109 +22,41 @@ const (
 	exitBadInput     = 2
 )
 
-// options are the parsed command-line flags.
-type options struct {
-	output      string
+// defaultTimeout bounds one file's evaluation unless --timeout says otherwise.
+const defaultTimeout = time.Minute
+
+// run is the whole CLI; main only exits with its code. The first argument
+// may name a command; anything else is the scoring command's.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if cmd, ok := commands[args[0]]; ok {
+			return cmd(args[1:], stdin, stdout, stderr)
+		}
+	}
+	return runScore(args, stdin, stdout, stderr)
+}
+
+type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff}
+}
+
+// bundleFlags are the flags every command has for choosing the policies.
+type bundleFlags struct {
 	policies    string
 	designation string
-	month       string
-	asOf        string
-	version     bool
-	help        bool
 }
 
-func (o *options) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(rendererNames(), ", "))
-	fs.StringVar(&o.policies, "policies", "", "policy bundle folder (default: the bundle embedded in the binary)")
-	fs.StringVar(&o.designation, "designation", "", "designation folder in the bundle, when it holds several")
-	fs.StringVar(&o.month, "month", "", "reporting month YYYY-MM (overrides the file's month)")
-	fs.StringVar(&o.asOf, "as-of", "", "evaluation date YYYY-MM-DD for certifications (overrides the file's as_of)")
-	fs.BoolVar(&o.version, "version", false, "print the versions of evaluate, OPA and cel-go")
-	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
+func (b *bundleFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&b.policies, "policies", "", "policy bundle folder (default: the bundle embedded in the binary)")
+	fs.StringVar(&b.designation, "designation", "", "designation folder in the bundle, when it holds several")
 }
 
-// run is the whole CLI; main only exits with its code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var o options
-	fs := pflag.NewFlagSet("evaluate", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	o.register(fs)
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "evaluate: %v\nRun 'evaluate --help' for usage.\n", err)
-		return exitBadInput
-	}
-	switch {
-	case o.help:
-		fmt.Fprintf(stdout, usage, fs.FlagUsages())
-		return exitQualified
-	case o.version:
-		printVersion(stdout)
-		return exitQualified
-	}
-	render, ok := renderers[o.output]
-	if !ok {
-		fmt.Fprintf(stderr, "evaluate: unknown output format %q (want %s)\n", o.output, strings.Join(rendererNames(), ", "))
-		return exitBadInput
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintf(stderr, "evaluate: no fact file given\nRun 'evaluate --help' for usage.\n")
-		return exitBadInput
-	}
-	wopts, err := o.windowOptions()
-	if err != nil {
-		fmt.Fprintf(stderr, "evaluate: %v\n", err)
-		return exitBadInput
-	}
-	ctx := context.Background()
-	bundle, err := loadBundle(ctx, o.policies, o.designation)
-	if err != nil {
-		fmt.Fprintf(stderr, "evaluate: bad policy bundle:\n%v\n", err)
-		return exitBadInput
-	}
-	code := exitQualified
-	var results []*engine.Result
-	for _, name := range fs.Args() {
-		r, err := evaluateFile(ctx, bundle, name, stdin, wopts)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			code = exitBadInput
-			continue
-		}
-		for _, w := range r.Warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-		if !r.Qualified && code == exitQualified {
-			code = exitNotQualified
-		}
-		results = append(results, r)
-	}
-	if len(results) > 0 || fs.NArg() > 1 {
-		if err := render(stdout, results, fs.NArg() > 1); err != nil {
-			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
-			return exitBadInput
-		}
-	}
-	return code
-}
-
-func (o *options) windowOptions() (facts.WindowOptions, error) {
-	var w facts.WindowOptions
-	if o.month != "" {
-		m, err := facts.ParseMonth(o.month)
-		if err != nil {
-			return w, fmt.Errorf("--month: %v", err)
-		}
-		w.Month, w.HasMonth = m, true
-	}
-	if o.asOf != "" {
-		d, err := facts.ParseDate(o.asOf)
-		if err != nil {
-			return w, fmt.Errorf("--as-of: %v", err)
-		}
-		w.AsOf = d
-	}
-	return w, nil
+func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
+	return loadBundle(ctx, b.policies, b.designation)
 }
 
 func loadBundle(ctx context.Context, dir, designation string) (*engine.Bundle, error) {
@@ -135,36 +66,108 @@ func loadBundle(ctx context.Context, dir, designation string) (*engine.Bundle, e
 	return engine.LoadDir(ctx, dir, designation)
 }
 
-// evaluateFile reads, validates and scores one fact file ("-" is stdin).
-func evaluateFile(ctx context.Context, b *engine.Bundle, name string, stdin io.Reader, wopts facts.WindowOptions) (*engine.Result, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(stdin)
-		name = "<stdin>"
-	} else {
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
+// scoreFlags are the flags of every command that scores fact files.
+type scoreFlags struct {
+	month   string
+	asOf    string
+	timeout time.Duration
+}
+
+func (s *scoreFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&s.month, "month", "", "reporting month YYYY-MM (overrides the file's month)")
+	fs.StringVar(&s.asOf, "as-of", "", "evaluation date YYYY-MM-DD for certifications (overrides the file's as_of)")
+	fs.DurationVar(&s.timeout, "timeout", defaultTimeout, "give up on a file whose evaluation takes longer (0: no limit)")
+}
+
+func (s *scoreFlags) scorer(b *engine.Bundle, stdin io.Reader) (*scorer, error) {
+	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin}
+	if s.month != "" {
+		m, err := facts.ParseMonth(s.month)
+		if err != nil {
+			return nil, fmt.Errorf("--month: %v", err)
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		sc.window.Month, sc.window.HasMonth = m, true
 	}
-	f, err := facts.Parse(name, data, b.Vocabulary)
+	if s.asOf != "" {
+		d, err := facts.ParseDate(s.asOf)
+		if err != nil {
+			return nil, fmt.Errorf("--as-of: %v", err)
+		}
+		sc.window.AsOf = d
+	}
+	return sc, nil
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	return fs
+}
+
+func usageError(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd, err, cmd)
+	return exitBadInput
+}
+
+// runScore is the default command: score fact files and print the results.
+func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var (
+		bf          bundleFlags
+		sf          scoreFlags
+		output      string
+		showVersion bool
+		help        bool
+	)
+	fs := newFlagSet("evaluate")
+	fs.StringVarP(&output, "output", "o", "text", "output format: "+strings.Join(rendererNames(), ", "))
+	bf.register(fs)
+	sf.register(fs)
+	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
+	fs.BoolVarP(&help, "help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
+	switch {
+	case help:
+		fmt.Fprintf(stdout, usage, fs.FlagUsages())
+		return exitQualified
+	case showVersion:
+		printVersion(stdout)
+		return exitQualified
+	}
+	render, ok := renderers[output]
+	if !ok {
+		return usageError(stderr, "evaluate", fmt.Errorf("unknown output format %q (want %s)", output, strings.Join(rendererNames(), ", ")))
+	}
+	if fs.NArg() == 0 {
+		return usageError(stderr, "evaluate", fmt.Errorf("no fact file given"))
+	}
+	ctx := context.Background()
+	bundle, err := bf.load(ctx)
 	if err != nil {
-		return nil, err
+		fmt.Fprintf(stderr, "evaluate: bad policy bundle:\n%v\n", err)
+		return exitBadInput
 	}
-	w, err := f.Window(wopts)
+	sc, err := sf.scorer(bundle, stdin)
 	if err != nil {
-		return nil, err
+		return usageError(stderr, "evaluate", err)
 	}
-	r, err := b.Evaluate(ctx, f, w)
+	files, folder, err := expandPaths(fs.Args())
 	if err != nil {
-		return nil, fmt.Errorf("%s: evaluate: %v", name, err)
+		fmt.Fprintf(stderr, "evaluate: %v\n", err)
+		return exitBadInput
 	}
-	return r, nil
+	results, code := sc.score(ctx, files, stderr)
+	list := len(files) > 1 || folder
+	if len(results) > 0 || list {
+		if err := render(stdout, results, list); err != nil {
+			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
+			return exitBadInput
+		}
+	}
+	return code
 }
 
 func printVersion(w io.Writer) {

@@ -147,33 +147,28 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
-// copyPolicies copies the shipped policies/ folder and edits params.yaml.
-func copyPolicies(t *testing.T, old, new string) string {
+// edit replaces Old with New in File (a path inside policies/modern_work/).
+type edit struct{ File, Old, New string }
+
+// copyPolicies copies the shipped policies/ folder and applies edits.
+func copyPolicies(t *testing.T, edits ...edit) string {
 	t.Helper()
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "policies")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "policies"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range edits {
+		p := filepath.Join(dir, "modern_work", e.File)
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		if filepath.Base(p) == "params.yaml" {
-			if !strings.Contains(string(data), old) {
-				t.Fatalf("params.yaml has no %q", old)
-			}
-			data = []byte(strings.Replace(string(data), old, new, 1))
+		if !strings.Contains(string(data), e.Old) {
+			t.Fatalf("%s has no %q", e.File, e.Old)
 		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
+		if err := os.WriteFile(p, []byte(strings.Replace(string(data), e.Old, e.New, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -182,7 +177,7 @@ func TestEditedPoliciesChangeTheVerdict(t *testing.T) {
 	if code, _, _ := runCLI(t, "", tc("qualified_enterprise.yaml")); code != exitQualified {
 		t.Fatalf("shipped policies: exit %d, want 0", code)
 	}
-	higher := copyPolicies(t, "min_total_points: 70", "min_total_points: 100")
+	higher := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 100"})
 	code, out, _ := runCLI(t, "", "--policies", higher, tc("qualified_enterprise.yaml"))
 	if code != exitNotQualified || !strings.Contains(out, "total 77.5 is under the minimum of 100 points") {
 		t.Errorf("min_total_points 100: exit %d\n%s", code, out)
@@ -190,7 +185,7 @@ func TestEditedPoliciesChangeTheVerdict(t *testing.T) {
 	if !strings.Contains(out, "policies: "+higher) {
 		t.Errorf("the result does not name the policy folder:\n%s", out)
 	}
-	lower := copyPolicies(t, "min_metric_points: 1", "min_metric_points: 0")
+	lower := copyPolicies(t, edit{"params.yaml", "min_metric_points: 1", "min_metric_points: 0"})
 	if code, out, _ := runCLI(t, "", "--policies", lower, tc("metric_under_one.yaml")); code != exitQualified {
 		t.Errorf("min_metric_points 0: exit %d, want 0\n%s", code, out)
 	}

@@ -13,7 +13,11 @@ Examples:
   evaluate --policies ./my-policies partner.yaml      use an edited copy of policies/
 
 Usage:
-  evaluate [flags] FILE...
+  evaluate [flags] FILE|FOLDER...       score fact files
+  evaluate check [--policies DIR]       report every problem in a policy bundle
+  evaluate test [--policies DIR] [PATH...]   run the Rego tests and golden cases
+  evaluate diff --base-policies DIR [--policies DIR] FILE...   who a rule change affects
+  (evaluate COMMAND --help for each)
 
 Flags:
 %s

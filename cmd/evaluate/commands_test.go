@@ -1,0 +1,215 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCheckShippedBundle(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "check")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "ok: embedded bundle (modern_work) sha256:") || errOut != "" {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+func TestCheckReportsEveryTypo(t *testing.T) {
+	dir := copyPolicies(t,
+		edit{"rules.yaml", "w.paid_seats > 0 &&", "w.paid_seat > 0 &&"},
+		edit{"rules.yaml", "params.tracks[track].attribution_types", "params.tracks[track].atribution_types"},
+		edit{"designation.rego", "score := sum([m.points | some m in metrics])", "score := sum([m.points | some m in metricz])"},
+		edit{"params.yaml", "deployment_active_ratio: 0.4", "deployment_active_ratio: 1.4"},
+		edit{"params.yaml", "min_total_points: 70", "min_totl_points: 70"},
+	)
+	code, out, errOut := runCLI(t, "", "check", "--policies", dir)
+	if code != exitBadInput || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	for _, want := range []string{
+		`modern_work/rules.yaml:52:10: month.deployed: undefined field 'paid_seat' (did you mean "paid_seats"?)`,
+		`modern_work/rules.yaml:25:36:`, `track_types: params.tracks[…] has no key "atribution_types" (did you mean "attribution_types"?)`,
+		`modern_work/designation.rego:89:`, `metricz`,
+		`modern_work/params.yaml:21:26: deployment_active_ratio: must be at most 1, got 1.4`,
+		`modern_work/params.yaml:8:1: min_totl_points: unknown key (did you mean "min_total_points"?)`,
+		"problems in " + dir,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check output lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestForbiddenBuiltinRefusedByCheckAndEvaluation(t *testing.T) {
+	dir := copyPolicies(t, edit{"designation.rego", "round2(x) := round(x * 100) / 100",
+		"round2(x) := y if {\n\tresp := http.send({\"method\": \"GET\", \"url\": \"https://example.invalid\"})\n\ty := round(x * 100) / 100 + count(resp)\n}"})
+	for _, args := range [][]string{{"check", "--policies", dir}, {"--policies", dir, tc("exact_70.yaml")}} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != exitBadInput || out != "" || !strings.Contains(errOut, "built-in http.send is not allowed") || !strings.Contains(errOut, "designation.rego:") {
+			t.Errorf("%v: exit %d, stdout %q, stderr:\n%s", args, code, out, errOut)
+		}
+	}
+}
+
+func TestTestCommand(t *testing.T) {
+	code, out, _ := runCLI(t, "", "test", testcasesDir)
+	if code != exitQualified || !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
+		t.Fatalf("shipped bundle: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "PASS rego data.modern_work_test.test_exactly_70_qualifies") || !strings.Contains(out, "PASS case exact_70") || !strings.Contains(out, "PASS case invalid/unknown_key") {
+		t.Errorf("missing PASS lines:\n%s", out)
+	}
+
+	// A higher bar makes the cases that qualified fail, with a diff.
+	dir := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 75"})
+	code, out, _ = runCLI(t, "", "test", "--policies", dir, testcasesDir)
+	if code != exitNotQualified {
+		t.Errorf("changed threshold: exit %d, want 1", code)
+	}
+	for _, want := range []string{"FAIL case exact_70", ".qualified: got false, want true", "FAIL rego data.modern_work_test.test_exactly_70_qualifies", "PASS case seat_bounds"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\d+ passed, [1-9]\d* failed$`).MatchString(out) {
+		t.Errorf("no closing count line:\n%s", out)
+	}
+
+	if code, _, errOut := runCLI(t, "", "test", t.TempDir()); code != exitQualified {
+		// The Rego tests alone still run; only a folder with no test at all is exit 2.
+		t.Errorf("empty case folder: exit %d (%s)", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "", "test", "/no/such/folder"); code != exitBadInput {
+		t.Errorf("missing folder: exit %d, want 2", code)
+	}
+}
+
+func TestDiffWithHigherBarListsExactlyThePreviouslyQualified(t *testing.T) {
+	files := []string{}
+	for _, name := range []string{"exact_70.yaml", "just_under_70.yaml", "metric_under_one.yaml", "qualified_enterprise.yaml", "track_choice.json", "seat_bounds.yaml", "certifications.yaml"} {
+		files = append(files, tc(name))
+	}
+	var qualified []string
+	_, out, _ := runCLI(t, "", append([]string{"-o", "json"}, files...)...)
+	var results []struct {
+		Partner   struct{ ID string }
+		Qualified bool
+	}
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Qualified {
+			qualified = append(qualified, r.Partner.ID)
+		}
+	}
+	if len(qualified) < 2 || len(qualified) == len(results) {
+		t.Fatalf("the sample needs qualified and not qualified partners: %v", qualified)
+	}
+
+	dir := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 100"})
+	code, out, errOut := runCLI(t, "", append([]string{"diff", "-o", "json", "--base-policies", "../../policies", "--policies", dir}, files...)...)
+	if code != exitNotQualified {
+		t.Errorf("exit %d, want 1 (changes)", code)
+	}
+	var changes []struct {
+		Partner       struct{ ID string }
+		Before, After struct {
+			Qualified bool
+			Track     string
+			Score     float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &changes); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var changed []string
+	for _, c := range changes {
+		changed = append(changed, c.Partner.ID)
+		if !c.Before.Qualified || c.After.Qualified {
+			t.Errorf("%s: before %+v after %+v", c.Partner.ID, c.Before, c.After)
+		}
+	}
+	if !slices.Equal(changed, qualified) {
+		t.Errorf("changed %v, want exactly the previously qualified %v", changed, qualified)
+	}
+	want := "evaluated 7, changed 3, newly qualified 0, newly not qualified 3"
+	if len(qualified) != 3 || !strings.Contains(errOut, want) {
+		t.Errorf("summary: %q, want %q", errOut, want)
+	}
+
+	// No change, no output but the summary, exit 0.
+	code, out, _ = runCLI(t, "", "diff", "--base-policies", "../../policies", tc("exact_70.yaml"))
+	if code != exitQualified || out != "evaluated 1, changed 0, newly qualified 0, newly not qualified 0\n" {
+		t.Errorf("no change: exit %d, %q", code, out)
+	}
+}
+
+// TestRecipes walks through recipes of policies/README.md on a copy of the
+// bundle: each edit must pass check and change what the recipe says.
+func TestRecipes(t *testing.T) {
+	const fact = `partner: {id: recipe}
+month: 2026-10
+customers:
+  - tenant: copilot-only
+    associations: [{type: CPOR, from: 2024-01-01}]
+    workloads:
+      - workload: Microsoft365Copilot
+        usage: [{month: 2026-10, paid_seats: 500, active_users: 400}]
+people:
+  - {id: p1, certifications: [{name: MS-4002, earned: 2026-01-01}]}
+`
+	metric := func(out, track, metric string) float64 {
+		var r struct {
+			Tracks map[string]struct {
+				Metrics map[string]struct{ Value float64 }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return r.Tracks[track].Metrics[metric].Value
+	}
+
+	_, before, warn := runCLI(t, fact, "-o", "json", "-")
+	if metric(before, "enterprise", "net_customer_adds") != 0 || !strings.Contains(warn, `"Microsoft365Copilot" of tenant "copilot-only" is not an eligible workload`) {
+		t.Fatalf("before: the Copilot tenant counts or is not warned about\n%s\n%s", before, warn)
+	}
+	if metric(before, "enterprise", "intermediate_certifications") != 0 {
+		t.Fatalf("before: MS-4002 counts")
+	}
+
+	// Recipe: add an eligible workload.
+	dir := copyPolicies(t, edit{"params.yaml", "  - VivaConnections\n", "  - VivaConnections\n  - Microsoft365Copilot\n"})
+	if code, out, errOut := runCLI(t, "", "check", "--policies", dir); code != 0 {
+		t.Fatalf("check after adding a workload: %s%s", out, errOut)
+	}
+	_, after, warn := runCLI(t, fact, "-o", "json", "--policies", dir, "-")
+	if metric(after, "enterprise", "net_customer_adds") != 1 || metric(after, "enterprise", "usage_growth") != 400 || metric(after, "enterprise", "deployments") != 1 {
+		t.Errorf("after adding the workload the tenant does not count:\n%s", after)
+	}
+	if strings.Contains(warn, "not an eligible workload") {
+		t.Errorf("still warned as ignored: %s", warn)
+	}
+
+	// Recipe: add a certification.
+	dir = copyPolicies(t, edit{"params.yaml", "certifications:\n", "certifications:\n  - {name: \"Microsoft 365 Certified: Copilot Administrator Associate\", level: intermediate, codes: [MS-4002]}\n"})
+	if code, out, errOut := runCLI(t, "", "check", "--policies", dir); code != 0 {
+		t.Fatalf("check after adding a certification: %s%s", out, errOut)
+	}
+	_, after, _ = runCLI(t, fact, "-o", "json", "--policies", dir, "-")
+	if metric(after, "enterprise", "intermediate_certifications") != 1 || metric(after, "smb", "intermediate_certifications") != 1 {
+		t.Errorf("the new certification does not count:\n%s", after)
+	}
+
+	// Recipe: retire a certification (MS-102 is the only advanced exam code).
+	dir = copyPolicies(t, edit{"params.yaml", `  - {name: "Microsoft 365 Certified: Enterprise Administrator Expert", level: advanced, codes: [MS-102]}`, ""})
+	if code, out, errOut := runCLI(t, "", "check", "--policies", dir); code != 0 {
+		t.Fatalf("check after retiring a certification: %s%s", out, errOut)
+	}
+	code, out, _ := runCLI(t, "", "diff", "--base-policies", "../../policies", "--policies", dir, tc("qualified_enterprise.yaml"))
+	if code != exitNotQualified || !strings.Contains(out, "enterprise.advanced_certifications: 15 → 0 points (value 2 → 0)") {
+		t.Errorf("retiring MS-102: exit %d\n%s", code, out)
+	}
+}

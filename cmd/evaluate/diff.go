@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"evaluate/engine"
+)
+
+const diffUsage = `evaluate diff scores every fact file under two policy bundles and lists the
+partners whose verdict, track or score changes: the impact of a rule change,
+before it is published.
+
+Examples:
+  evaluate diff --base-policies policies --policies my-policies partners/
+  evaluate diff --base-policies old/ a.yaml b.yaml        (after: the embedded bundle)
+  evaluate diff -o json --base-policies policies --policies my-policies partners/
+
+Usage:
+  evaluate diff --base-policies DIR [--policies DIR] FILE|FOLDER...
+
+Flags:
+%s
+Exit codes: 0 no partner changed, 1 some changed, 2 bad input, bad policy or usage error.
+`
+
+// verdict is the part of a result whose change makes a partner "changed".
+type verdict struct {
+	Qualified bool    `json:"qualified"`
+	Track     string  `json:"track"`
+	Score     float64 `json:"score"`
+}
+
+// metricChange is one metric on one track whose value or points changed.
+type metricChange struct {
+	Track  string              `json:"track"`
+	Metric string              `json:"metric"`
+	Before engine.OptionResult `json:"before"`
+	After  engine.OptionResult `json:"after"`
+}
+
+// partnerChange is one changed partner, as -o json prints it.
+type partnerChange struct {
+	Partner struct {
+		ID   string `json:"id"`
+		Name string `json:"name,omitempty"`
+	} `json:"partner"`
+	File    string         `json:"file"`
+	Before  verdict        `json:"before"`
+	After   verdict        `json:"after"`
+	Metrics []metricChange `json:"metrics"`
+}
+
+func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var (
+		bf     bundleFlags
+		sf     scoreFlags
+		base   string
+		output string
+		help   bool
+	)
+	fs := newFlagSet("evaluate diff")
+	fs.StringVar(&base, "base-policies", "", "the bundle before the change (required)")
+	bf.register(fs)
+	fs.StringVarP(&output, "output", "o", "text", "output format: text, json")
+	sf.register(fs)
+	fs.BoolVarP(&help, "help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, "evaluate diff", err)
+	}
+	if help {
+		fmt.Fprintf(stdout, diffUsage, fs.FlagUsages())
+		return exitQualified
+	}
+	switch {
+	case base == "":
+		return usageError(stderr, "evaluate diff", fmt.Errorf("--base-policies is required"))
+	case output != "text" && output != "json":
+		return usageError(stderr, "evaluate diff", fmt.Errorf("unknown output format %q (want text or json)", output))
+	case fs.NArg() == 0:
+		return usageError(stderr, "evaluate diff", fmt.Errorf("no fact file given"))
+	}
+	ctx := context.Background()
+	before, err := loadBundle(ctx, base, bf.designation)
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate diff: bad base policy bundle:\n%v\n", err)
+		return exitBadInput
+	}
+	after, err := bf.load(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate diff: bad policy bundle:\n%v\n", err)
+		return exitBadInput
+	}
+	sb, err := sf.scorer(before, stdin)
+	if err != nil {
+		return usageError(stderr, "evaluate diff", err)
+	}
+	sa, _ := sf.scorer(after, stdin)
+	files, _, err := expandPaths(fs.Args())
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate diff: %v\n", err)
+		return exitBadInput
+	}
+
+	code := exitQualified
+	changes := []partnerChange{}
+	evaluated, gained, lost := 0, 0, 0
+	for _, f := range files {
+		rb, err := sb.file(ctx, f)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitBadInput
+			continue
+		}
+		ra, err := sa.file(ctx, f)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitBadInput
+			continue
+		}
+		evaluated++
+		c, changed := compare(rb, ra)
+		if !changed {
+			continue
+		}
+		switch {
+		case !c.Before.Qualified && c.After.Qualified:
+			gained++
+		case c.Before.Qualified && !c.After.Qualified:
+			lost++
+		}
+		changes = append(changes, c)
+	}
+	summary := fmt.Sprintf("evaluated %d, changed %d, newly qualified %d, newly not qualified %d", evaluated, len(changes), gained, lost)
+	if output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(changes); err != nil {
+			fmt.Fprintf(stderr, "evaluate diff: %v\n", err)
+			return exitBadInput
+		}
+		fmt.Fprintln(stderr, summary)
+	} else {
+		for _, c := range changes {
+			writeChange(stdout, c)
+		}
+		fmt.Fprintln(stdout, summary)
+	}
+	if code == exitQualified && len(changes) > 0 {
+		code = exitNotQualified
+	}
+	return code
+}
+
+// compare tells whether a partner's verdict, track or score changed, and
+// lists every metric whose value or points moved.
+func compare(before, after *engine.Result) (partnerChange, bool) {
+	c := partnerChange{Metrics: []metricChange{}}
+	c.Partner.ID, c.Partner.Name, c.File = after.Partner.ID, after.Partner.Name, after.File
+	c.Before = verdict{before.Qualified, before.Track, before.Score}
+	c.After = verdict{after.Qualified, after.Track, after.Score}
+	changed := c.Before.Qualified != c.After.Qualified || c.Before.Track != c.After.Track || !same(c.Before.Score, c.After.Score)
+	for _, t := range after.TrackOrder {
+		for _, m := range after.MetricOrder {
+			var b, a engine.OptionResult
+			if tr := before.Tracks[t]; tr != nil && tr.Metrics[m] != nil {
+				b = engine.OptionResult{Value: tr.Metrics[m].Value, Points: tr.Metrics[m].Points}
+			}
+			if tr := after.Tracks[t]; tr != nil && tr.Metrics[m] != nil {
+				a = engine.OptionResult{Value: tr.Metrics[m].Value, Points: tr.Metrics[m].Points}
+			}
+			if b.Value != a.Value || !same(b.Points, a.Points) {
+				c.Metrics = append(c.Metrics, metricChange{Track: t, Metric: m, Before: b, After: a})
+			}
+		}
+	}
+	return c, changed
+}
+
+func same(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func writeChange(w io.Writer, c partnerChange) {
+	name := c.Partner.ID
+	if c.Partner.Name != "" {
+		name = fmt.Sprintf("%s (%s)", c.Partner.Name, c.Partner.ID)
+	}
+	fmt.Fprintf(w, "%s, %s\n", name, c.File)
+	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before), describeVerdict(c.After))
+	for _, m := range c.Metrics {
+		detail := ""
+		if m.Before.Value != m.After.Value {
+			detail = fmt.Sprintf(" (value %d → %d)", m.Before.Value, m.After.Value)
+		}
+		fmt.Fprintf(w, "  %s.%s: %s → %s points%s\n", m.Track, m.Metric, num(m.Before.Points), num(m.After.Points), detail)
+	}
+}
+
+func describeVerdict(v verdict) string {
+	q := "not qualified"
+	if v.Qualified {
+		q = "qualified"
+	}
+	return fmt.Sprintf("%s, %s, %s points", q, v.Track, num(v.Score))
+}

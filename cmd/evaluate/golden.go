@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// goldenCase is a fact file with the result it must give: either
+// <name>.expected.json (keys that must match, numbers to 1e-6) or
+// <name>.expected.err (the file must be refused with exit 2, nothing on
+// stdout, and every line of it somewhere in the messages). Adding a case
+// needs no code.
+type goldenCase struct {
+	Name     string
+	Input    string
+	Expected string
+}
+
+// findGoldenCases returns every case under the given files or folders.
+func findGoldenCases(paths []string) ([]goldenCase, error) {
+	var cases []goldenCase
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			var stem string
+			switch {
+			case strings.HasSuffix(f, ".expected.json"):
+				stem = strings.TrimSuffix(f, ".expected.json")
+			case strings.HasSuffix(f, ".expected.err"):
+				stem = strings.TrimSuffix(f, ".expected.err")
+			default:
+				return nil
+			}
+			input := ""
+			for _, ext := range []string{".yaml", ".yml", ".json"} {
+				if _, err := os.Stat(stem + ext); err == nil {
+					input = stem + ext
+					break
+				}
+			}
+			if input == "" {
+				return fmt.Errorf("%s: no fact file %s.yaml or .json beside it", f, filepath.Base(stem))
+			}
+			rel, _ := filepath.Rel(p, stem)
+			if rel == "." {
+				rel = filepath.Base(stem)
+			}
+			cases = append(cases, goldenCase{Name: filepath.ToSlash(rel), Input: input, Expected: f})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].Name < cases[j].Name })
+	return cases, nil
+}
+
+// check scores the case's fact file and returns what differs from the
+// expectation (nothing when the case passes).
+func (c goldenCase) check(ctx context.Context, s *scorer) ([]string, error) {
+	var stderr bytes.Buffer
+	results, code := s.score(ctx, []string{c.Input}, &stderr)
+	want, err := os.ReadFile(c.Expected)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(c.Expected, ".expected.err") {
+		var diffs []string
+		if code != exitBadInput || len(results) > 0 {
+			diffs = append(diffs, fmt.Sprintf("exit code %d, want %d with no result", code, exitBadInput))
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.Contains(stderr.String(), line) {
+				diffs = append(diffs, fmt.Sprintf("messages lack %q; they were:\n%s", line, stderr.String()))
+			}
+		}
+		return diffs, nil
+	}
+	if len(results) != 1 {
+		return []string{fmt.Sprintf("not scored (exit %d): %s", code, strings.TrimSpace(stderr.String()))}, nil
+	}
+	got, err := toJSONValue(results[0])
+	if err != nil {
+		return nil, err
+	}
+	var expected any
+	if err := json.Unmarshal(want, &expected); err != nil {
+		return nil, fmt.Errorf("%s: %v", c.Expected, err)
+	}
+	return diffJSON("", expected, got), nil
+}
+
+func toJSONValue(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	return out, json.Unmarshal(raw, &out)
+}
+
+// diffJSON lists where got differs from want, as "path: got X, want Y".
+// Keys absent from want are not checked; numbers match to 1e-6.
+func diffJSON(path string, want, got any) []string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: got %s, want an object", orRoot(path), compact(got))}
+		}
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var out []string
+		for _, k := range keys {
+			gv, ok := g[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s.%s: missing, want %s", path, k, compact(w[k])))
+				continue
+			}
+			out = append(out, diffJSON(path+"."+k, w[k], gv)...)
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return []string{fmt.Sprintf("%s: got %s, want %s", orRoot(path), compact(got), compact(want))}
+		}
+		var out []string
+		for i := range w {
+			out = append(out, diffJSON(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
+		}
+		return out
+	case float64:
+		if g, ok := got.(float64); ok && math.Abs(g-w) <= 1e-6 {
+			return nil
+		}
+	default:
+		if fmt.Sprint(want) == fmt.Sprint(got) {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("%s: got %s, want %s", orRoot(path), compact(got), compact(want))}
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "(result)"
+	}
+	return path
+}
+
+func compact(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"evaluate/policies"
+
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+const testUsage = `evaluate test runs a policy bundle's Rego unit tests (*_test.rego, as opa test
+does) and the golden cases under PATH (default testcases/): fact files with an
+expected result (<name>.expected.json) or expected refusal (<name>.expected.err).
+
+Examples:
+  evaluate test                                  the embedded bundle against testcases/
+  evaluate test --policies my-policies           an edited copy against testcases/
+  evaluate test --policies my-policies cases/    against other golden cases
+
+Usage:
+  evaluate test [--policies DIR] [PATH...]
+
+Flags:
+%s
+Exit codes: 0 every test passed, 1 a test failed, 2 nothing could be loaded or no test was found.
+`
+
+func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var bf bundleFlags
+	var help bool
+	fs := newFlagSet("evaluate test")
+	bf.register(fs)
+	fs.BoolVarP(&help, "help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, "evaluate test", err)
+	}
+	if help {
+		fmt.Fprintf(stdout, testUsage, fs.FlagUsages())
+		return exitQualified
+	}
+	ctx := context.Background()
+	b, err := bf.load(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate test: bad policy bundle:\n%v\n", err)
+		return exitBadInput
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"testcases"}
+	}
+	cases, err := findGoldenCases(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate test: %v\n", err)
+		return exitBadInput
+	}
+	passed, failed := 0, 0
+	report := func(ok bool, name string, details ...string) {
+		if ok {
+			passed++
+			fmt.Fprintf(stdout, "PASS %s\n", name)
+			return
+		}
+		failed++
+		fmt.Fprintf(stdout, "FAIL %s\n", name)
+		for _, d := range details {
+			fmt.Fprintf(stdout, "     %s\n", strings.ReplaceAll(d, "\n", "\n     "))
+		}
+	}
+
+	regoResults, err := regoTests(ctx, bf.policies)
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate test: rego tests: %v\n", err)
+		return exitBadInput
+	}
+	for _, r := range regoResults {
+		var details []string
+		if !r.Pass() {
+			details = append(details, fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row))
+			if r.Error != nil {
+				details = append(details, r.Error.Error())
+			}
+			if len(r.Output) > 0 {
+				details = append(details, strings.TrimSpace(string(r.Output)))
+			}
+		}
+		report(r.Pass(), fmt.Sprintf("rego %s.%s", r.Package, r.Name), details...)
+	}
+
+	s := &scorer{bundle: b, timeout: defaultTimeout, stdin: stdin}
+	for _, c := range cases {
+		diffs, err := c.check(ctx, s)
+		if err != nil {
+			diffs = append(diffs, err.Error())
+		}
+		if len(diffs) > 0 {
+			diffs = append([]string{"against " + c.Expected + ":"}, diffs...)
+		}
+		report(len(diffs) == 0, "case "+c.Name, diffs...)
+	}
+	if passed+failed == 0 {
+		fmt.Fprintf(stderr, "evaluate test: no Rego test and no golden case found under %s\n", strings.Join(paths, ", "))
+		return exitBadInput
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return exitNotQualified
+	}
+	return exitQualified
+}
+
+// regoTests runs the bundle's *_test.rego with OPA's tester over the bundle
+// folder, so data files sit where `opa test` puts them. The embedded bundle
+// is written to a temporary folder first.
+func regoTests(ctx context.Context, dir string) ([]*tester.Result, error) {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "evaluate-policies-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		if err := os.CopyFS(tmp, policies.FS); err != nil {
+			return nil, err
+		}
+		dir = tmp
+	}
+	if _, err := os.Stat(filepath.Clean(dir)); err != nil {
+		return nil, err
+	}
+	results, err := tester.Run(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
