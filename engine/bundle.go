@@ -47,12 +47,25 @@ type Bundle struct {
 	// Metrics are reported in this order.
 	Metrics []Metric
 
-	eligible, deployed, activeUsers cel.Program
-	levels                          cel.Program
-	points                          cel.Program
-	rego                            *rego.PreparedEvalQuery
-	expressions, modules            int
+	// eligible is the conjunction of eligibleIf, for the fast path;
+	// the conditions one by one explain a failure.
+	eligible              cel.Program
+	eligibleIf            []condition
+	deployed, activeUsers cel.Program
+	certCounts            []condition
+	certLevel             cel.Program
+	points                cel.Program
+	planRules             planRules
+	certNotices           []condition
+	evalNotices           []condition
+	retention             int
+	rego                  *rego.PreparedEvalQuery
+	expressions, modules  int
 }
+
+// RetentionMonths is how many full months before a month still keep a
+// designation earned in them (rules.yaml retention_months).
+func (b *Bundle) RetentionMonths() int { return b.retention }
 
 // Summary says what the bundle holds, for `evaluate check`.
 func (b *Bundle) Summary() string {
@@ -66,12 +79,36 @@ type Track struct {
 	Types []string
 }
 
-// Metric is one declared metric and its per-record value program.
+// Metric is one declared metric and the programs that compute it.
 type Metric struct {
 	ID        string
 	Over      string // "tenants" or "people"
 	PerOption bool
-	value     cel.Program
+	// Unit is what one more of the metric's value is (customers, ...).
+	Unit      string
+	reporting cel.Program
+	baseline  cel.Program // nil: the metric has no baseline term
+	notes     []note
+}
+
+// condition is one named part of a rule; says explains its failure.
+type condition struct {
+	id         string
+	name       string // as in rules.yaml, e.g. month.eligible[association_in_effect]
+	rule, says cel.Program
+}
+
+// note explains a record's part in a metric.
+type note struct {
+	id, name   string
+	leftOut    bool
+	when, says cel.Program
+}
+
+// planRules are the numbers the plan of what it takes needs.
+type planRules struct {
+	minTotal, minMetric, tolerance float64
+	effort                         cel.Program
 }
 
 // Default loads the bundle embedded in the binary.
@@ -204,7 +241,7 @@ func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors) {
 }
 
 // compileRules compiles every expression, then evaluates the ones that
-// depend on params alone (tracks, vocabulary).
+// depend on params alone (tracks, vocabulary, plan numbers).
 func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyErrors {
 	base, err := baseEnv()
 	if err != nil {
@@ -214,40 +251,75 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	if b.Params != nil {
 		c.params = b.Params
 	}
+	conditions := func(cs []conditionSource, rule, says *exprKind) []condition {
+		var out []condition
+		for i := range cs {
+			out = append(out, condition{id: cs[i].ID, name: strings.TrimSuffix(cs[i].Rule.Name, ".rule"),
+				rule: c.compile(&cs[i].Rule, rule), says: c.compile(&cs[i].Says, says)})
+		}
+		return out
+	}
 	tracks := c.compile(&rs.Tracks, &kindParamsList)
 	types := c.compile(&rs.AttributionTypes, &kindParamsList)
 	workloads := c.compile(&rs.EligibleWorkloads, &kindParamsList)
 	trackTypes := c.compile(&rs.TrackTypes, &kindTrackTypes)
-	if x, ok := rs.Month[ruleEligible]; ok {
-		b.eligible = c.compile(&x, &kindEligible)
+	b.eligibleIf = conditions(rs.Month.Eligible, &kindEligible, &kindEligibleMsg)
+	if len(c.errs) == 0 && len(rs.Month.Eligible) > 0 {
+		parts := make([]string, len(rs.Month.Eligible))
+		for i, cs := range rs.Month.Eligible {
+			parts[i] = "(" + cs.Rule.Text + ")"
+		}
+		b.eligible = c.compileText(&rs.Month.Eligible[0].Rule, &kindEligible, strings.Join(parts, " && "))
 	}
-	if x, ok := rs.Month[ruleDeployed]; ok {
-		b.deployed = c.compile(&x, &kindDeployed)
-	}
-	if x, ok := rs.Month[ruleActiveUsers]; ok {
-		b.activeUsers = c.compile(&x, &kindActive)
-	}
-	if x, ok := rs.Person[ruleLevels]; ok {
-		b.levels = c.compile(&x, &kindLevels)
-	}
+	b.deployed = c.compile(&rs.Month.Deployed, &kindDeployed)
+	b.activeUsers = c.compile(&rs.Month.ActiveUsers, &kindActive)
+	b.certCounts = conditions(rs.Certification.Counts, &kindCertCond, &kindCertMsg)
+	b.certLevel = c.compile(&rs.Certification.Level, &exprKind{vars: certVars, want: wantString})
 	b.points = c.compile(&rs.Points, &kindPoints)
+	b.certNotices = conditions(rs.Notices.Certification, &kindCertCond, &kindCertMsg)
+	b.evalNotices = conditions(rs.Notices.Evaluation, &kindEvalNotice, &kindEvalMsg)
 	for _, m := range rs.Metrics {
 		kind := &kindTenantSum
 		if m.Over == "people" {
 			kind = &kindPersonSum
 		}
-		b.Metrics = append(b.Metrics, Metric{ID: m.ID, Over: m.Over, PerOption: m.PerOption, value: c.compile(&m.Value, kind)})
+		metric := Metric{ID: m.ID, Over: m.Over, PerOption: m.PerOption, Unit: m.Unit,
+			reporting: c.compile(&m.Reporting, kind), baseline: c.compile(&m.Baseline, kind)}
+		for i := range m.Notes {
+			n := &m.Notes[i]
+			metric.notes = append(metric.notes, note{id: n.ID, name: strings.TrimSuffix(n.When.Name, ".when"), leftOut: n.LeftOut,
+				when: c.compile(&n.When, &kindTenantWhen), says: c.compile(&n.Says, &kindTenantMsg)})
+		}
+		b.Metrics = append(b.Metrics, metric)
 	}
+	minTotal := c.compile(&rs.Plan.MinTotal, &kindParamsValue)
+	minMetric := c.compile(&rs.Plan.MinMetric, &kindParamsValue)
+	tolerance := c.compile(&rs.Plan.Tolerance, &kindParamsValue)
+	b.planRules.effort = c.compile(&rs.Plan.Effort, &kindEffort)
+	retention := c.compile(&rs.RetentionMonths, &kindParamsValue)
 	b.expressions = c.compiled
 	if len(c.errs) > 0 {
 		return c.errs
 	}
 	// Expressions over params alone are evaluated now, once.
+	fail := func(name string, err error) {
+		c.errs = append(c.errs, PolicyError{File: file, Message: fmt.Sprintf("%s: %v", name, err)})
+	}
 	evalList := func(name string, prg cel.Program, act map[string]any) []string {
 		act[varParams] = b.Params
 		v, err := evalStrings(prg, act)
 		if err != nil {
-			c.errs = append(c.errs, PolicyError{File: file, Message: fmt.Sprintf("%s: %v", name, err)})
+			fail(name, err)
+		}
+		return v
+	}
+	evalNumber := func(name string, prg cel.Program) float64 {
+		if prg == nil {
+			return 0
+		}
+		v, err := evalDouble(prg, map[string]any{varParams: b.Params})
+		if err != nil {
+			fail(name, err)
 		}
 		return v
 	}
@@ -258,6 +330,10 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	}
 	b.Vocabulary.AttributionTypes = slices.Compact(slices.Sorted(slices.Values(evalList("attribution_types", types, map[string]any{}))))
 	b.Vocabulary.EligibleWorkloads = evalList("eligible_workloads", workloads, map[string]any{})
+	b.planRules.minTotal = evalNumber("plan.min_total", minTotal)
+	b.planRules.minMetric = evalNumber("plan.min_metric", minMetric)
+	b.planRules.tolerance = evalNumber("plan.tolerance", tolerance)
+	b.retention = int(evalNumber("retention_months", retention))
 	return c.errs
 }
 

@@ -84,8 +84,8 @@ func TestBundleErrorsPointIntoFiles(t *testing.T) {
 	const rules, rego = "modern_work/rules.yaml", "modern_work/designation.rego"
 	fsys := copyBundle(t,
 		[3]string{rules, "w.paid_seats > 0 &&", "w.paid_seat > 0 &&"},
-		[3]string{rules, `"advanced" in levels ? 1 : 0`, `"advanced" in level ? 1 : 0`},
-		[3]string{rules, "(now.eligible ? 1 : 0) - (base.eligible ? 1 : 0)", "now.eligible"},
+		[3]string{rules, `'"advanced" in levels ? 1 : 0'`, `'"advanced" in level ? 1 : 0'`},
+		[3]string{rules, `reporting: "now.eligible ? 1 : 0"`, `reporting: "now.eligible"`},
 		[3]string{rego, "score := sum([m.points | some m in metrics])", "score := summ([m.points | some m in metrics])"},
 	)
 	_, err := Load(context.Background(), fsys, "copy", "")
@@ -95,8 +95,8 @@ func TestBundleErrorsPointIntoFiles(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		"copy/modern_work/rules.yaml:" + strconv.Itoa(lineOf(t, fsys, rules, "w.paid_seat > 0")) + ":10: month.deployed: undefined field 'paid_seat'",
-		"copy/modern_work/rules.yaml:" + strconv.Itoa(lineOf(t, fsys, rules, `in level ?`)) + ":23: metrics[advanced_certifications].value: undeclared reference to 'level'",
-		"metrics[net_customer_adds].value must evaluate to int, not bool",
+		"copy/modern_work/rules.yaml:" + strconv.Itoa(lineOf(t, fsys, rules, `in level ?`)) + ":33: metrics[advanced_certifications].reporting: undeclared reference to 'level'",
+		"metrics[net_customer_adds].reporting must evaluate to int, not bool",
 		"copy/modern_work/designation.rego:" + strconv.Itoa(lineOf(t, fsys, rego, "summ(")) + ":",
 		"undefined function summ",
 	} {
@@ -153,7 +153,7 @@ func TestMisspelledNamesGetSuggestions(t *testing.T) {
 		[3]string{rules, "w.workload in params.eligible_workloads &&\n        w.paid_seats > 0", "w.workload in params.eligble_workloads &&\n        w.paid_seats > 0"},
 		[3]string{rules, "cel.bind(seats, params.tracks[track].paid_seats,", "cel.bind(seats, params.tracks[track].paid_seat,"},
 		[3]string{rules, ".map(w, w.active_users).sum()", ".map(w, w.active_user).sum()"},
-		[3]string{rules, "(base.eligible ? 1 : 0)", "(bse.eligible ? 1 : 0)"},
+		[3]string{rules, `baseline: "base.eligible ? 1 : 0"`, `baseline: "bse.eligible ? 1 : 0"`},
 	)
 	_, err := Load(context.Background(), fsys, "copy", "")
 	if err == nil {
@@ -163,7 +163,7 @@ func TestMisspelledNamesGetSuggestions(t *testing.T) {
 		`copy/modern_work/rules.yaml:` + strconv.Itoa(lineOf(t, fsys, rules, "params.eligble_workloads")) + `:29: month.deployed: params has no key "eligble_workloads" (did you mean "eligible_workloads"?)`,
 		`params.tracks[…] has no key "paid_seat" (did you mean "paid_seats"?)`,
 		`month.active_users: undefined field 'active_user' (did you mean "active_users"?)`,
-		`metrics[net_customer_adds].value: undeclared reference to 'bse' (did you mean "base"?)`,
+		`metrics[net_customer_adds].baseline: undeclared reference to 'bse' (did you mean "base"?)`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)

@@ -16,9 +16,10 @@ import (
 // Summary is what the month rules decided about a tenant in one month. Metric
 // expressions see it as now, base and assoc.
 type Summary struct {
-	Eligible    bool  `cel:"eligible"`
-	Deployed    bool  `cel:"deployed"`
-	ActiveUsers int64 `cel:"active_users"`
+	Month       string `cel:"month"`
+	Eligible    bool   `cel:"eligible"`
+	Deployed    bool   `cel:"deployed"`
+	ActiveUsers int64  `cel:"active_users"`
 }
 
 // celCostLimit bounds the work of one expression evaluation, so that a
@@ -42,11 +43,14 @@ const (
 	varAssoc  = "assoc"
 	varNewly  = "newly"
 	varLevels = "levels"
+	varCert   = "cert"
+	varEnd    = "month_end"
 )
 
 var (
 	monthStateType = cel.ObjectType("facts.MonthState")
 	personType     = cel.ObjectType("facts.Person")
+	certType       = cel.ObjectType("facts.Certification")
 	summaryType    = cel.ObjectType("engine.Summary")
 	stringList     = cel.ListType(cel.StringType)
 )
@@ -55,7 +59,8 @@ var (
 // the standard extensions and `params`.
 func baseEnv() (*cel.Env, error) {
 	return cel.NewEnv(
-		ext.NativeTypes(reflect.TypeFor[facts.MonthState](), reflect.TypeFor[facts.Person](), reflect.TypeFor[Summary](), ext.ParseStructTags(true)),
+		ext.NativeTypes(reflect.TypeFor[facts.MonthState](), reflect.TypeFor[facts.Person](), reflect.TypeFor[facts.Certification](),
+			reflect.TypeFor[Summary](), ext.ParseStructTags(true)),
 		ext.Bindings(), ext.Math(), ext.Lists(), ext.Strings(), ext.Sets(),
 		sumFunction(),
 		cel.Variable(varParams, cel.DynType),
@@ -100,22 +105,41 @@ type exprKind struct {
 }
 
 var (
-	kindParamsList = exprKind{want: []*cel.Type{stringList, cel.ListType(cel.DynType), cel.DynType}}
-	kindTrackTypes = exprKind{vars: []cel.EnvOption{cel.Variable(varTrack, cel.StringType)}, want: kindParamsList.want}
-	monthVars      = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varMonth, monthStateType)}
-	kindEligible   = exprKind{vars: append([]cel.EnvOption{cel.Variable(varTypes, stringList)}, monthVars...), want: []*cel.Type{cel.BoolType}}
-	kindDeployed   = exprKind{vars: monthVars, want: []*cel.Type{cel.BoolType}}
-	kindActive     = exprKind{vars: monthVars, want: []*cel.Type{cel.IntType}}
-	kindLevels     = exprKind{vars: []cel.EnvOption{cel.Variable(varPerson, personType), cel.Variable(varAsOf, cel.StringType)}, want: kindParamsList.want}
-	kindTenantSum  = exprKind{vars: []cel.EnvOption{
+	wantBool   = []*cel.Type{cel.BoolType}
+	wantInt    = []*cel.Type{cel.IntType}
+	wantString = []*cel.Type{cel.StringType, cel.DynType}
+	wantNumber = []*cel.Type{cel.DoubleType, cel.IntType, cel.DynType}
+	wantList   = []*cel.Type{stringList, cel.ListType(cel.DynType), cel.DynType}
+
+	monthVars  = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varMonth, monthStateType)}
+	typesVars  = append([]cel.EnvOption{cel.Variable(varTypes, stringList)}, monthVars...)
+	certVars   = []cel.EnvOption{cel.Variable(varPerson, personType), cel.Variable(varCert, certType), cel.Variable(varAsOf, cel.StringType)}
+	tenantVars = []cel.EnvOption{
 		cel.Variable(varTrack, cel.StringType), cel.Variable(varOption, cel.StringType),
 		cel.Variable(varNow, summaryType), cel.Variable(varBase, summaryType), cel.Variable(varAssoc, summaryType),
 		cel.Variable(varNewly, cel.BoolType),
-	}, want: []*cel.Type{cel.IntType}}
-	kindPersonSum = exprKind{vars: []cel.EnvOption{
-		cel.Variable(varTrack, cel.StringType), cel.Variable(varLevels, stringList), cel.Variable(varPerson, personType),
-	}, want: []*cel.Type{cel.IntType}}
-	kindPoints = exprKind{vars: []cel.EnvOption{
+	}
+	personVars      = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varLevels, stringList), cel.Variable(varPerson, personType)}
+	trackMetricVars = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType)}
+	evaluationVars  = []cel.EnvOption{cel.Variable(varMonth, cel.StringType), cel.Variable(varEnd, cel.StringType), cel.Variable(varAsOf, cel.StringType)}
+
+	kindParamsList  = exprKind{want: wantList}
+	kindParamsValue = exprKind{want: wantNumber}
+	kindTrackTypes  = exprKind{vars: []cel.EnvOption{cel.Variable(varTrack, cel.StringType)}, want: wantList}
+	kindEligible    = exprKind{vars: typesVars, want: wantBool}
+	kindEligibleMsg = exprKind{vars: typesVars, want: wantString}
+	kindDeployed    = exprKind{vars: monthVars, want: wantBool}
+	kindActive      = exprKind{vars: monthVars, want: wantInt}
+	kindCertCond    = exprKind{vars: certVars, want: wantBool}
+	kindCertMsg     = exprKind{vars: certVars, want: wantString}
+	kindTenantSum   = exprKind{vars: tenantVars, want: wantInt}
+	kindTenantWhen  = exprKind{vars: tenantVars, want: wantBool}
+	kindTenantMsg   = exprKind{vars: tenantVars, want: wantString}
+	kindPersonSum   = exprKind{vars: personVars, want: wantInt}
+	kindEffort      = exprKind{vars: trackMetricVars, want: wantNumber}
+	kindEvalNotice  = exprKind{vars: evaluationVars, want: wantBool}
+	kindEvalMsg     = exprKind{vars: evaluationVars, want: wantString}
+	kindPoints      = exprKind{vars: []cel.EnvOption{
 		cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType),
 		cel.Variable(varOption, cel.StringType), cel.Variable(varValue, cel.IntType),
 	}, want: []*cel.Type{cel.DoubleType, cel.DynType}}
@@ -152,8 +176,14 @@ func (c *compiler) compile(x *exprSource, k *exprKind) cel.Program {
 	if x.Text == "" {
 		return nil
 	}
+	return c.compileText(x, k, x.Text)
+}
+
+// compileText compiles text in place of x's own text, reporting errors at
+// x's position; it lets several expressions be joined into one program.
+func (c *compiler) compileText(x *exprSource, k *exprKind, text string) cel.Program {
 	env := c.env(k)
-	ast, iss := env.Compile(x.Text)
+	ast, iss := env.Compile(text)
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
 			loc := e.Location

@@ -16,6 +16,7 @@ type Result struct {
 	Score     float64                 `json:"score"`
 	Tracks    map[string]*TrackResult `json:"tracks"`
 	Warnings  []string                `json:"warnings,omitempty"`
+	Notices   []Notice                `json:"notices,omitempty"`
 	Policies  Provenance              `json:"policies"`
 	// TrackOrder and MetricOrder are the bundle's order, for renderers.
 	TrackOrder  []string `json:"-"`
@@ -28,6 +29,8 @@ type TrackResult struct {
 	Qualified bool                     `json:"qualified"`
 	Reasons   []string                 `json:"reasons"`
 	Metrics   map[string]*MetricResult `json:"metrics"`
+	// Gap is the least-effort plan that makes the track qualify.
+	Gap *Plan `json:"gap,omitempty"`
 }
 
 // MetricResult is one metric on one track. For a metric scored per
@@ -38,12 +41,14 @@ type MetricResult struct {
 	MaxPoints float64                 `json:"max_points"`
 	Option    string                  `json:"option,omitempty"`
 	Options   map[string]OptionResult `json:"options,omitempty"`
+	Explain   *Explanation            `json:"explain,omitempty"`
 }
 
 // OptionResult is one attribution type's value and points for a metric.
 type OptionResult struct {
-	Value  int64   `json:"value"`
-	Points float64 `json:"points"`
+	Value   int64        `json:"value"`
+	Points  float64      `json:"points"`
+	Explain *Explanation `json:"explain,omitempty"`
 }
 
 // Provenance names the rules that produced a result.

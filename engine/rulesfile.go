@@ -3,9 +3,8 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
-
-	"evaluate/facts"
 
 	"gopkg.in/yaml.v3"
 )
@@ -16,7 +15,7 @@ const RulesFile = "rules.yaml"
 // exprSource is one CEL expression as written in rules.yaml, with where it
 // starts so that compile errors point into the file.
 type exprSource struct {
-	Name string // e.g. "month.eligible" or "metrics[3].value"
+	Name string // e.g. "month.deployed" or "metrics[usage_growth].reporting"
 	Text string
 	// line and col of the expression's first character; block scalars
 	// (| or >) start on the line after the indicator.
@@ -57,143 +56,154 @@ func indentOf(src []byte, line int) int {
 	return len(l) - len(bytes.TrimLeft(l, " \t"))
 }
 
-// metricSource declares one metric: what its per-record value is and what
-// it sums over.
+// conditionSource is one named condition of a rule that holds when all its
+// conditions do; says is a CEL string explaining a failure.
+type conditionSource struct {
+	ID   string     `yaml:"id"`
+	Rule exprSource `yaml:"rule"`
+	Says exprSource `yaml:"says"`
+}
+
+// noteSource explains a record's part in a metric when `when` holds.
+type noteSource struct {
+	ID      string     `yaml:"id"`
+	When    exprSource `yaml:"when"`
+	LeftOut bool       `yaml:"left_out"`
+	Says    exprSource `yaml:"says"`
+}
+
+// metricSource declares one metric: what each record adds in the reporting
+// and the baseline month, and what it sums over.
 type metricSource struct {
 	ID string `yaml:"id"`
 	// Over is "tenants" or "people".
 	Over string `yaml:"over"`
 	// PerOption scores the metric once per attribution type of the track.
-	PerOption bool       `yaml:"per_option"`
-	Value     exprSource `yaml:"value"`
-	line      int
+	PerOption bool         `yaml:"per_option"`
+	Unit      string       `yaml:"unit"`
+	Reporting exprSource   `yaml:"reporting"`
+	Baseline  exprSource   `yaml:"baseline"`
+	Notes     []noteSource `yaml:"notes"`
 }
 
 // rulesSource is the content of rules.yaml. Its names are the engine's
 // contract with a bundle; what the expressions decide is the bundle's.
 type rulesSource struct {
-	Tracks            exprSource            `yaml:"tracks"`
-	AttributionTypes  exprSource            `yaml:"attribution_types"`
-	EligibleWorkloads exprSource            `yaml:"eligible_workloads"`
-	TrackTypes        exprSource            `yaml:"track_types"`
-	Month             map[string]exprSource `yaml:"month"`
-	Person            map[string]exprSource `yaml:"person"`
-	Metrics           []metricSource        `yaml:"metrics"`
-	Points            exprSource            `yaml:"points"`
+	Tracks            exprSource `yaml:"tracks"`
+	AttributionTypes  exprSource `yaml:"attribution_types"`
+	EligibleWorkloads exprSource `yaml:"eligible_workloads"`
+	TrackTypes        exprSource `yaml:"track_types"`
+	Month             struct {
+		Eligible    []conditionSource `yaml:"eligible"`
+		Deployed    exprSource        `yaml:"deployed"`
+		ActiveUsers exprSource        `yaml:"active_users"`
+	} `yaml:"month"`
+	Certification struct {
+		Counts []conditionSource `yaml:"counts"`
+		Level  exprSource        `yaml:"level"`
+	} `yaml:"certification"`
+	Metrics []metricSource `yaml:"metrics"`
+	Points  exprSource     `yaml:"points"`
+	Plan    struct {
+		MinTotal  exprSource `yaml:"min_total"`
+		MinMetric exprSource `yaml:"min_metric"`
+		Tolerance exprSource `yaml:"tolerance"`
+		Effort    exprSource `yaml:"effort"`
+	} `yaml:"plan"`
+	Notices struct {
+		Certification []conditionSource `yaml:"certification"`
+		Evaluation    []conditionSource `yaml:"evaluation"`
+	} `yaml:"notices"`
+	RetentionMonths exprSource `yaml:"retention_months"`
 }
+
+var notFound = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
 // parseRules reads rules.yaml strictly: an unknown or missing key is an error.
 func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 	var doc struct {
-		CEL yaml.Node `yaml:"cel"`
+		CEL *rulesSource `yaml:"cel"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
+		var errs PolicyErrors
+		if te, ok := err.(*yaml.TypeError); ok {
+			for _, e := range te.Errors {
+				pe := yamlPolicyError(file, fmt.Errorf("%s", e))
+				pe.Message = notFound.ReplaceAllString(pe.Message, "unknown key $1")
+				errs = append(errs, pe)
+			}
+			return nil, errs
+		}
 		return nil, PolicyErrors{yamlPolicyError(file, err)}
 	}
-	if doc.CEL.Kind == 0 {
+	if doc.CEL == nil {
 		return nil, PolicyErrors{{File: file, Line: 1, Message: "missing top-level key cel"}}
 	}
-	var rs rulesSource
-	if err := doc.CEL.Decode(&rs); err != nil {
-		return nil, PolicyErrors{yamlPolicyError(file, err)}
-	}
+	rs := doc.CEL
 	var errs PolicyErrors
-	// Strict keys: yaml.v3's KnownFields applies to the top decoder only.
-	errs = append(errs, unknownKeys(file, &doc.CEL, rulesKeys)...)
-	metricsNode := child(&doc.CEL, "metrics")
+	need := func(name string, x *exprSource) {
+		x.Name = name
+		if x.Text == "" {
+			errs = append(errs, PolicyError{File: file, Line: 1, Message: "missing cel." + name})
+		}
+	}
+	optional := func(name string, x *exprSource) { x.Name = name }
+	need("tracks", &rs.Tracks)
+	need("attribution_types", &rs.AttributionTypes)
+	need("eligible_workloads", &rs.EligibleWorkloads)
+	need("track_types", &rs.TrackTypes)
+	need("month.deployed", &rs.Month.Deployed)
+	need("month.active_users", &rs.Month.ActiveUsers)
+	need("certification.level", &rs.Certification.Level)
+	need("points", &rs.Points)
+	need("plan.min_total", &rs.Plan.MinTotal)
+	need("plan.min_metric", &rs.Plan.MinMetric)
+	optional("plan.tolerance", &rs.Plan.Tolerance)
+	need("plan.effort", &rs.Plan.Effort)
+	optional("retention_months", &rs.RetentionMonths)
+	conditions := func(group string, cs []conditionSource) {
+		for i := range cs {
+			c := &cs[i]
+			if c.ID == "" {
+				errs = append(errs, PolicyError{File: file, Line: c.Rule.line, Message: fmt.Sprintf("%s[%d]: missing id", group, i)})
+			}
+			need(fmt.Sprintf("%s[%s].rule", group, c.ID), &c.Rule)
+			optional(fmt.Sprintf("%s[%s].says", group, c.ID), &c.Says)
+		}
+	}
+	if len(rs.Month.Eligible) == 0 {
+		errs = append(errs, PolicyError{File: file, Line: 1, Message: "missing cel.month.eligible (a list of conditions)"})
+	}
+	conditions("month.eligible", rs.Month.Eligible)
+	conditions("certification.counts", rs.Certification.Counts)
+	conditions("notices.certification", rs.Notices.Certification)
+	conditions("notices.evaluation", rs.Notices.Evaluation)
 	for i := range rs.Metrics {
 		m := &rs.Metrics[i]
-		if metricsNode != nil && i < len(metricsNode.Content) {
-			m.line = metricsNode.Content[i].Line
-			errs = append(errs, unknownKeys(file, metricsNode.Content[i], []string{"id", "over", "per_option", "value"})...)
-		}
-		m.Value.Name = fmt.Sprintf("metrics[%s].value", m.ID)
+		line := m.Reporting.line
 		if m.ID == "" {
-			errs = append(errs, PolicyError{File: file, Line: m.line, Message: fmt.Sprintf("metrics[%d]: missing id", i)})
+			errs = append(errs, PolicyError{File: file, Line: line, Message: fmt.Sprintf("metrics[%d]: missing id", i)})
 		}
 		if m.Over != "tenants" && m.Over != "people" {
-			errs = append(errs, PolicyError{File: file, Line: m.line, Message: fmt.Sprintf("metrics[%d].over: want tenants or people, got %q", i, m.Over)})
+			errs = append(errs, PolicyError{File: file, Line: line, Message: fmt.Sprintf("metrics[%s].over: want tenants or people, got %q", m.ID, m.Over)})
 		}
 		if m.PerOption && m.Over != "tenants" {
-			errs = append(errs, PolicyError{File: file, Line: m.line, Message: fmt.Sprintf("metrics[%d]: per_option needs over: tenants", i)})
+			errs = append(errs, PolicyError{File: file, Line: line, Message: fmt.Sprintf("metrics[%s]: per_option needs over: tenants", m.ID)})
+		}
+		need(fmt.Sprintf("metrics[%s].reporting", m.ID), &m.Reporting)
+		optional(fmt.Sprintf("metrics[%s].baseline", m.ID), &m.Baseline)
+		for k := range m.Notes {
+			n := &m.Notes[k]
+			need(fmt.Sprintf("metrics[%s].notes[%s].when", m.ID, n.ID), &n.When)
+			need(fmt.Sprintf("metrics[%s].notes[%s].says", m.ID, n.ID), &n.Says)
 		}
 	}
-	for _, e := range []struct {
-		name string
-		x    *exprSource
-	}{{"tracks", &rs.Tracks}, {"attribution_types", &rs.AttributionTypes}, {"eligible_workloads", &rs.EligibleWorkloads}, {"track_types", &rs.TrackTypes}, {"points", &rs.Points}} {
-		e.x.Name = e.name
-		if e.x.Text == "" {
-			errs = append(errs, PolicyError{File: file, Line: doc.CEL.Line, Message: "missing cel." + e.name})
-		}
+	if len(rs.Metrics) == 0 {
+		errs = append(errs, PolicyError{File: file, Line: 1, Message: "missing cel.metrics"})
 	}
-	for _, group := range []struct {
-		name string
-		m    map[string]exprSource
-		want []string
-	}{{"month", rs.Month, monthRules}, {"person", rs.Person, personRules}} {
-		for _, k := range group.want {
-			if _, ok := group.m[k]; !ok {
-				errs = append(errs, PolicyError{File: file, Line: doc.CEL.Line, Message: fmt.Sprintf("missing cel.%s.%s", group.name, k)})
-			}
-		}
-		for k, x := range group.m {
-			x.Name = group.name + "." + k
-			group.m[k] = x
-		}
-		if n := child(&doc.CEL, group.name); n != nil {
-			errs = append(errs, unknownKeys(file, n, group.want)...)
-		}
-	}
-	return &rs, errs
-}
-
-var rulesKeys = []string{"tracks", "attribution_types", "eligible_workloads", "track_types", "month", "person", "metrics", "points"}
-
-// The month and person rules the engine evaluates, by name.
-var (
-	monthRules  = []string{ruleEligible, ruleDeployed, ruleActiveUsers}
-	personRules = []string{ruleLevels}
-)
-
-const (
-	ruleEligible    = "eligible"
-	ruleDeployed    = "deployed"
-	ruleActiveUsers = "active_users"
-	ruleLevels      = "levels"
-)
-
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func unknownKeys(file string, n *yaml.Node, allowed []string) PolicyErrors {
-	var errs PolicyErrors
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		known := false
-		for _, a := range allowed {
-			known = known || a == k.Value
-		}
-		if !known {
-			errs = append(errs, PolicyError{File: file, Line: k.Line, Column: k.Column,
-				Message: fmt.Sprintf("unknown key %q%s (allowed: %s)", k.Value, facts.Suggest(k.Value, allowed), strings.Join(allowed, ", "))})
-		}
-	}
-	return errs
+	return rs, errs
 }
 
 func yamlPolicyError(file string, err error) PolicyError {

@@ -46,9 +46,9 @@ type MonthState struct {
 
 // WorkloadMonth is one workload's usage in a month.
 type WorkloadMonth struct {
-	Workload    string `cel:"workload"`
-	PaidSeats   int64  `cel:"paid_seats"`
-	ActiveUsers int64  `cel:"active_users"`
+	Workload    string `cel:"workload" json:"workload"`
+	PaidSeats   int64  `cel:"paid_seats" json:"paid_seats"`
+	ActiveUsers int64  `cel:"active_users" json:"active_users"`
 }
 
 // WindowOptions override the file's reporting month and evaluation date.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,10 +31,10 @@ func TestCheckReportsEveryTypo(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
 	for _, want := range []string{
-		`modern_work/rules.yaml:52:10: month.deployed: undefined field 'paid_seat' (did you mean "paid_seats"?)`,
-		`modern_work/rules.yaml:25:36:`, `track_types: params.tracks[…] has no key "atribution_types" (did you mean "attribution_types"?)`,
-		`modern_work/designation.rego:89:`, `metricz`,
-		`modern_work/params.yaml:21:26: deployment_active_ratio: must be at most 1, got 1.4`,
+		"modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "w.paid_seats > 0 &&") + ":10: month.deployed: undefined field 'paid_seat' (did you mean \"paid_seats\"?)",
+		"modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "track_types: params.tracks[track].attribution_types") + ":36:", `track_types: params.tracks[…] has no key "atribution_types" (did you mean "attribution_types"?)`,
+		"modern_work/designation.rego:" + lineIn(t, "designation.rego", "some m in metrics])") + ":", `metricz`,
+		"modern_work/params.yaml:" + lineIn(t, "params.yaml", "deployment_active_ratio: 0.4") + ":26: deployment_active_ratio: must be at most 1, got 1.4",
 		`modern_work/params.yaml:8:1: min_totl_points: unknown key (did you mean "min_total_points"?)`,
 		"problems in " + dir,
 	} {
@@ -212,4 +215,21 @@ people:
 	if code != exitNotQualified || !strings.Contains(out, "enterprise.advanced_certifications: 15 → 0 points (value 2 → 0)") {
 		t.Errorf("retiring MS-102: exit %d\n%s", code, out)
 	}
+}
+
+// lineIn returns the line number, as text, of the first line of a shipped
+// policy file holding text.
+func lineIn(t *testing.T, file, text string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "policies", "modern_work", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, text) {
+			return strconv.Itoa(i + 1)
+		}
+	}
+	t.Fatalf("%s has no %q", file, text)
+	return ""
 }

@@ -8,9 +8,17 @@ import (
 	"evaluate/engine"
 )
 
-// renderer writes results in one format. list is true when several files
-// were given, so that JSON writes an array even if only one file was good.
-type renderer func(w io.Writer, results []*engine.Result, list bool) error
+// renderer writes results in one format.
+type renderer func(w io.Writer, results []*engine.Result, opts renderOptions) error
+
+// renderOptions tune a renderer.
+type renderOptions struct {
+	// List is true when several files were given, so that JSON writes an
+	// array even if only one file was good.
+	List bool
+	// Track and Metric limit the text explanation to one track or metric.
+	Track, Metric string
+}
 
 var renderers = map[string]renderer{
 	"text": renderText,
@@ -27,10 +35,10 @@ func rendererNames() []string {
 	})
 }
 
-func renderJSON(w io.Writer, results []*engine.Result, list bool) error {
+func renderJSON(w io.Writer, results []*engine.Result, opts renderOptions) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if !list && len(results) == 1 {
+	if !opts.List && len(results) == 1 {
 		return enc.Encode(results[0])
 	}
 	if results == nil {

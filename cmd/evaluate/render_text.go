@@ -12,19 +12,19 @@ import (
 
 // renderText writes, per partner, a table of every metric on every track
 // (value and points/max), the totals and a verdict that says why.
-func renderText(w io.Writer, results []*engine.Result, _ bool) error {
+func renderText(w io.Writer, results []*engine.Result, opts renderOptions) error {
 	for i, r := range results {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := textResult(w, r); err != nil {
+		if err := textResult(w, r, opts); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func textResult(w io.Writer, r *engine.Result) error {
+func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	name := r.Partner.ID
 	if r.Partner.Name != "" {
 		name = fmt.Sprintf("%s (%s)", r.Partner.Name, r.Partner.ID)
@@ -81,10 +81,17 @@ func textResult(w io.Writer, r *engine.Result) error {
 			for _, why := range tr.Reasons {
 				fmt.Fprintf(w, "  - %s\n", why)
 			}
+			writeGap(w, t, tr.Gap)
+		}
+	}
+	if len(r.Notices) > 0 {
+		fmt.Fprintln(w, "notes:")
+		for _, n := range r.Notices {
+			fmt.Fprintf(w, "  - %s\n", n.Text)
 		}
 	}
 	fmt.Fprintf(w, "policies: %s (%s) %s\n", r.Policies.Source, r.Policies.Designation, r.Policies.Hash)
-	return nil
+	return writeExplanations(w, r, opts)
 }
 
 // table lays out cells in columns: the first and every third column after
@@ -131,4 +138,23 @@ func qualifiedWord(q bool) string {
 func num(f float64) string {
 	s := strconv.FormatFloat(f, 'f', 2, 64)
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+// writeGap prints the plan of what it takes for a track to qualify.
+func writeGap(w io.Writer, track string, p *engine.Plan) {
+	switch {
+	case p == nil:
+		return
+	case !p.Possible:
+		fmt.Fprintf(w, "  what it takes: no additions can make %s qualify\n", track)
+		return
+	}
+	fmt.Fprintf(w, "  what it takes (%s points after, effort %s):\n", num(p.ScoreAfter), num(p.Effort))
+	for _, s := range p.Steps {
+		metric := s.Metric
+		if s.Option != "" {
+			metric += " (" + s.Option + ")"
+		}
+		fmt.Fprintf(w, "    %s: +%d %s → %s points\n", metric, s.Add, s.Unit, num(s.PointsAfter))
+	}
 }

@@ -117,6 +117,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		bf          bundleFlags
 		sf          scoreFlags
 		output      string
+		explain     bool
+		ropts       renderOptions
+		months      string
 		showVersion bool
 		help        bool
 	)
@@ -124,6 +127,10 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&output, "output", "o", "text", "output format: "+strings.Join(rendererNames(), ", "))
 	bf.register(fs)
 	sf.register(fs)
+	fs.BoolVar(&explain, "explain", false, "show the tenants, people and rules behind every metric")
+	fs.StringVar(&ropts.Track, "track", "", "with --explain in text: only this track")
+	fs.StringVar(&ropts.Metric, "metric", "", "with --explain in text: only this metric")
+	fs.StringVar(&months, "months", "", "score every reporting month FROM..TO (YYYY-MM..YYYY-MM) and the designation status")
 	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -154,15 +161,19 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "evaluate", err)
 	}
+	sc.explain = explain
 	files, folder, err := expandPaths(fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "evaluate: %v\n", err)
 		return exitBadInput
 	}
+	ropts.List = len(files) > 1 || folder
+	if months != "" {
+		return runMonths(ctx, sc, months, files, output, ropts.List, stdout, stderr)
+	}
 	results, code := sc.score(ctx, files, stderr)
-	list := len(files) > 1 || folder
-	if len(results) > 0 || list {
-		if err := render(stdout, results, list); err != nil {
+	if len(results) > 0 || ropts.List {
+		if err := render(stdout, results, ropts); err != nil {
 			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
 			return exitBadInput
 		}

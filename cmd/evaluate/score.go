@@ -23,6 +23,7 @@ type scorer struct {
 	window  facts.WindowOptions
 	timeout time.Duration // per file; 0 for none
 	stdin   io.Reader
+	explain bool
 }
 
 // score evaluates each file in order. A file that cannot be read or
@@ -49,6 +50,15 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 
 // file reads, validates and scores one fact file ("-" is stdin).
 func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) {
+	f, err := s.read(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.evaluate(ctx, f, s.window)
+}
+
+// read reads and validates one fact file ("-" is stdin).
+func (s *scorer) read(name string) (*facts.File, error) {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -64,11 +74,13 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	f, err := facts.Parse(name, data, s.bundle.Vocabulary)
-	if err != nil {
-		return nil, err
-	}
-	w, err := f.Window(s.window)
+	return facts.Parse(name, data, s.bundle.Vocabulary)
+}
+
+// evaluate scores a read fact file seen from one reporting month.
+func (s *scorer) evaluate(ctx context.Context, f *facts.File, wopts facts.WindowOptions) (*engine.Result, error) {
+	name := f.Name
+	w, err := f.Window(wopts)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +89,7 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	r, err := s.bundle.Evaluate(ctx, f, w)
+	r, err := s.bundle.EvaluateWith(ctx, f, w, engine.Options{Explain: s.explain})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("%s: evaluation took longer than --timeout %s", name, s.timeout)
 	}

@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"fmt"
+
+	"evaluate/facts"
+
+	"github.com/google/cel-go/cel"
+)
+
+// Explanation says which records made a metric's (or an option's) value and
+// which were left out by which rule. It is built from the same evaluations
+// as the score, so the two cannot disagree.
+type Explanation struct {
+	// Rule names the metric's expressions in the bundle.
+	Rule string `json:"rule"`
+	// Reporting lists the records counted in the reporting month with what
+	// each adds; Baseline those counted in the baseline month (subtracted).
+	Reporting []Contribution `json:"reporting_month"`
+	Baseline  []Contribution `json:"baseline_month,omitempty"`
+	// LeftOut lists records that add nothing in the reporting month and why.
+	LeftOut []LeftOut `json:"left_out,omitempty"`
+	// Notes say more about a counted record (e.g. a usage baseline taken
+	// at the association month).
+	Notes []Note `json:"notes,omitempty"`
+	// NotCounted lists certifications that count for no one, and why.
+	NotCounted []CertificationNote `json:"certifications_not_counted,omitempty"`
+}
+
+// Contribution is one tenant or person counted in a month.
+type Contribution struct {
+	Tenant         string                `json:"tenant,omitempty"`
+	Person         string                `json:"person,omitempty"`
+	Adds           int64                 `json:"adds"`
+	Month          string                `json:"month,omitempty"`
+	ActiveUsers    *int64                `json:"active_users,omitempty"`
+	Deployed       *bool                 `json:"deployed,omitempty"`
+	Associations   []string              `json:"associations,omitempty"`
+	Workloads      []facts.WorkloadMonth `json:"workloads,omitempty"`
+	Certifications []string              `json:"certifications,omitempty"`
+}
+
+// LeftOut is a tenant that adds nothing in a month, with the rule that
+// decided it.
+type LeftOut struct {
+	Tenant string `json:"tenant"`
+	Month  string `json:"month"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// Note is a rule's remark on a tenant's part in a metric.
+type Note struct {
+	Tenant string `json:"tenant"`
+	Rule   string `json:"rule"`
+	Text   string `json:"text"`
+}
+
+// CertificationNote is a certification that does not count, and why.
+type CertificationNote struct {
+	Person        string `json:"person"`
+	Certification string `json:"certification"`
+	Rule          string `json:"rule"`
+	Reason        string `json:"reason"`
+}
+
+// Notice is something the user should know about the data, such as data
+// Partner Center may not show yet.
+type Notice struct {
+	Rule   string `json:"rule"`
+	Person string `json:"person,omitempty"`
+	Text   string `json:"text"`
+}
+
+// explanations collects Explanations by track, metric and option ("" for a
+// track-wide metric) while a partner is evaluated.
+type explanations map[string]map[string]map[string]*Explanation
+
+func (e explanations) get(track, metric, option string) *Explanation {
+	if e[track] == nil {
+		e[track] = map[string]map[string]*Explanation{}
+	}
+	if e[track][metric] == nil {
+		e[track][metric] = map[string]*Explanation{}
+	}
+	x := e[track][metric][option]
+	if x == nil {
+		x = &Explanation{Rule: "metrics[" + metric + "]", Reporting: []Contribution{}}
+		e[track][metric][option] = x
+	}
+	return x
+}
+
+// failing returns the first condition that does not hold, and what it says.
+func failing(conds []condition, act map[string]any) (name, says string, err error) {
+	for _, c := range conds {
+		ok, err := evalBool(c.rule, act)
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", c.name, err)
+		}
+		if !ok {
+			return c.name, sayText(c.says, act, c.name), nil
+		}
+	}
+	return "", "", nil
+}
+
+// sayText evaluates a says expression; a rule without one, or one that
+// fails, is named instead.
+func sayText(prg cel.Program, act map[string]any, name string) string {
+	if prg == nil {
+		return name
+	}
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return fmt.Sprintf("%s (its message failed: %v)", name, err)
+	}
+	if s, ok := v.Value().(string); ok {
+		return s
+	}
+	return fmt.Sprint(v.Value())
+}
+
+func monthContribution(tenant string, adds int64, st *facts.MonthState, s Summary) Contribution {
+	users, deployed := s.ActiveUsers, s.Deployed
+	return Contribution{Tenant: tenant, Adds: adds, Month: st.Month, ActiveUsers: &users, Deployed: &deployed,
+		Associations: st.Associations, Workloads: st.Workloads}
+}

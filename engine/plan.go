@@ -1,0 +1,411 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Plan is what it takes for a track to qualify: the least-effort set of
+// additions to its metric values, where one unit of each metric costs the
+// bundle's plan.effort. Removing one unit from any step leaves the track
+// short, which the engine checks against the Rego verdict.
+type Plan struct {
+	// Possible is false when no additions can make the track qualify.
+	Possible   bool    `json:"possible"`
+	Steps      []Step  `json:"steps"`
+	ScoreAfter float64 `json:"score_after"`
+	Effort     float64 `json:"effort"`
+}
+
+// Step adds Add units to one metric (and attribution option).
+type Step struct {
+	Metric      string  `json:"metric"`
+	Option      string  `json:"option,omitempty"`
+	Add         int64   `json:"add"`
+	Unit        string  `json:"unit"`
+	PointsAfter float64 `json:"points_after"`
+}
+
+// maxPlanUnits bounds the units tried for one metric option, so that a
+// pathological file (a value of minus a million) cannot stall evaluation.
+const maxPlanUnits = 200_000
+
+// plans attaches a Plan to every track of r.
+func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) error {
+	for _, t := range b.Tracks {
+		tr := r.Tracks[t.Name]
+		if tr == nil {
+			continue
+		}
+		if tr.Qualified {
+			tr.Gap = &Plan{Possible: true, Steps: []Step{}, ScoreAfter: tr.Score}
+			continue
+		}
+		p, err := b.planTrack(ctx, t, sums)
+		if err != nil {
+			return fmt.Errorf("plan for %s: %w", t.Name, err)
+		}
+		tr.Gap = p
+	}
+	return nil
+}
+
+// choice is one metric's part in a plan: add units to option.
+type choice struct {
+	metric int
+	option string
+	add    int64
+	points float64 // the metric's points after
+}
+
+// candidate is one way to raise one metric.
+type candidate struct {
+	choice
+	cost float64
+}
+
+// state is a partial plan over the metrics decided so far.
+type state struct {
+	cost, points float64
+	choices      []choice
+}
+
+// planner searches the cheapest plan for one track.
+type planner struct {
+	b      *Bundle
+	track  Track
+	sums   metricSums
+	act    map[string]any
+	effort []float64
+	// current holds each metric's points per option as they are now.
+	current []map[string]float64
+	// memo and caps remember points and unit caps already computed: the
+	// search asks for the same ones many times.
+	memo map[unitsKey]float64
+	caps map[unitsKey]int64
+}
+
+type unitsKey struct {
+	metric int
+	option string
+	add    int64
+}
+
+func (b *Bundle) planTrack(ctx context.Context, t Track, sums metricSums) (*Plan, error) {
+	pl := &planner{b: b, track: t, sums: sums, act: map[string]any{}, memo: map[unitsKey]float64{}, caps: map[unitsKey]int64{}}
+	for _, m := range b.Metrics {
+		pl.act[varParams], pl.act[varTrack], pl.act[varMetric] = b.Params, t.Name, m.ID
+		e, err := evalDouble(b.planRules.effort, pl.act)
+		if err != nil {
+			return nil, fmt.Errorf("plan.effort of %s: %w", m.ID, err)
+		}
+		if !(e > 0) {
+			return nil, fmt.Errorf("plan.effort of %s is %v: it must be more than 0", m.ID, e)
+		}
+		pl.effort = append(pl.effort, e)
+	}
+	// The metric with the most units to try is decided last, by search
+	// rather than enumeration.
+	last, lastUnits := 0, int64(-1)
+	for i := range b.Metrics {
+		cur := map[string]float64{}
+		var units int64
+		for _, o := range pl.options(i) {
+			p, err := pl.pointsAt(i, o, 0)
+			if err != nil {
+				return nil, err
+			}
+			cur[o] = p
+			top, err := pl.capUnits(i, o)
+			if err != nil {
+				return nil, err
+			}
+			units += top
+		}
+		pl.current = append(pl.current, cur)
+		if units > lastUnits {
+			last, lastUnits = i, units
+		}
+	}
+	frontier := []state{{}}
+	for i := range b.Metrics {
+		if i == last {
+			continue
+		}
+		cands, err := pl.candidates(i)
+		if err != nil {
+			return nil, err
+		}
+		frontier = pl.merge(frontier, cands)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	best, ok, err := pl.finish(frontier, last)
+	if err != nil || !ok {
+		return &Plan{Steps: []Step{}}, err
+	}
+	return pl.verify(ctx, best)
+}
+
+// value and points of one metric option now, with add more units.
+func (pl *planner) pointsAt(metric int, option string, add int64) (float64, error) {
+	k := unitsKey{metric, option, add}
+	if p, ok := pl.memo[k]; ok {
+		return p, nil
+	}
+	m := pl.b.Metrics[metric]
+	p, err := pl.b.pointsFor(pl.act, pl.track.Name, m.ID, option, pl.sums[pl.track.Name][m.ID][option]+add)
+	if err == nil {
+		pl.memo[k] = p
+	}
+	return p, err
+}
+
+// options of a metric: its attribution types, or "" for a track-wide one.
+func (pl *planner) options(metric int) []string {
+	if pl.b.Metrics[metric].PerOption {
+		return pl.track.Types
+	}
+	return []string{""}
+}
+
+// metricPoints is the metric's points when option gets add more units: the
+// best option wins, as in the Rego.
+func (pl *planner) metricPoints(metric int, option string, add int64) (float64, error) {
+	best := math.Inf(-1)
+	for o, p := range pl.current[metric] {
+		if o != option {
+			best = math.Max(best, p)
+		}
+	}
+	p, err := pl.pointsAt(metric, option, add)
+	return math.Max(best, p), err
+}
+
+// candidates lists every useful way to raise a metric: each number of units
+// that raises its points, up to its maximum, and not below the minimum per
+// metric.
+func (pl *planner) candidates(metric int) ([]candidate, error) {
+	var out []candidate
+	minMetric := pl.b.planRules.minMetric - pl.b.planRules.tolerance
+	now := math.Inf(-1)
+	for _, p := range pl.current[metric] {
+		now = math.Max(now, p)
+	}
+	if now >= minMetric {
+		out = append(out, candidate{choice: choice{metric: metric, points: now}})
+	}
+	for _, o := range pl.options(metric) {
+		top, err := pl.capUnits(metric, o)
+		if err != nil {
+			return nil, err
+		}
+		last := now
+		for add := int64(1); add <= top; add++ {
+			p, err := pl.metricPoints(metric, o, add)
+			if err != nil {
+				return nil, err
+			}
+			if p > last && p >= minMetric {
+				out = append(out, candidate{choice: choice{metric, o, add, p}, cost: float64(add) * pl.effort[metric]})
+			}
+			last = math.Max(last, p)
+		}
+	}
+	return out, nil
+}
+
+// capUnits is the fewest units after which more units add no points to the
+// option (at most maxPlanUnits).
+func (pl *planner) capUnits(metric int, option string) (int64, error) {
+	if c, ok := pl.caps[unitsKey{metric: metric, option: option}]; ok {
+		return c, nil
+	}
+	top, err := pl.pointsAt(metric, option, maxPlanUnits)
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := int64(0), int64(maxPlanUnits)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		p, err := pl.pointsAt(metric, option, mid)
+		if err != nil {
+			return 0, err
+		}
+		if p >= top {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	pl.caps[unitsKey{metric: metric, option: option}] = lo
+	return lo, nil
+}
+
+// merge combines every state with every candidate and keeps the Pareto
+// frontier: no state costs more for fewer points. Points beyond the total
+// bar are worth nothing more, so they are capped there.
+func (pl *planner) merge(frontier []state, cands []candidate) []state {
+	bar := pl.b.planRules.minTotal
+	var next []state
+	for _, s := range frontier {
+		for _, c := range cands {
+			choices := append(append([]choice(nil), s.choices...), c.choice)
+			next = append(next, state{cost: s.cost + c.cost, points: math.Min(bar, s.points+c.points), choices: choices})
+		}
+	}
+	sort.SliceStable(next, func(i, j int) bool {
+		if next[i].points != next[j].points {
+			return next[i].points > next[j].points
+		}
+		return next[i].cost < next[j].cost
+	})
+	var kept []state
+	cheapest := math.Inf(1)
+	for _, s := range next {
+		if s.cost < cheapest {
+			kept = append(kept, s)
+			cheapest = s.cost
+		}
+	}
+	return kept
+}
+
+// finish decides the last metric for every state: the fewest units that
+// reach both its minimum and the rest of the total, and returns the
+// cheapest complete plan.
+func (pl *planner) finish(frontier []state, metric int) (state, bool, error) {
+	tol := pl.b.planRules.tolerance
+	var best state
+	found := false
+	for _, s := range frontier {
+		need := math.Max(pl.b.planRules.minMetric, pl.b.planRules.minTotal-s.points) - tol
+		c, ok, err := pl.reach(metric, need)
+		if err != nil {
+			return state{}, false, err
+		}
+		if !ok {
+			continue
+		}
+		total := s.cost + c.cost
+		if !found || total < best.cost {
+			best = state{cost: total, points: s.points + c.points, choices: append(append([]choice(nil), s.choices...), c.choice)}
+			found = true
+		}
+	}
+	return best, found, nil
+}
+
+// reach finds the cheapest way for a metric to reach need points.
+func (pl *planner) reach(metric int, need float64) (candidate, bool, error) {
+	var best candidate
+	found := false
+	for _, o := range pl.options(metric) {
+		top, err := pl.capUnits(metric, o)
+		if err != nil {
+			return candidate{}, false, err
+		}
+		p, err := pl.metricPoints(metric, o, top)
+		if err != nil {
+			return candidate{}, false, err
+		}
+		if p < need {
+			continue
+		}
+		lo, hi := int64(0), top
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if p, err = pl.metricPoints(metric, o, mid); err != nil {
+				return candidate{}, false, err
+			}
+			if p >= need {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		if p, err = pl.metricPoints(metric, o, lo); err != nil {
+			return candidate{}, false, err
+		}
+		c := candidate{choice: choice{metric, o, lo, p}, cost: float64(lo) * pl.effort[metric]}
+		if !found || c.cost < best.cost {
+			best, found = c, true
+		}
+	}
+	return best, found, nil
+}
+
+// verify checks the plan with the designation's own verdict: the track
+// qualifies with every step, and not with one unit less of any step.
+func (pl *planner) verify(ctx context.Context, s state) (*Plan, error) {
+	p := &Plan{Possible: true, Steps: []Step{}, Effort: s.cost}
+	for _, c := range s.choices {
+		p.ScoreAfter += c.points
+		if c.add == 0 {
+			continue
+		}
+		m := pl.b.Metrics[c.metric]
+		p.Steps = append(p.Steps, Step{Metric: m.ID, Option: c.option, Add: c.add, Unit: m.Unit, PointsAfter: c.points})
+	}
+	sort.SliceStable(p.Steps, func(i, j int) bool {
+		return pl.metricIndex(p.Steps[i].Metric) < pl.metricIndex(p.Steps[j].Metric)
+	})
+	ok, err := pl.qualifies(ctx, p.Steps, -1)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("the plan %+v does not qualify under the policy's verdict; plan.min_total, plan.min_metric and the Rego disagree", p.Steps)
+	}
+	for i := range p.Steps {
+		if ok, err = pl.qualifies(ctx, p.Steps, i); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, fmt.Errorf("the plan %+v has slack in step %d under the policy's verdict", p.Steps, i)
+		}
+	}
+	return p, nil
+}
+
+func (pl *planner) metricIndex(id string) int {
+	for i, m := range pl.b.Metrics {
+		if m.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// qualifies runs the verdict on the metric values plus the steps, with one
+// unit less in step less (-1: none).
+func (pl *planner) qualifies(ctx context.Context, steps []Step, less int) (bool, error) {
+	t := pl.track.Name
+	sums := metricSums{t: {}}
+	for m, opts := range pl.sums[t] {
+		sums[t][m] = map[string]int64{}
+		for o, v := range opts {
+			sums[t][m][o] = v
+		}
+	}
+	for i, s := range steps {
+		add := s.Add
+		if i == less {
+			add--
+		}
+		sums[t][s.Metric][s.Option] += add
+	}
+	only := *pl.b
+	only.Tracks = []Track{pl.track}
+	input, err := only.scoreMetrics(sums)
+	if err != nil {
+		return false, err
+	}
+	r, err := pl.b.verdict(ctx, input)
+	if err != nil {
+		return false, err
+	}
+	return r.Tracks[t] != nil && r.Tracks[t].Qualified, nil
+}
