@@ -262,6 +262,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	tracks := c.compile(&rs.Tracks, &kindParamsList)
 	types := c.compile(&rs.AttributionTypes, &kindParamsList)
 	workloads := c.compile(&rs.EligibleWorkloads, &kindParamsList)
+	certNames := c.compile(&rs.CertNames, &kindParamsList)
 	trackTypes := c.compile(&rs.TrackTypes, &kindTrackTypes)
 	b.eligibleIf = conditions(rs.Month.Eligible, &kindEligible, &kindEligibleMsg)
 	if len(c.errs) == 0 && len(rs.Month.Eligible) > 0 {
@@ -330,6 +331,9 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	}
 	b.Vocabulary.AttributionTypes = slices.Compact(slices.Sorted(slices.Values(evalList("attribution_types", types, map[string]any{}))))
 	b.Vocabulary.EligibleWorkloads = evalList("eligible_workloads", workloads, map[string]any{})
+	if certNames != nil {
+		b.Vocabulary.Certifications = evalList("certification_names", certNames, map[string]any{})
+	}
 	b.planRules.minTotal = evalNumber("plan.min_total", minTotal)
 	b.planRules.minMetric = evalNumber("plan.min_metric", minMetric)
 	b.planRules.tolerance = evalNumber("plan.tolerance", tolerance)

@@ -92,6 +92,7 @@ type rulesSource struct {
 	Tracks            exprSource `yaml:"tracks"`
 	AttributionTypes  exprSource `yaml:"attribution_types"`
 	EligibleWorkloads exprSource `yaml:"eligible_workloads"`
+	CertNames         exprSource `yaml:"certification_names"`
 	TrackTypes        exprSource `yaml:"track_types"`
 	Month             struct {
 		Eligible    []conditionSource `yaml:"eligible"`
@@ -154,6 +155,7 @@ func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 	need("attribution_types", &rs.AttributionTypes)
 	need("eligible_workloads", &rs.EligibleWorkloads)
 	need("track_types", &rs.TrackTypes)
+	optional("certification_names", &rs.CertNames)
 	need("month.deployed", &rs.Month.Deployed)
 	need("month.active_users", &rs.Month.ActiveUsers)
 	need("certification.level", &rs.Certification.Level)

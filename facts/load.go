@@ -19,6 +19,9 @@ type Vocabulary struct {
 	// EligibleWorkloads are the workloads that count; others are kept but
 	// reported as ignored.
 	EligibleWorkloads []string
+	// Certifications are the names and codes of eligible certifications
+	// (for generating fact files; any name is valid in one).
+	Certifications []string
 }
 
 // ReadFile reads and validates the fact file at path ("-" is not handled here).

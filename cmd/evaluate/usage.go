@@ -11,6 +11,8 @@ Examples:
   evaluate --month 2026-09 partner.yaml               score another reporting month
   evaluate --as-of 2026-11-20 partner.yaml            count certifications on that day
   evaluate --policies ./my-policies partner.yaml      use an edited copy of policies/
+  evaluate --explain --track smb partner.yaml         which tenants, people and rules made each number
+  evaluate --months 2025-11..2026-10 partner.yaml     the score month by month, and the designation status
 
 Usage:
   evaluate [flags] FILE|FOLDER...       score fact files
