@@ -7,6 +7,7 @@ import (
 	"evaluate/facts"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
@@ -22,9 +23,27 @@ type Summary struct {
 	ActiveUsers int64  `cel:"active_users"`
 }
 
-// celCostLimit bounds the work of one expression evaluation, so that a
-// runaway comprehension in a policy fails instead of hanging the process.
-const celCostLimit = 10_000_000
+// celCostLimit bounds the estimated work of one expression, checked when the
+// bundle loads (as Kubernetes checks admission expressions), so that a
+// runaway comprehension in a policy is refused instead of hanging the
+// process. Estimates assume lists and strings of up to celSizeLimit items.
+// The check is static: costs are not tracked while evaluating, which would
+// double the time per tenant; --timeout bounds evaluation at run time.
+const (
+	celCostLimit = 100_000_000
+	celSizeLimit = 1_000
+)
+
+// sizeEstimator tells CEL's cost estimator how big inputs may be.
+type sizeEstimator struct{}
+
+func (sizeEstimator) EstimateSize(checker.AstNode) *checker.SizeEstimate {
+	return &checker.SizeEstimate{Min: 0, Max: celSizeLimit}
+}
+
+func (sizeEstimator) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
+}
 
 // Variable names the engine binds, one set per kind of expression (as
 // Kubernetes' admission CEL names object and params).
@@ -56,15 +75,43 @@ var (
 )
 
 // baseEnv is the CEL environment every expression shares: the fact types,
-// the standard extensions and `params`.
-func baseEnv() (*cel.Env, error) {
+// the standard extensions and `params`. With params known, they are a
+// constant of the environment: parameters never change while a bundle is
+// loaded, so CEL can fold what depends on them alone, and no evaluation has
+// to pass or adapt them.
+func baseEnv(params map[string]any) (*cel.Env, error) {
+	p := cel.Variable(varParams, cel.DynType)
+	if params != nil {
+		p = cel.Constant(varParams, cel.DynType, celValue(params))
+	}
 	return cel.NewEnv(
 		ext.NativeTypes(reflect.TypeFor[facts.MonthState](), reflect.TypeFor[facts.Person](), reflect.TypeFor[facts.Certification](),
 			reflect.TypeFor[Summary](), ext.ParseStructTags(true)),
 		ext.Bindings(), ext.Math(), ext.Lists(), ext.Strings(), ext.Sets(),
 		sumFunction(),
-		cel.Variable(varParams, cel.DynType),
+		p,
 	)
+}
+
+// celValue converts YAML-decoded values to CEL values once, deeply, so that
+// reading params costs no reflection at evaluation time.
+func celValue(v any) ref.Val {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[ref.Val]ref.Val, len(x))
+		for k, e := range x {
+			m[types.String(k)] = celValue(e)
+		}
+		return types.NewRefValMap(types.DefaultTypeAdapter, m)
+	case []any:
+		l := make([]ref.Val, len(x))
+		for i, e := range x {
+			l[i] = celValue(e)
+		}
+		return types.NewRefValList(types.DefaultTypeAdapter, l)
+	default:
+		return types.DefaultTypeAdapter.NativeToValue(v)
+	}
 }
 
 // sumFunction adds list.sum() for int and double lists: CEL has no fold, and
@@ -110,6 +157,8 @@ var (
 	wantString = []*cel.Type{cel.StringType, cel.DynType}
 	wantNumber = []*cel.Type{cel.DoubleType, cel.IntType, cel.DynType}
 	wantList   = []*cel.Type{stringList, cel.ListType(cel.DynType), cel.DynType}
+	// wantAnyList is for the joined programs, lists of the rules' results.
+	wantAnyList = []*cel.Type{cel.ListType(cel.DynType), cel.ListType(cel.IntType), cel.ListType(cel.BoolType)}
 
 	monthVars  = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varMonth, monthStateType)}
 	typesVars  = append([]cel.EnvOption{cel.Variable(varTypes, stringList)}, monthVars...)
@@ -156,6 +205,9 @@ type compiler struct {
 	params any
 	// compiled counts the expressions compiled without error.
 	compiled int
+	// noCostLimit skips the cost estimate, for expressions that run once
+	// on params.yaml (schema rules) rather than on every record.
+	noCostLimit bool
 }
 
 func (c *compiler) env(k *exprKind) *cel.Env {
@@ -212,7 +264,20 @@ func (c *compiler) compileText(x *exprSource, k *exprKind, text string) cel.Prog
 			Message: fmt.Sprintf("%s must evaluate to %s, not %s", x.Name, k.want[0], ast.OutputType())})
 		return nil
 	}
-	prg, err := env.Program(ast, cel.CostLimit(celCostLimit), cel.EvalOptions(cel.OptOptimize))
+	if est, err := env.EstimateCost(ast, sizeEstimator{}); err == nil && est.Max > celCostLimit && !c.noCostLimit {
+		line, col := x.position(c.src, 1, 0)
+		c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col,
+			Message: fmt.Sprintf("%s may cost up to %d steps for inputs of %d items, over the limit of %d: avoid nested loops over the facts", x.Name, est.Max, celSizeLimit, celCostLimit)})
+		return nil
+	}
+	if folder, ferr := cel.NewConstantFoldingOptimizer(); ferr == nil {
+		if opt, oerr := cel.NewStaticOptimizer(folder); oerr == nil {
+			if folded, iss := opt.Optimize(env, ast); iss.Err() == nil {
+				ast = folded
+			}
+		}
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	c.compiled++
 	if err != nil {
 		line, col := x.position(c.src, 1, 0)

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
+	"sync"
 
 	"evaluate/facts"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -19,7 +23,17 @@ var reflectStrings = reflect.TypeFor[[]string]()
 type Options struct {
 	// Explain attaches to every metric and option the records that made it.
 	Explain bool
+	// Workers score tenants in parallel (0: one per CPU). Explanations are
+	// built by one worker, so that they keep the file's order.
+	Workers int
+	// Tally, when set, holds the tenants already scored while the file was
+	// read; the window then has no tenants of its own.
+	Tally *Tally
 }
+
+// parallelFrom is the number of tenants from which scoring is split
+// across workers; below it, starting them costs more than it saves.
+const parallelFrom = 2000
 
 // Evaluate scores one partner without explanations.
 func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window) (*Result, error) {
@@ -31,11 +45,12 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window) (
 // verdict, and for each track the plan of what it takes to qualify. f
 // supplies the partner and warnings, w the windowed facts.
 func (b *Bundle) EvaluateWith(ctx context.Context, f *facts.File, w *facts.Window, opts Options) (*Result, error) {
-	e := &evaluation{b: b, act: map[string]any{}}
+	e := &evaluation{b: b, act: map[string]any{}, workers: opts.Workers}
 	if opts.Explain {
 		e.explain = explanations{}
+		e.workers = 1
 	}
-	sums, err := e.sumMetrics(ctx, w)
+	sums, err := e.sumMetrics(ctx, w, opts.Tally)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +91,7 @@ type evaluation struct {
 	b       *Bundle
 	act     map[string]any
 	explain explanations // nil unless explaining
+	workers int
 }
 
 // metricSums holds each metric's summed value per track, keyed by option
@@ -85,8 +101,7 @@ type metricSums map[string]map[string]map[string]int64
 // ctxCheckEvery is how many tenants are scored between looks at the context.
 const ctxCheckEvery = 256
 
-func (e *evaluation) sumMetrics(ctx context.Context, w *facts.Window) (metricSums, error) {
-	b := e.b
+func (b *Bundle) newSums() metricSums {
 	sums := metricSums{}
 	for _, t := range b.Tracks {
 		sums[t.Name] = map[string]map[string]int64{}
@@ -94,17 +109,79 @@ func (e *evaluation) sumMetrics(ctx context.Context, w *facts.Window) (metricSum
 			sums[t.Name][m.ID] = map[string]int64{}
 		}
 	}
-	for i := range w.Tenants {
-		if i%ctxCheckEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+	return sums
+}
+
+func (s metricSums) add(o metricSums) {
+	for t, metrics := range o {
+		for m, options := range metrics {
+			for opt, v := range options {
+				s[t][m][opt] += v
+			}
 		}
-		if err := e.sumTenant(&w.Tenants[i], sums); err != nil {
-			return nil, fmt.Errorf("tenant %q: %w", w.Tenants[i].Tenant, err)
+	}
+}
+
+func (e *evaluation) sumMetrics(ctx context.Context, w *facts.Window, tally *Tally) (metricSums, error) {
+	sums, err := e.sumTenants(ctx, w.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	if tally != nil {
+		tallied, err := tally.Close()
+		if err != nil {
+			return nil, err
 		}
+		sums.add(tallied)
 	}
 	for i := range w.People {
 		if err := e.sumPerson(&w.People[i], w.AsOf, sums); err != nil {
 			return nil, fmt.Errorf("person %q: %w", w.People[i].ID, err)
+		}
+	}
+	return sums, nil
+}
+
+// sumTenants scores tenants, split across workers for large partners.
+// Sums are integers, so the order of adding does not change them.
+func (e *evaluation) sumTenants(ctx context.Context, tenants []facts.TenantWindow) (metricSums, error) {
+	workers := e.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 || len(tenants) < parallelFrom {
+		return e.sumRange(ctx, tenants)
+	}
+	chunk := (len(tenants) + workers - 1) / workers
+	results := make([]metricSums, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		lo, hi := min(i*chunk, len(tenants)), min((i+1)*chunk, len(tenants))
+		wg.Go(func() {
+			worker := &evaluation{b: e.b, act: map[string]any{}}
+			results[i], errs[i] = worker.sumRange(ctx, tenants[lo:hi])
+		})
+	}
+	wg.Wait()
+	sums := e.b.newSums()
+	for i := range workers {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		sums.add(results[i])
+	}
+	return sums, nil
+}
+
+func (e *evaluation) sumRange(ctx context.Context, tenants []facts.TenantWindow) (metricSums, error) {
+	sums := e.b.newSums()
+	for i := range tenants {
+		if i%ctxCheckEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err := e.sumTenant(&tenants[i], sums); err != nil {
+			return nil, fmt.Errorf("tenant %q: %w", tenants[i].Tenant, err)
 		}
 	}
 	return sums, nil
@@ -115,7 +192,7 @@ func (e *evaluation) sumMetrics(ctx context.Context, w *facts.Window) (metricSum
 func (e *evaluation) sumPerson(p *facts.Person, asOf facts.Date, sums metricSums) error {
 	b, act := e.b, e.act
 	clear(act)
-	act[varParams], act[varPerson], act[varAsOf] = b.Params, p, string(asOf)
+	act[varPerson], act[varAsOf] = p, string(asOf)
 	var levels, counted []string
 	var notCounted []CertificationNote
 	for i := range p.Certifications {
@@ -168,57 +245,84 @@ func (e *evaluation) sumPerson(p *facts.Person, asOf facts.Date, sums metricSums
 // scope is one tenant seen by one track and one option ("" for the track's
 // attribution types together).
 type scope struct {
-	tenant     *facts.TenantWindow
-	track      Track
-	option     string
-	types      []string
-	now, base  Summary
-	assoc      Summary
-	assocState *facts.MonthState
-	newly      bool
+	tenant    *facts.TenantWindow
+	track     Track
+	option    string
+	types     []string
+	now, base Summary
+	assoc     Summary
+	newly     bool
+}
+
+// monthFacts is what the month rules decided about one month of a tenant
+// for one track: eligibility for all its types ([0]) and each type alone,
+// deployed and active users.
+type monthFacts struct {
+	eligible []bool
+	summary  Summary
+}
+
+// month runs the month rules on one month of a tenant, for every track.
+func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
+	e.act[varMonth] = st
+	v, _, err := e.b.monthAll.Eval(e.act)
+	if err != nil {
+		return nil, fmt.Errorf("%s: month rules: %w", st.Month, err)
+	}
+	tracks := v.(traits.Lister)
+	out := make([]monthFacts, len(e.b.Tracks))
+	for t := range out {
+		l := tracks.Get(types.Int(t)).(traits.Lister)
+		n := int(l.Size().(types.Int))
+		mf := monthFacts{eligible: make([]bool, n-2), summary: Summary{Month: st.Month}}
+		for i := range n - 2 {
+			mf.eligible[i] = l.Get(types.Int(i)) == types.True
+		}
+		mf.summary.Deployed = l.Get(types.Int(n-2)) == types.True
+		users, ok := l.Get(types.Int(n - 1)).(types.Int)
+		if !ok {
+			return nil, fmt.Errorf("%s: month.active_users: want an int, got %v", st.Month, l.Get(types.Int(n-1)))
+		}
+		mf.summary.ActiveUsers = int64(users)
+		out[t] = mf
+	}
+	return out, nil
+}
+
+// at returns the summary for eligibility index i (0: all the track's types).
+func (mf monthFacts) at(i int) Summary {
+	s := mf.summary
+	s.Eligible = mf.eligible[i]
+	return s
 }
 
 func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {
-	b, act := e.b, e.act
-	for _, tr := range b.Tracks {
-		clear(act)
-		act[varParams], act[varTrack] = b.Params, tr.Name
-		// Deployment and users do not depend on the attribution type.
-		nowDA, err := e.deployedActive(&t.Now)
-		if err != nil {
+	clear(e.act)
+	now, err := e.month(&t.Now)
+	if err != nil {
+		return err
+	}
+	base, err := e.month(&t.Base)
+	if err != nil {
+		return err
+	}
+	assoc := make([][]monthFacts, len(t.New))
+	for k := range t.New {
+		if assoc[k], err = e.month(&t.New[k].State); err != nil {
 			return err
 		}
-		baseDA, err := e.deployedActive(&t.Base)
-		if err != nil {
-			return err
-		}
-		s := scope{tenant: t, track: tr, types: tr.Types, now: nowDA, base: baseDA}
-		if s.now.Eligible, err = e.isEligible(&t.Now, s.types); err != nil {
-			return err
-		}
-		if s.base.Eligible, err = e.isEligible(&t.Base, s.types); err != nil {
-			return err
-		}
+	}
+	for ti, tr := range e.b.Tracks {
+		e.act[varTrack] = tr.Name
+		s := scope{tenant: t, track: tr, types: tr.Types, now: now[ti].at(0), base: base[ti].at(0)}
 		if err := e.addTenant(&s, sums); err != nil {
 			return err
 		}
-		for _, o := range tr.Types {
-			so := scope{tenant: t, track: tr, option: o, types: []string{o}, now: nowDA, base: baseDA}
-			if so.now.Eligible, err = e.isEligible(&t.Now, so.types); err != nil {
-				return err
-			}
-			if so.base.Eligible, err = e.isEligible(&t.Base, so.types); err != nil {
-				return err
-			}
-			for i := range t.New {
-				if t.New[i].Type == o {
-					so.newly, so.assocState = true, &t.New[i].State
-					if so.assoc, err = e.deployedActive(so.assocState); err != nil {
-						return err
-					}
-					if so.assoc.Eligible, err = e.isEligible(so.assocState, so.types); err != nil {
-						return err
-					}
+		for i, o := range tr.Types {
+			so := scope{tenant: t, track: tr, option: o, types: []string{o}, now: now[ti].at(i + 1), base: base[ti].at(i + 1)}
+			for k := range t.New {
+				if t.New[k].Type == o {
+					so.newly, so.assoc = true, assoc[k][ti].at(i+1)
 				}
 			}
 			if err := e.addTenant(&so, sums); err != nil {
@@ -234,24 +338,26 @@ func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {
 func (e *evaluation) addTenant(s *scope, sums metricSums) error {
 	act := e.act
 	act[varOption], act[varNow], act[varBase], act[varAssoc], act[varNewly] = s.option, s.now, s.base, s.assoc, s.newly
+	v, _, err := e.b.scopeAll[s.option != ""].Eval(act)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	values := v.(traits.Lister)
+	k := 0
 	for i := range e.b.Metrics {
 		m := &e.b.Metrics[i]
 		if m.Over != "tenants" || m.PerOption != (s.option != "") {
 			continue
 		}
-		rep, err := evalInt(m.reporting, act)
-		if err != nil {
-			return fmt.Errorf("metrics[%s].reporting: %w", m.ID, err)
+		rep, ok1 := values.Get(types.Int(k)).(types.Int)
+		bas, ok2 := values.Get(types.Int(k + 1)).(types.Int)
+		k += 2
+		if !ok1 || !ok2 {
+			return fmt.Errorf("metrics[%s]: reporting and baseline must be ints", m.ID)
 		}
-		var bas int64
-		if m.baseline != nil {
-			if bas, err = evalInt(m.baseline, act); err != nil {
-				return fmt.Errorf("metrics[%s].baseline: %w", m.ID, err)
-			}
-		}
-		sums[s.track.Name][m.ID][s.option] += rep - bas
+		sums[s.track.Name][m.ID][s.option] += int64(rep - bas)
 		if e.explain != nil {
-			if err := e.explainTenant(s, m, rep, bas); err != nil {
+			if err := e.explainTenant(s, m, int64(rep), int64(bas)); err != nil {
 				return err
 			}
 		}
@@ -300,37 +406,13 @@ func (e *evaluation) explainTenant(s *scope, m *Metric, rep, bas int64) error {
 	return nil
 }
 
-// deployedActive runs the month rules that do not depend on the
-// attribution type on one month of a tenant.
-func (e *evaluation) deployedActive(st *facts.MonthState) (Summary, error) {
-	s := Summary{Month: st.Month}
-	var err error
-	e.act[varMonth] = st
-	if s.Deployed, err = evalBool(e.b.deployed, e.act); err != nil {
-		return s, fmt.Errorf("%s: month.deployed: %w", st.Month, err)
-	}
-	if s.ActiveUsers, err = evalInt(e.b.activeUsers, e.act); err != nil {
-		return s, fmt.Errorf("%s: month.active_users: %w", st.Month, err)
-	}
-	return s, nil
-}
-
-func (e *evaluation) isEligible(st *facts.MonthState, types []string) (bool, error) {
-	e.act[varMonth], e.act[varTypes] = st, types
-	v, err := evalBool(e.b.eligible, e.act)
-	if err != nil {
-		return false, fmt.Errorf("%s: month.eligible: %w", st.Month, err)
-	}
-	return v, nil
-}
-
 // notices runs the bundle's notice rules on the evaluation and on every
 // certification.
 func (e *evaluation) notices(w *facts.Window) ([]Notice, error) {
 	b, act := e.b, e.act
 	var out []Notice
 	clear(act)
-	act[varParams], act[varMonth], act[varEnd], act[varAsOf] = b.Params, w.Month.String(), string(w.Month.LastDay()), string(w.AsOf)
+	act[varMonth], act[varEnd], act[varAsOf] = w.Month.String(), string(w.Month.LastDay()), string(w.AsOf)
 	for _, c := range b.evalNotices {
 		on, err := evalBool(c.rule, act)
 		if err != nil {
@@ -341,7 +423,7 @@ func (e *evaluation) notices(w *facts.Window) ([]Notice, error) {
 		}
 	}
 	clear(act)
-	act[varParams], act[varAsOf] = b.Params, string(w.AsOf)
+	act[varAsOf] = string(w.AsOf)
 	for i := range w.People {
 		p := &w.People[i]
 		act[varPerson] = p
@@ -429,7 +511,7 @@ func evalDouble(prg cel.Program, act map[string]any) (float64, error) {
 
 // points applies the bundle's point formula.
 func (b *Bundle) pointsFor(act map[string]any, track, metric, option string, value int64) (float64, error) {
-	act[varParams], act[varTrack], act[varMetric], act[varOption], act[varValue] = b.Params, track, metric, option, value
+	act[varTrack], act[varMetric], act[varOption], act[varValue] = track, metric, option, value
 	p, err := evalDouble(b.points, act)
 	if err != nil {
 		return 0, fmt.Errorf("points of %s %s %s: %w", track, metric, option, err)

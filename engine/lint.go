@@ -185,3 +185,19 @@ func hint(msg string, env *cel.Env) string {
 	}
 	return msg
 }
+
+// referencesName tells whether an expression mentions the identifier name.
+func referencesName(ast *cel.Ast, name string) bool {
+	found := false
+	var visit func(e celast.Expr)
+	visit = func(e celast.Expr) {
+		if e.Kind() == celast.IdentKind && e.AsIdent() == name {
+			found = true
+		}
+		for _, c := range children(e) {
+			visit(c)
+		}
+	}
+	visit(ast.NativeRep().Expr())
+	return found
+}

@@ -64,11 +64,11 @@ func readSchema(file string, src []byte) (*schema, PolicyErrors) {
 	if doc.Schema == nil {
 		return nil, PolicyErrors{{File: file, Line: 1, Message: "missing top-level key params_schema"}}
 	}
-	base, err := baseEnv()
+	base, err := baseEnv(nil)
 	if err != nil {
 		return nil, PolicyErrors{{File: file, Message: err.Error()}}
 	}
-	c := &compiler{base: base, file: file, src: src, envs: map[*exprKind]*cel.Env{}}
+	c := &compiler{base: base, file: file, src: src, envs: map[*exprKind]*cel.Env{}, noCostLimit: true}
 	var walk func(s *schema)
 	walk = func(s *schema) {
 		if s == nil {

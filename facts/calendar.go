@@ -11,11 +11,29 @@ type Month int
 
 // ParseMonth reads "YYYY-MM".
 func ParseMonth(s string) (Month, error) {
-	t, err := time.Parse("2006-01", s)
-	if err != nil || len(s) != 7 {
+	y, okY := digits(s, 0, 4)
+	m, okM := digits(s, 5, 7)
+	if len(s) != 7 || s[4] != '-' || !okY || !okM || m < 1 || m > 12 {
 		return 0, fmt.Errorf("%q is not a month: want YYYY-MM", s)
 	}
-	return MonthOf(t), nil
+	return Month(y*12 + m - 1), nil
+}
+
+// digits reads s[from:to] as a decimal number; fact files hold millions of
+// months and dates, and time.Parse is slow for them.
+func digits(s string, from, to int) (int, bool) {
+	if len(s) < to {
+		return 0, false
+	}
+	n := 0
+	for i := from; i < to; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // MonthOf returns the calendar month of t.
@@ -28,7 +46,12 @@ func (m Month) Year() int { return int(m) / 12 }
 
 // String formats the month as "YYYY-MM".
 func (m Month) String() string {
-	return fmt.Sprintf("%04d-%02d", int(m)/12, int(m)%12+1)
+	y, mo := int(m)/12, int(m)%12+1
+	if y < 0 || y > 9999 {
+		return fmt.Sprintf("%04d-%02d", y, mo)
+	}
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + mo/10), byte('0' + mo%10)}
+	return string(b[:])
 }
 
 // LastDay is the month's last calendar day, the day on which SPEC §2 judges
@@ -45,11 +68,12 @@ type Date string
 
 // ParseDate reads "YYYY-MM-DD".
 func ParseDate(s string) (Date, error) {
-	t, err := time.Parse("2006-01-02", s)
-	if err != nil || len(s) != 10 {
+	m, err := ParseMonth(s[:min(len(s), 7)])
+	d, ok := digits(s, 8, 10)
+	if err != nil || len(s) != 10 || s[7] != '-' || !ok || d < 1 || d > int(m.LastDay()[8]-'0')*10+int(m.LastDay()[9]-'0') {
 		return "", fmt.Errorf("%q is not a date: want YYYY-MM-DD", s)
 	}
-	return DateOf(t), nil
+	return Date(s), nil
 }
 
 // DateOf returns the calendar day of t.

@@ -58,51 +58,76 @@ func Parse(name string, data []byte, vocab Vocabulary) (*File, error) {
 	return f, nil
 }
 
+// topKeys are the keys of a fact file; partner is required.
+var topKeys = []string{"partner", "month", "as_of", "customers", "people"}
+
 func (w *walker) file_(root *yaml.Node, vocab Vocabulary) *File {
 	f := &File{}
-	top := w.fields(root, "", []string{"partner", "month", "as_of", "customers", "people"}, []string{"partner"})
+	top := w.fields(root, "", topKeys, []string{"partner"})
 	if top == nil {
 		return f
 	}
-	if p := w.fields(top["partner"], "partner", []string{"id", "name"}, []string{"id"}); p != nil {
-		f.Partner.ID, _ = w.str(p["id"], "partner.id")
-		if p["name"] != nil {
-			f.Partner.Name, _ = w.str(p["name"], "partner.name")
+	for _, k := range []string{"partner", "month", "as_of"} {
+		if top[k] != nil {
+			w.header(f, k, top[k])
 		}
-	}
-	if n := top["month"]; n != nil {
-		f.Month, f.HasMonth = w.month(n, "month")
-	}
-	if n := top["as_of"]; n != nil {
-		f.AsOf, _ = w.date(n, "as_of")
 	}
 	tenants := map[string]int{}
 	for i, n := range w.sequence(top["customers"], "customers") {
-		c := w.customer(n, index("customers", i), vocab)
-		if c.Tenant == "" {
-			continue
+		if c, ok := w.addCustomer(n, i, vocab, tenants); ok {
+			f.Customers = append(f.Customers, c)
 		}
-		if first, dup := tenants[c.Tenant]; dup {
-			w.errorf(n, index("customers", i)+".tenant", "duplicate tenant %q (first on line %d)", c.Tenant, first)
-			continue
-		}
-		tenants[c.Tenant] = c.Line
-		f.Customers = append(f.Customers, c)
 	}
+	w.people(f, top["people"])
+	return f
+}
+
+// header reads one of the file's partner, month and as_of keys.
+func (w *walker) header(f *File, key string, n *yaml.Node) {
+	switch key {
+	case "partner":
+		if p := w.fields(n, "partner", []string{"id", "name"}, []string{"id"}); p != nil {
+			f.Partner.ID, _ = w.str(p["id"], "partner.id")
+			if p["name"] != nil {
+				f.Partner.Name, _ = w.str(p["name"], "partner.name")
+			}
+		}
+	case "month":
+		f.Month, f.HasMonth = w.month(n, "month")
+	case "as_of":
+		f.AsOf, _ = w.date(n, "as_of")
+	}
+}
+
+// addCustomer reads customers[i] and checks its tenant id is new.
+func (w *walker) addCustomer(n *yaml.Node, i int, vocab Vocabulary, seen map[string]int) (Customer, bool) {
+	c := w.customer(n, index("customers", i), vocab)
+	if c.Tenant == "" {
+		return c, false
+	}
+	if first, dup := seen[c.Tenant]; dup {
+		w.errorf(n, index("customers", i)+".tenant", "duplicate tenant %q (first on line %d)", c.Tenant, first)
+		return c, false
+	}
+	seen[c.Tenant] = c.Line
+	return c, true
+}
+
+// people reads the people list.
+func (w *walker) people(f *File, n *yaml.Node) {
 	ids := map[string]int{}
-	for i, n := range w.sequence(top["people"], "people") {
-		p := w.person(n, index("people", i))
+	for i, pn := range w.sequence(n, "people") {
+		p := w.person(pn, index("people", i))
 		if p.ID == "" {
 			continue
 		}
 		if first, dup := ids[p.ID]; dup {
-			w.errorf(n, index("people", i)+".id", "duplicate person %q (first on line %d)", p.ID, first)
+			w.errorf(pn, index("people", i)+".id", "duplicate person %q (first on line %d)", p.ID, first)
 			continue
 		}
 		ids[p.ID] = p.Line
 		f.People = append(f.People, p)
 	}
-	return f
 }
 
 func (w *walker) customer(n *yaml.Node, path string, vocab Vocabulary) Customer {

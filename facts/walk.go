@@ -184,7 +184,7 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // Suggest returns ` (did you mean "x"?)` for the allowed name closest to got.
 func Suggest(got string, allowed []string) string {

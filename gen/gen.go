@@ -188,3 +188,21 @@ func (o *Options) people(r *rand.Rand) []person {
 	}
 	return out
 }
+
+// WriteJSONLines writes n partners, one JSON document per line, with seeds
+// o.Seed, o.Seed+1, ...
+func WriteJSONLines(w io.Writer, o Options, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	for i := 0; i < n; i++ {
+		p := o
+		p.Seed = o.Seed + uint64(i)
+		p.PartnerID = ""
+		b, err := json.Marshal(Document(p))
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}

@@ -41,7 +41,7 @@ type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 var commands map[string]command
 
 func init() {
-	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff}
+	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff, "gen": runGen}
 }
 
 // bundleFlags are the flags every command has for choosing the policies.

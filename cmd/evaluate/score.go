@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type scorer struct {
 	timeout time.Duration // per file; 0 for none
 	stdin   io.Reader
 	explain bool
+	workers int // per partner; 0: one per CPU
 }
 
 // score evaluates each file in order. A file that cannot be read or
@@ -48,30 +50,91 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 	return results, code
 }
 
-// file reads, validates and scores one fact file ("-" is stdin).
+// file reads, validates and scores one fact file ("-" is stdin). JSON is
+// read as a stream, a customer at a time; YAML whole.
 func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) {
-	f, err := s.read(name)
+	var in io.Reader = s.stdin
+	display := "<stdin>"
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+		}
+		defer fh.Close()
+		in, display = fh, name
+	}
+	br := bufio.NewReaderSize(in, 1<<16)
+	if !looksJSON(name, br) {
+		f, err := s.parse(display, br)
+		if err != nil {
+			return nil, err
+		}
+		return s.evaluate(ctx, f, s.window)
+	}
+	// Tenants are scored while the rest of the file is read, unless the
+	// explanation needs them kept in order.
+	var tally *engine.Tally
+	var onTenant func(facts.TenantWindow)
+	if !s.explain {
+		tally = s.bundle.NewTally(ctx, s.workers)
+		onTenant = tally.Add
+	}
+	f, w, err := facts.StreamJSON(display, 1, br, s.bundle.Vocabulary, s.window, onTenant)
 	if err != nil {
+		if tally != nil {
+			tally.Close()
+		}
 		return nil, err
 	}
-	return s.evaluate(ctx, f, s.window)
+	return s.score1(ctx, f, w, tally)
 }
 
-// read reads and validates one fact file ("-" is stdin).
-func (s *scorer) read(name string) (*facts.File, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(s.stdin)
-		name = "<stdin>"
-	} else {
-		data, err = os.ReadFile(name)
+// looksJSON tells JSON from YAML by the name, or else by the first byte.
+func looksJSON(name string, br *bufio.Reader) bool {
+	if strings.EqualFold(filepath.Ext(name), ".json") {
+		return true
 	}
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
+	for i := 1; i <= 64; i++ {
+		b, err := br.Peek(i)
+		if err != nil || len(b) < i {
+			return false
 		}
+		switch b[i-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// read reads and validates one whole fact file ("-" is stdin), for
+// commands that window it more than once.
+func (s *scorer) read(name string) (*facts.File, error) {
+	if name == "-" {
+		return s.parse("<stdin>", s.stdin)
+	}
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+	}
+	defer fh.Close()
+	return s.parse(name, fh)
+}
+
+func (s *scorer) parse(name string, r io.Reader) (*facts.File, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	return facts.Parse(name, data, s.bundle.Vocabulary)
@@ -79,17 +142,22 @@ func (s *scorer) read(name string) (*facts.File, error) {
 
 // evaluate scores a read fact file seen from one reporting month.
 func (s *scorer) evaluate(ctx context.Context, f *facts.File, wopts facts.WindowOptions) (*engine.Result, error) {
-	name := f.Name
 	w, err := f.Window(wopts)
 	if err != nil {
 		return nil, err
 	}
+	return s.score1(ctx, f, w, nil)
+}
+
+// score1 scores windowed facts within the timeout.
+func (s *scorer) score1(ctx context.Context, f *facts.File, w *facts.Window, tally *engine.Tally) (*engine.Result, error) {
+	name := f.Name
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	r, err := s.bundle.EvaluateWith(ctx, f, w, engine.Options{Explain: s.explain})
+	r, err := s.bundle.EvaluateWith(ctx, f, w, engine.Options{Explain: s.explain, Workers: s.workers, Tally: tally})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("%s: evaluation took longer than --timeout %s", name, s.timeout)
 	}
