@@ -133,4 +133,3 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 	}
 	return f, win, nil
 }
-
