@@ -87,6 +87,7 @@ func baseEnv(params map[string]any) (*cel.Env, error) {
 	return cel.NewEnv(
 		ext.NativeTypes(reflect.TypeFor[facts.MonthState](), reflect.TypeFor[facts.Person](), reflect.TypeFor[facts.Certification](),
 			reflect.TypeFor[Summary](), ext.ParseStructTags(true)),
+		withRecords(),
 		ext.Bindings(), ext.Math(), ext.Lists(), ext.Strings(), ext.Sets(),
 		sumFunction(),
 		p,

@@ -264,7 +264,7 @@ type monthFacts struct {
 
 // month runs the month rules on one month of a tenant, for every track.
 func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
-	e.act[varMonth] = st
+	e.act[varMonth] = monthRecord(st)
 	v, _, err := e.b.monthAll.Eval(e.act)
 	if err != nil {
 		return nil, fmt.Errorf("%s: month rules: %w", st.Month, err)
@@ -337,7 +337,7 @@ func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {
 // track-wide metrics when the option is "", per-option metrics otherwise.
 func (e *evaluation) addTenant(s *scope, sums metricSums) error {
 	act := e.act
-	act[varOption], act[varNow], act[varBase], act[varAssoc], act[varNewly] = s.option, s.now, s.base, s.assoc, s.newly
+	act[varOption], act[varNow], act[varBase], act[varAssoc], act[varNewly] = s.option, summaryRecord(s.now), summaryRecord(s.base), summaryRecord(s.assoc), s.newly
 	v, _, err := e.b.scopeAll[s.option != ""].Eval(act)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)

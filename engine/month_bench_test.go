@@ -21,3 +21,19 @@ func BenchmarkMonthRules(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkScope(b *testing.B) {
+	bundle, err := Default(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &evaluation{b: bundle, act: map[string]any{varTrack: "enterprise"}}
+	tw := &facts.TenantWindow{Tenant: "t"}
+	s := scope{tenant: tw, track: bundle.Tracks[0], option: "CPOR", now: Summary{Month: "2026-10", Eligible: true, Deployed: true, ActiveUsers: 40}}
+	sums := bundle.newSums()
+	for b.Loop() {
+		if err := e.addTenant(&s, sums); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

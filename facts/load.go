@@ -214,32 +214,98 @@ func (w *walker) workload(n *yaml.Node, path string) Workload {
 		return wl
 	}
 	wl.Name, _ = w.str(fs["workload"], path+".workload")
-	months := map[Month]int{}
-	for i, un := range w.sequence(fs["usage"], path+".usage") {
-		upath := index(path+".usage", i)
-		uf := w.fields(un, upath, []string{"month", "paid_seats", "active_users"}, []string{"month", "paid_seats", "active_users"})
-		if uf == nil {
-			continue
+	rows := w.sequence(fs["usage"], path+".usage")
+	months := make(map[Month]int, len(rows))
+	wl.Usage = make([]Usage, 0, len(rows))
+	for i, un := range rows {
+		u, ok := quickUsage(un)
+		if !ok {
+			// The slow path names the field of every problem.
+			upath := index(path+".usage", i)
+			uf := w.fields(un, upath, usageKeys, usageKeys)
+			if uf == nil {
+				continue
+			}
+			m, mok := w.month(uf["month"], upath+".month")
+			seats, sok := w.count(uf["paid_seats"], upath+".paid_seats")
+			users, aok := w.count(uf["active_users"], upath+".active_users")
+			if !mok || !sok || !aok {
+				continue
+			}
+			u = Usage{Month: m, PaidSeats: seats, ActiveUsers: users, Line: line(un)}
 		}
-		u := Usage{Line: line(un)}
-		m, mok := w.month(uf["month"], upath+".month")
-		seats, sok := w.count(uf["paid_seats"], upath+".paid_seats")
-		users, aok := w.count(uf["active_users"], upath+".active_users")
-		if !mok || !sok || !aok {
-			continue
-		}
-		u.Month, u.PaidSeats, u.ActiveUsers = m, seats, users
+		m, seats, users := u.Month, u.PaidSeats, u.ActiveUsers
+		upath := func() string { return index(path+".usage", i) }
 		if first, dup := months[m]; dup {
-			w.errorf(uf["month"], upath+".month", "workload %q has two usage rows for %s (first on line %d)", wl.Name, m, first)
+			w.errorf(un, upath()+".month", "workload %q has two usage rows for %s (first on line %d)", wl.Name, m, first)
 			continue
 		}
 		months[m] = u.Line
 		if users > seats {
-			w.warnf(u.Line, upath+".active_users", "%d active users is more than the %d paid seats of workload %q in %s", users, seats, wl.Name, m)
+			w.warnf(u.Line, upath()+".active_users", "%d active users is more than the %d paid seats of workload %q in %s", users, seats, wl.Name, m)
 		}
 		wl.Usage = append(wl.Usage, u)
 	}
 	return wl
+}
+
+var usageKeys = []string{"month", "paid_seats", "active_users"}
+
+// quickUsage reads a usage row that is plainly valid (the three keys once
+// each, a month, two small whole numbers) without building messages; any
+// other row takes the slow path that explains what is wrong. Fact files
+// hold millions of rows.
+func quickUsage(n *yaml.Node) (Usage, bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) != 6 {
+		return Usage{}, false
+	}
+	u := Usage{Line: n.Line}
+	seen := 0
+	for i := 0; i < 6; i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return Usage{}, false
+		}
+		switch k.Value {
+		case "month":
+			m, err := ParseMonth(v.Value)
+			if err != nil || v.Tag != "!!str" {
+				return Usage{}, false
+			}
+			u.Month, seen = m, seen|1
+		case "paid_seats", "active_users":
+			x, ok := smallCount(v)
+			if !ok {
+				return Usage{}, false
+			}
+			if k.Value == "paid_seats" {
+				u.PaidSeats, seen = x, seen|2
+			} else {
+				u.ActiveUsers, seen = x, seen|4
+			}
+		default:
+			return Usage{}, false
+		}
+	}
+	return u, seen == 7
+}
+
+// smallCount reads a plain decimal whole number of at most 15 digits.
+func smallCount(v *yaml.Node) (int64, bool) {
+	s := v.Value
+	if v.Tag != "!!int" || len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var x int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		x = x*10 + int64(c-'0')
+	}
+	return x, true
 }
 
 func (w *walker) person(n *yaml.Node, path string) Person {
