@@ -30,6 +30,7 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 		win.Month, win.Baseline = opts.Month, opts.Month-12
 	}
 	var pending []Customer
+	held := false // customers came before the month: windowed at the end
 	problem := func(err error) (*File, *Window, error) {
 		var le *lineError
 		if errors.As(err, &le) {
@@ -91,12 +92,13 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 			switch {
 			case !ok || len(w.problems) > 0:
 				// A file with errors is not scored: stop windowing, keep checking.
-			case known && onTenant != nil:
-				onTenant(win.tenant(name, i, &cust))
-			case known:
-				win.Tenants = append(win.Tenants, win.tenant(name, i, &cust))
-			default:
+			case !known || held:
+				held = true
 				pending = append(pending, cust)
+			case onTenant != nil:
+				onTenant(win.tenant(name, i, &cust))
+			default:
+				win.Tenants = append(win.Tenants, win.tenant(name, i, &cust))
 			}
 			i++
 			return nil
@@ -116,7 +118,7 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 		return nil, nil, w.problems
 	}
 	f.Warnings = w.warnings
-	if !known {
+	if held || !known {
 		f.Customers = pending
 		full, err := f.Window(opts)
 		f.Customers = nil

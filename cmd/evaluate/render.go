@@ -21,8 +21,20 @@ type renderOptions struct {
 }
 
 var renderers = map[string]renderer{
-	"text": renderText,
-	"json": renderJSON,
+	"text":  renderText,
+	"json":  renderJSON,
+	"jsonl": renderJSONLines,
+}
+
+// renderJSONLines writes one result per line (batch runs stream them
+// instead, as they come).
+func renderJSONLines(w io.Writer, results []*engine.Result, _ renderOptions) error {
+	for _, r := range results {
+		if err := writeJSONLine(w, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func rendererNames() []string {

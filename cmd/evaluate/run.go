@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -120,6 +121,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		explain     bool
 		ropts       renderOptions
 		months      string
+		jobs        int
+		jsonlIn     bool
+		shardSpec   string
 		showVersion bool
 		help        bool
 	)
@@ -131,6 +135,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&ropts.Track, "track", "", "with --explain in text: only this track")
 	fs.StringVar(&ropts.Metric, "metric", "", "with --explain in text: only this metric")
 	fs.StringVar(&months, "months", "", "score every reporting month FROM..TO (YYYY-MM..YYYY-MM) and the designation status")
+	fs.IntVar(&jobs, "jobs", runtime.NumCPU(), "partners scored in parallel")
+	fs.BoolVar(&jsonlIn, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line")
+	fs.StringVar(&shardSpec, "shard", "", "score only shard i of n (i/n): the partners at positions i, i+n, i+2n, ...")
 	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -167,12 +174,20 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate: %v\n", err)
 		return exitBadInput
 	}
-	ropts.List = len(files) > 1 || folder
+	ropts.List = len(files) > 1 || folder || jsonlIn
 	if months != "" {
 		return runMonths(ctx, sc, months, files, output, ropts.List, stdout, stderr)
 	}
+	sh, err := parseShard(shardSpec)
+	if err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
+	if ropts.List || output == "jsonl" || sh.Count > 1 {
+		b := &batch{sc: sc, jobs: jobs, jsonl: jsonlIn, shard: sh}
+		return runBatch(ctx, b, files, output, render, ropts, stdout, stderr)
+	}
 	results, code := sc.score(ctx, files, stderr)
-	if len(results) > 0 || ropts.List {
+	if len(results) > 0 {
 		if err := render(stdout, results, ropts); err != nil {
 			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
 			return exitBadInput

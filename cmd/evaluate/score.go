@@ -39,9 +39,7 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 			code = exitBadInput
 			continue
 		}
-		for _, w := range r.Warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
+		printWarnings(stderr, r)
 		if !r.Qualified && code == exitQualified {
 			code = exitNotQualified
 		}

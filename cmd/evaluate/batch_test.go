@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"evaluate/engine"
+	"evaluate/facts"
+	"evaluate/gen"
+)
+
+// population writes n synthetic partners as JSON Lines.
+func population(t testing.TB, n, tenants int) string {
+	b, err := engine.Default(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := facts.ParseMonth("2026-10")
+	var buf bytes.Buffer
+	if err := gen.WriteJSONLines(&buf, gen.Options{Seed: 100, Tenants: tenants, People: 6, Month: m, Vocabulary: b.Vocabulary}, n); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func jsonLines(t *testing.T, out string) []map[string]any {
+	var rs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("%v: %q", err, l)
+		}
+		delete(r, "file")
+		delete(r, "warnings") // they name the file
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func TestBatchMatchesSingleFiles(t *testing.T) {
+	pop := population(t, 12, 30)
+	code, out, errOut := runCLI(t, pop, "-o", "jsonl", "--jsonl", "--jobs", "3", "-")
+	if code == exitBadInput {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	batch := jsonLines(t, out)
+	if len(batch) != 12 {
+		t.Fatalf("%d results, want 12", len(batch))
+	}
+	if !strings.Contains(errOut, "evaluated 12, qualified ") || !strings.Contains(errOut, "errors 0") {
+		t.Errorf("no summary: %s", errOut)
+	}
+	dir := t.TempDir()
+	for i, line := range strings.Split(strings.TrimSpace(pop), "\n") {
+		p := filepath.Join(dir, "p.json")
+		os.WriteFile(p, []byte(line), 0o644)
+		_, one, _ := runCLI(t, "", "-o", "json", p)
+		single := jsonLines(t, strings.ReplaceAll(strings.ReplaceAll(one, "\n", ""), "  ", ""))
+		a, _ := json.Marshal(single[0])
+		b, _ := json.Marshal(batch[i])
+		if string(a) != string(b) {
+			t.Errorf("partner %d: batch and single-file results differ", i)
+		}
+	}
+}
+
+func TestShardsAddUpToTheWhole(t *testing.T) {
+	pop := population(t, 17, 5)
+	_, whole, _ := runCLI(t, pop, "-o", "jsonl", "--jsonl", "-")
+	var parts []string
+	for _, sh := range []string{"0/3", "1/3", "2/3"} {
+		code, out, errOut := runCLI(t, pop, "-o", "jsonl", "--jsonl", "--shard", sh, "-")
+		if code == exitBadInput {
+			t.Fatalf("shard %s: %s", sh, errOut)
+		}
+		parts = append(parts, strings.Split(strings.TrimSpace(out), "\n")...)
+	}
+	w := strings.Split(strings.TrimSpace(whole), "\n")
+	slices.Sort(w)
+	slices.Sort(parts)
+	if len(w) != 17 || !slices.Equal(w, parts) {
+		t.Errorf("shards give %d results, the whole %d, or they differ", len(parts), len(w))
+	}
+	if code, _, _ := runCLI(t, pop, "--jsonl", "--shard", "3/3", "-"); code != exitBadInput {
+		t.Errorf("--shard 3/3 accepted")
+	}
+}
+
+func TestBadPartnerDoesNotStopTheRest(t *testing.T) {
+	pop := population(t, 3, 5)
+	lines := strings.Split(strings.TrimSpace(pop), "\n")
+	lines = slices.Insert(lines, 1, `{"partner": {"id": "broken"}, "customers": [{"tenant": "x", "associations": [{"type": "NOPE", "from": "2024-01-01"}]}]}`)
+	code, out, errOut := runCLI(t, strings.Join(lines, "\n"), "-o", "jsonl", "--jsonl", "-")
+	if code != exitBadInput || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
+		t.Errorf("exit %d, output %d lines", code, len(strings.Split(out, "\n")))
+	}
+	if !strings.Contains(errOut, `<stdin>:2: customers[0].associations[0].type: unknown attribution type "NOPE"`) || !strings.Contains(errOut, "errors 1") {
+		t.Errorf("stderr: %s", errOut)
+	}
+}
