@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 
 	"evaluate/facts"
@@ -65,9 +66,12 @@ func (b *Bundle) EvaluateWith(ctx context.Context, f *facts.File, w *facts.Windo
 	r.File = f.Name
 	r.Partner = f.Partner
 	r.Month, r.Baseline, r.AsOf = w.Month.String(), w.Baseline.String(), string(w.AsOf)
+	r.Problems = w.Warnings
 	for _, p := range w.Warnings {
-		r.Warnings = append(r.Warnings, p.String())
+		r.Warnings = append(r.Warnings, p.Message)
 	}
+	slices.Sort(r.Warnings)
+	r.Warnings = slices.Compact(r.Warnings)
 	r.Policies = Provenance{Source: b.Source, Designation: b.Designation, Hash: b.Hash}
 	for _, t := range b.Tracks {
 		r.TrackOrder = append(r.TrackOrder, t.Name)
@@ -78,6 +82,7 @@ func (b *Bundle) EvaluateWith(ctx context.Context, f *facts.File, w *facts.Windo
 	if r.Notices, err = e.notices(w); err != nil {
 		return nil, err
 	}
+	e.explain.sort()
 	e.attach(r)
 	if err := b.plans(ctx, r, sums); err != nil {
 		return nil, err
@@ -212,6 +217,7 @@ func (e *evaluation) sumPerson(p *facts.Person, asOf facts.Date, sums metricSums
 		}
 		level := fmt.Sprint(v.Value())
 		counted = append(counted, c.Name+" ("+level+")")
+		slices.Sort(counted)
 		if !slices.Contains(levels, level) {
 			levels = append(levels, level)
 		}
@@ -440,6 +446,10 @@ func (e *evaluation) notices(w *facts.Window) ([]Notice, error) {
 			}
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Rule < b.Rule || a.Rule == b.Rule && (a.Person < b.Person || a.Person == b.Person && a.Text < b.Text)
+	})
 	return out, nil
 }
 

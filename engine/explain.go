@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sort"
 
 	"evaluate/facts"
 
@@ -125,4 +126,30 @@ func monthContribution(tenant string, adds int64, st *facts.MonthState, s Summar
 	users, deployed := s.ActiveUsers, s.Deployed
 	return Contribution{Tenant: tenant, Adds: adds, Month: st.Month, ActiveUsers: &users, Deployed: &deployed,
 		Associations: st.Associations, Workloads: st.Workloads}
+}
+
+// sort orders every list by tenant, person and certification, so that an
+// explanation does not depend on the order of the fact file's lists.
+func (e explanations) sort() {
+	for _, metrics := range e {
+		for _, options := range metrics {
+			for _, x := range options {
+				byRecord := func(cs []Contribution) {
+					sort.SliceStable(cs, func(i, j int) bool {
+						return cs[i].Tenant+"\x00"+cs[i].Person < cs[j].Tenant+"\x00"+cs[j].Person
+					})
+				}
+				byRecord(x.Reporting)
+				byRecord(x.Baseline)
+				sort.SliceStable(x.LeftOut, func(i, j int) bool { return x.LeftOut[i].Tenant < x.LeftOut[j].Tenant })
+				sort.SliceStable(x.Notes, func(i, j int) bool {
+					return x.Notes[i].Tenant < x.Notes[j].Tenant || x.Notes[i].Tenant == x.Notes[j].Tenant && x.Notes[i].Rule < x.Notes[j].Rule
+				})
+				sort.SliceStable(x.NotCounted, func(i, j int) bool {
+					a, b := x.NotCounted[i], x.NotCounted[j]
+					return a.Person < b.Person || a.Person == b.Person && (a.Certification < b.Certification || a.Certification == b.Certification && a.Rule < b.Rule)
+				})
+			}
+		}
+	}
 }

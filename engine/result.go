@@ -15,7 +15,11 @@ type Result struct {
 	Track     string                  `json:"track"`
 	Score     float64                 `json:"score"`
 	Tracks    map[string]*TrackResult `json:"tracks"`
-	Warnings  []string                `json:"warnings,omitempty"`
+	// Warnings are the file's warnings, without their place and sorted, so
+	// that the result does not depend on the order of the file's lists.
+	Warnings []string `json:"warnings,omitempty"`
+	// Problems are the same warnings with file, line and field, for people.
+	Problems []facts.Problem `json:"-"`
 	Notices   []Notice                `json:"notices,omitempty"`
 	Policies  Provenance              `json:"policies"`
 	// TrackOrder and MetricOrder are the bundle's order, for renderers.

@@ -152,7 +152,7 @@ func (w *walker) customer(n *yaml.Node, path string, vocab Vocabulary) Customer 
 	}
 	seen := map[string]int{}
 	for i, wn := range w.sequence(fs["workloads"], path+".workloads") {
-		wl := w.workload(wn, index(path+".workloads", i))
+		wl := w.workload(wn, index(path+".workloads", i), c.Tenant)
 		if wl.Name == "" {
 			continue
 		}
@@ -207,7 +207,7 @@ func (w *walker) association(n *yaml.Node, path string, vocab Vocabulary) (Assoc
 	return a, len(w.problems) == before
 }
 
-func (w *walker) workload(n *yaml.Node, path string) Workload {
+func (w *walker) workload(n *yaml.Node, path, tenant string) Workload {
 	wl := Workload{Line: line(n)}
 	fs := w.fields(n, path, []string{"workload", "usage"}, []string{"workload"})
 	if fs == nil {
@@ -242,7 +242,7 @@ func (w *walker) workload(n *yaml.Node, path string) Workload {
 		}
 		months[m] = u.Line
 		if users > seats {
-			w.warnf(u.Line, upath()+".active_users", "%d active users is more than the %d paid seats of workload %q in %s", users, seats, wl.Name, m)
+			w.warnf(u.Line, upath()+".active_users", "%d active users is more than the %d paid seats of workload %q of tenant %q in %s", users, seats, wl.Name, tenant, m)
 		}
 		wl.Usage = append(wl.Usage, u)
 	}
@@ -335,7 +335,7 @@ func (w *walker) person(n *yaml.Node, path string) Person {
 			c.Expires = string(d)
 		}
 		if c.Earned != "" && c.Expires != "" && c.Expires < c.Earned {
-			w.warnf(c.Line, cpath+".expires", "expires (%s) before it was earned (%s), so it never counts", c.Expires, c.Earned)
+			w.warnf(c.Line, cpath+".expires", "%s of person %q expires (%s) before it was earned (%s), so it never counts", c.Name, p.ID, c.Expires, c.Earned)
 		}
 		p.Certifications = append(p.Certifications, c)
 	}

@@ -106,8 +106,8 @@ people:
 	}
 	for _, want := range []string{
 		`w.yaml:5: customers[0].workloads[0].workload: workload "Dynamics" of tenant "t" is not an eligible workload and is ignored`,
-		`w.yaml:6: customers[0].workloads[0].usage[0].active_users: 9 active users is more than the 5 paid seats`,
-		`w.yaml:8: people[0].certifications[0].expires: expires (2026-01-01) before it was earned (2026-01-02)`,
+		`w.yaml:6: customers[0].workloads[0].usage[0].active_users: 9 active users is more than the 5 paid seats of workload "Dynamics" of tenant "t"`,
+		`w.yaml:8: people[0].certifications[0].expires: MS-102 of person "p1" expires (2026-01-01) before it was earned (2026-01-02)`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)

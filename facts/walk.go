@@ -104,6 +104,10 @@ func (w *walker) str(n *yaml.Node, path string) (string, bool) {
 		w.errorf(n, path, "must not be empty")
 		return "", false
 	}
+	if len(n.Value) > MaxString {
+		w.errorf(n, path, "a string of %d bytes, longer than the %d allowed", len(n.Value), MaxString)
+		return "", false
+	}
 	return n.Value, true
 }
 

@@ -3,6 +3,7 @@ package facts
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Window is a fact file seen from one reporting month: only the months the
@@ -163,6 +164,8 @@ func state(c *Customer, m Month) MonthState {
 			}
 		}
 	}
+	// Workloads in name order, so nothing depends on the file's order.
+	slices.SortFunc(s.Workloads, func(a, b WorkloadMonth) int { return strings.Compare(a.Workload, b.Workload) })
 	return s
 }
 

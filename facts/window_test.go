@@ -50,11 +50,12 @@ customers:
 	if len(tw.New) != 1 || tw.New[0].Type != "DPOR" || tw.New[0].State.Month != "2026-10" {
 		t.Errorf("newly associated: %+v, want DPOR with association month 2026-10", tw.New)
 	}
-	// A workload without a row in a month is there with 0 seats and users.
-	if got := tw.Base.Workloads[1]; got != (WorkloadMonth{Workload: "Exchange"}) {
+	// A workload without a row in a month is there with 0 seats and users;
+	// workloads are in name order.
+	if got := tw.Base.Workloads[0]; got != (WorkloadMonth{Workload: "Exchange"}) {
 		t.Errorf("Exchange in B = %+v, want zero usage", got)
 	}
-	if got := tw.Now.Workloads[0]; got != (WorkloadMonth{"Teams", 500, 300}) {
+	if got := tw.Now.Workloads[1]; got != (WorkloadMonth{"Teams", 500, 300}) {
 		t.Errorf("Teams in M = %+v", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -96,7 +97,11 @@ func (b *batch) items(ctx context.Context, inputs []string, out chan<- item) err
 			r, display = f, name
 		}
 		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), maxLine)
+		lineMax := maxLine
+		if b.sc.maxBytes > 0 && b.sc.maxBytes < maxLine {
+			lineMax = int(b.sc.maxBytes) + 1
+		}
+		sc.Buffer(make([]byte, 0, min(1<<20, lineMax)), lineMax)
 		line := 0
 		for sc.Scan() {
 			line++
@@ -109,6 +114,9 @@ func (b *batch) items(ctx context.Context, inputs []string, out chan<- item) err
 			}
 		}
 		if err := sc.Err(); err != nil {
+			if errors.Is(err, bufio.ErrTooLong) {
+				return fmt.Errorf("%s:%d: a document larger than --max-bytes allows", display, line+1)
+			}
 			return fmt.Errorf("%s:%d: %v", display, line+1, err)
 		}
 	}
@@ -326,11 +334,11 @@ func runBatch(ctx context.Context, b *batch, files []string, output string, rend
 const maxWarnings = 20
 
 func printWarnings(w io.Writer, r *engine.Result) {
-	for i, msg := range r.Warnings {
+	for i, p := range r.Problems {
 		if i == maxWarnings {
-			fmt.Fprintf(w, "warning: %s: %d more warnings (the JSON result lists them all)\n", r.File, len(r.Warnings)-maxWarnings)
+			fmt.Fprintf(w, "warning: %s: %d more warnings (the JSON result lists them all)\n", r.File, len(r.Problems)-maxWarnings)
 			return
 		}
-		fmt.Fprintf(w, "warning: %s\n", msg)
+		fmt.Fprintf(w, "warning: %s\n", p)
 	}
 }

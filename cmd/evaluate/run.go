@@ -69,19 +69,26 @@ func loadBundle(ctx context.Context, dir, designation string) (*engine.Bundle, e
 
 // scoreFlags are the flags of every command that scores fact files.
 type scoreFlags struct {
-	month   string
-	asOf    string
-	timeout time.Duration
+	month    string
+	asOf     string
+	timeout  time.Duration
+	maxBytes int64
 }
+
+// defaultMaxBytes refuses fact files over 1 GiB unless --max-bytes says
+// otherwise: a JSON file of a million tenants is about 1.5 GiB, so larger
+// partners need the flag, and a runaway export is stopped early.
+const defaultMaxBytes = 1 << 30
 
 func (s *scoreFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.month, "month", "", "reporting month YYYY-MM (overrides the file's month)")
 	fs.StringVar(&s.asOf, "as-of", "", "evaluation date YYYY-MM-DD for certifications (overrides the file's as_of)")
 	fs.DurationVar(&s.timeout, "timeout", defaultTimeout, "give up on a file whose evaluation takes longer (0: no limit)")
+	fs.Int64Var(&s.maxBytes, "max-bytes", defaultMaxBytes, "refuse a fact file (or JSON Lines document) larger than this (0: no limit)")
 }
 
 func (s *scoreFlags) scorer(b *engine.Bundle, stdin io.Reader) (*scorer, error) {
-	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin}
+	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin, maxBytes: s.maxBytes}
 	if s.month != "" {
 		m, err := facts.ParseMonth(s.month)
 		if err != nil {

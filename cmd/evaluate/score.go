@@ -26,6 +26,35 @@ type scorer struct {
 	stdin   io.Reader
 	explain bool
 	workers int // per partner; 0: one per CPU
+	// maxBytes refuses larger fact files (0: no limit).
+	maxBytes int64
+}
+
+// capReader fails once more than n bytes were read, so that a huge input
+// is refused early rather than read to the end.
+type capReader struct {
+	r    io.Reader
+	n    int64
+	name string
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, fmt.Errorf("%s: larger than --max-bytes allows", c.name)
+	}
+	k, err := c.r.Read(p)
+	c.n -= int64(k)
+	if c.n < 0 {
+		return 0, fmt.Errorf("%s: larger than --max-bytes allows", c.name)
+	}
+	return k, err
+}
+
+func (s *scorer) limit(r io.Reader, name string) io.Reader {
+	if s.maxBytes <= 0 {
+		return r
+	}
+	return &capReader{r: r, n: s.maxBytes, name: name}
 }
 
 // score evaluates each file in order. A file that cannot be read or
@@ -61,7 +90,7 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		defer fh.Close()
 		in, display = fh, name
 	}
-	br := bufio.NewReaderSize(in, 1<<16)
+	br := bufio.NewReaderSize(s.limit(in, display), 1<<16)
 	if !looksJSON(name, br) {
 		f, err := s.parse(display, br)
 		if err != nil {
@@ -131,8 +160,11 @@ func (s *scorer) read(name string) (*facts.File, error) {
 }
 
 func (s *scorer) parse(name string, r io.Reader) (*facts.File, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(s.limit(r, name))
 	if err != nil {
+		if strings.Contains(err.Error(), "--max-bytes") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	return facts.Parse(name, data, s.bundle.Vocabulary)
