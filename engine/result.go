@@ -20,8 +20,8 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Problems are the same warnings with file, line and field, for people.
 	Problems []facts.Problem `json:"-"`
-	Notices   []Notice                `json:"notices,omitempty"`
-	Policies  Provenance              `json:"policies"`
+	Notices  []Notice        `json:"notices,omitempty"`
+	Policies Provenance      `json:"policies"`
 	// TrackOrder and MetricOrder are the bundle's order, for renderers.
 	TrackOrder  []string `json:"-"`
 	MetricOrder []string `json:"-"`

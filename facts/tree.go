@@ -2,8 +2,8 @@ package facts
 
 import (
 	"bytes"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
