@@ -73,6 +73,7 @@ func (b *Bundle) EvaluateWith(ctx context.Context, f *facts.File, w *facts.Windo
 	slices.Sort(r.Warnings)
 	r.Warnings = slices.Compact(r.Warnings)
 	r.Policies = Provenance{Source: b.Source, Designation: b.Designation, Hash: b.Hash}
+	r.Bar = Bar{MinTotal: b.planRules.minTotal, MinMetric: b.planRules.minMetric}
 	for _, t := range b.Tracks {
 		r.TrackOrder = append(r.TrackOrder, t.Name)
 	}

@@ -22,6 +22,9 @@ type Result struct {
 	Problems []facts.Problem `json:"-"`
 	Notices  []Notice        `json:"notices,omitempty"`
 	Policies Provenance      `json:"policies"`
+	// Bar is what a track needs, as the bundle's plan rules state it, for
+	// renderers that draw the score against it.
+	Bar Bar `json:"bar"`
 	// TrackOrder and MetricOrder are the bundle's order, for renderers.
 	TrackOrder  []string `json:"-"`
 	MetricOrder []string `json:"-"`
@@ -53,6 +56,12 @@ type OptionResult struct {
 	Value   int64        `json:"value"`
 	Points  float64      `json:"points"`
 	Explain *Explanation `json:"explain,omitempty"`
+}
+
+// Bar is the total and the per-metric minimum a track needs to qualify.
+type Bar struct {
+	MinTotal  float64 `json:"min_total"`
+	MinMetric float64 `json:"min_metric"`
 }
 
 // Provenance names the rules that produced a result.

@@ -40,6 +40,7 @@ type history struct {
 	Partner facts.Partner `json:"partner"`
 	File    string        `json:"file"`
 	Months  []monthRow    `json:"months"`
+	last    *engine.Result
 }
 
 // parseMonths reads FROM..TO.
@@ -69,8 +70,8 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 	if err != nil {
 		return usageError(stderr, "evaluate", err)
 	}
-	if output != "text" && output != "json" {
-		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text or json, not %s", output))
+	if output != "text" && output != "json" && output != "html" {
+		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text, json or html, not %s", output))
 	}
 	keep := facts.Month(sc.bundle.RetentionMonths())
 	code := exitQualified
@@ -112,6 +113,7 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 				row.Designation.Held = m-lastQualified <= keep
 			}
 			h.Months = append(h.Months, row)
+			h.last = r
 		}
 		if failed {
 			code = exitBadInput
@@ -121,6 +123,15 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 			code = exitNotQualified
 		}
 		histories = append(histories, h)
+	}
+	if output == "html" {
+		for _, h := range histories {
+			if err := writeReport(stdout, h.last, &h); err != nil {
+				fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
+				return exitBadInput
+			}
+		}
+		return code
 	}
 	if output == "json" {
 		enc := json.NewEncoder(stdout)

@@ -21,9 +21,11 @@ type renderOptions struct {
 }
 
 var renderers = map[string]renderer{
-	"text":  renderText,
-	"json":  renderJSON,
-	"jsonl": renderJSONLines,
+	"text":     renderText,
+	"json":     renderJSON,
+	"jsonl":    renderJSONLines,
+	"html":     renderHTML,
+	"markdown": renderMarkdown,
 }
 
 // renderJSONLines writes one result per line (batch runs stream them

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHostileInputsAreRefusedFast feeds inputs meant to exhaust memory or
+// time; each must be refused with exit 2, a message naming the file and
+// line, nothing on stdout, well within a second.
+func TestHostileInputsAreRefusedFast(t *testing.T) {
+	bomb := "partner: {id: p}\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	for i := 'b'; i <= 'k'; i++ {
+		prev := string(i - 1)
+		bomb += fmt.Sprintf("%c: &%c [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n", i, i, prev, prev, prev, prev, prev, prev, prev, prev, prev, prev)
+	}
+	nestJSON := `{"partner": {"id": "p"}, "x": ` + strings.Repeat("[", 50) + strings.Repeat("]", 50) + `}`
+	nestYAML := "partner: {id: p}\nx: " + strings.Repeat("[", 50) + strings.Repeat("]", 50) + "\n"
+	cases := []struct{ name, file, src, want string }{
+		{"alias bomb", "bomb.yaml", bomb, "alias bomb"},
+		{"50-level JSON", "deep.json", nestJSON, "nested more than 32 levels deep"},
+		{"50-level YAML", "deep.yaml", nestYAML, "nested more than 32 levels deep"},
+		{"1e30 seats", "big.json", `{"partner": {"id": "p"}, "customers": [{"tenant": "t", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 1e30, "active_users": 1}]}]}]}`,
+			"big.json:1: customers[0].workloads[0].usage[0].paid_seats: want a whole number >= 0, got 1e30"},
+		{"NaN seats", "nan.yaml", "partner: {id: p}\ncustomers: [{tenant: t, workloads: [{workload: Teams, usage: [{month: 2026-10, paid_seats: .NaN, active_users: 1}]}]}]\n", "paid_seats: want a whole number >= 0, got .NaN"},
+		{"long string", "long.json", `{"partner": {"id": "` + strings.Repeat("x", 70000) + `"}}`, "longer than 65536 bytes"},
+		{"long YAML string", "long.yaml", "partner: {id: " + strings.Repeat("x", 70000) + "}\n", "longer than the 65536 allowed"},
+		{"not UTF-8", "bad.json", "{\"partner\": {\"id\": \"\xff\"}}", "not valid UTF-8"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), c.file)
+			os.WriteFile(p, []byte(c.src), 0o644)
+			start := time.Now()
+			code, out, errOut := runCLI(t, "", "-o", "json", p)
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("took %v", d)
+			}
+			if code != exitBadInput || out != "" || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, c.file+":") {
+				t.Errorf("exit %d, stdout %q, stderr %.300s", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestMaxBytes(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "--max-bytes", "100", tc("qualified_enterprise.yaml"))
+	if code != exitBadInput || out != "" || !strings.Contains(errOut, "larger than --max-bytes") {
+		t.Errorf("exit %d, %q, %q", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "--max-bytes", "300", tc("track_choice.json"))
+	if code != exitBadInput || !strings.Contains(errOut, "larger than --max-bytes") {
+		t.Errorf("JSON stream: exit %d, %q", code, errOut)
+	}
+}
