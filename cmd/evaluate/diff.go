@@ -183,10 +183,7 @@ func compare(before, after *engine.Result) (partnerChange, bool) {
 func same(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func writeChange(w io.Writer, c partnerChange) {
-	name := c.Partner.ID
-	if c.Partner.Name != "" {
-		name = fmt.Sprintf("%s (%s)", c.Partner.Name, c.Partner.ID)
-	}
+	name := partnerName(c.Partner.ID, c.Partner.Name)
 	fmt.Fprintf(w, "%s, %s\n", name, c.File)
 	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before), describeVerdict(c.After))
 	for _, m := range c.Metrics {

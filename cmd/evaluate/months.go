@@ -155,10 +155,7 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 }
 
 func writeHistory(w io.Writer, h history, b *engine.Bundle, keep int) {
-	name := h.Partner.ID
-	if h.Partner.Name != "" {
-		name = fmt.Sprintf("%s (%s)", h.Partner.Name, h.Partner.ID)
-	}
+	name := partnerName(h.Partner.ID, h.Partner.Name)
 	fmt.Fprintf(w, "%s, %s..%s\n\n", name, h.Months[0].Month, h.Months[len(h.Months)-1].Month)
 	var t table
 	head := []string{"month"}

@@ -39,15 +39,7 @@ func renderJSONLines(w io.Writer, results []*engine.Result, _ renderOptions) err
 	return nil
 }
 
-func rendererNames() []string {
-	return slices.Sorted(func(yield func(string) bool) {
-		for k := range renderers {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-}
+func rendererNames() []string { return slices.Sorted(mapKeys(renderers)) }
 
 func renderJSON(w io.Writer, results []*engine.Result, opts renderOptions) error {
 	enc := json.NewEncoder(w)

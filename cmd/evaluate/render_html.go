@@ -6,6 +6,7 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 
 	"evaluate/engine"
@@ -68,10 +69,7 @@ func renderHTML(w io.Writer, results []*engine.Result, _ renderOptions) error {
 // writeReport writes the page for r, with a score-per-month chart when a
 // history is given.
 func writeReport(w io.Writer, r *engine.Result, h *history) error {
-	v := htmlView{R: r, Name: r.Partner.ID}
-	if r.Partner.Name != "" {
-		v.Name = fmt.Sprintf("%s (%s)", r.Partner.Name, r.Partner.ID)
-	}
+	v := htmlView{R: r, Name: partnerName(r.Partner.ID, r.Partner.Name)}
 	for _, t := range r.TrackOrder {
 		tr := r.Tracks[t]
 		tv := trackView{Name: t, Title: strings.ToUpper(t), T: tr, Chosen: t == r.Track}
@@ -85,7 +83,7 @@ func writeReport(w io.Writer, r *engine.Result, h *history) error {
 				continue
 			}
 			mv := metricView{ID: id, Track: t, M: m, Bar: metricBar(m.Points, m.MaxPoints, r.Bar.MinMetric)}
-			for _, o := range sortedKeys(m.Options) {
+			for _, o := range slices.Sorted(mapKeys(m.Options)) {
 				mv.Options = append(mv.Options, optionView{Name: o, Metric: id, Track: t, Value: m.Options[o].Value, Points: m.Options[o].Points, Chosen: o == m.Option})
 			}
 			tv.Metrics = append(tv.Metrics, mv)
@@ -172,17 +170,4 @@ func chart(h *history, r *engine.Result) (template.HTML, []legend) {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()), legends
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }

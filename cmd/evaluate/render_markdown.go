@@ -15,10 +15,7 @@ func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) erro
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		name := r.Partner.ID
-		if r.Partner.Name != "" {
-			name = fmt.Sprintf("%s (%s)", r.Partner.Name, r.Partner.ID)
-		}
+		name := partnerName(r.Partner.ID, r.Partner.Name)
 		fmt.Fprintf(w, "### %s\n\nReporting month %s, baseline %s, certifications as of %s.\n\n", mdEscape(name), r.Month, r.Baseline, r.AsOf)
 		head, rule := "| metric |", "|---|"
 		for _, t := range r.TrackOrder {

@@ -25,10 +25,7 @@ func renderText(w io.Writer, results []*engine.Result, opts renderOptions) error
 }
 
 func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
-	name := r.Partner.ID
-	if r.Partner.Name != "" {
-		name = fmt.Sprintf("%s (%s)", r.Partner.Name, r.Partner.ID)
-	}
+	name := partnerName(r.Partner.ID, r.Partner.Name)
 	fmt.Fprintf(w, "%s\n", name)
 	fmt.Fprintf(w, "reporting month %s, baseline %s, certifications as of %s\n\n", r.Month, r.Baseline, r.AsOf)
 
@@ -157,4 +154,12 @@ func writeGap(w io.Writer, track string, p *engine.Plan) {
 		}
 		fmt.Fprintf(w, "    %s: +%d %s → %s points\n", metric, s.Add, s.Unit, num(s.PointsAfter))
 	}
+}
+
+// partnerName is how a partner is shown to people: "Name (id)", or the id.
+func partnerName(id, name string) string {
+	if name == "" {
+		return id
+	}
+	return fmt.Sprintf("%s (%s)", name, id)
 }
