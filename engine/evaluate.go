@@ -34,7 +34,7 @@ type Options struct {
 
 // parallelFrom is the number of tenants from which scoring is split
 // across workers; below it, starting them costs more than it saves.
-const parallelFrom = 2000
+const parallelFrom = 1 << 11
 
 // Evaluate scores one partner without explanations.
 func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window) (*Result, error) {

@@ -2,6 +2,7 @@ package facts
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -50,8 +51,10 @@ func (m Month) String() string {
 	if y < 0 || y > 9999 {
 		return fmt.Sprintf("%04d-%02d", y, mo)
 	}
-	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + mo/10), byte('0' + mo%10)}
-	return string(b[:])
+	b := make([]byte, 0, 7)
+	b = appendPadded(b, y, 4)
+	b = append(b, '-')
+	return string(appendPadded(b, mo, 2))
 }
 
 // LastDay is the month's last calendar day, the day on which SPEC §2 judges
@@ -83,4 +86,13 @@ func DateOf(t time.Time) Date { return Date(t.Format("2006-01-02")) }
 func (d Date) Month() Month {
 	t, _ := time.Parse("2006-01-02", string(d))
 	return MonthOf(t)
+}
+
+// appendPadded appends n in decimal with leading zeros to width digits.
+func appendPadded(b []byte, n, width int) []byte {
+	d := strconv.Itoa(n)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }

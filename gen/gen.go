@@ -81,7 +81,7 @@ func (o *Options) defaults() {
 		o.Months = 13
 	}
 	if o.People <= 0 {
-		o.People = 3 + o.Tenants/2000
+		o.People = 3 + o.Tenants>>11 // one more person per 2,048 tenants
 	}
 	if o.PartnerID == "" {
 		o.PartnerID = fmt.Sprintf("synthetic-%d", o.Seed)

@@ -19,7 +19,7 @@ certifications. For benchmarks, load tests and examples.
 Examples:
   evaluate gen --tenants 100000 > big.json           a distributor-sized partner
   evaluate gen --tenants 50 --format yaml > p.yaml   a small partner, as YAML
-  evaluate gen --tenants 50 --partners 2000 --format jsonl > population.jsonl
+  evaluate gen --tenants 50 --partners 500 --format jsonl > population.jsonl
 
 Usage:
   evaluate gen [flags]
