@@ -73,9 +73,7 @@ func writeReport(w io.Writer, r *engine.Result, h *history) error {
 	for _, t := range r.TrackOrder {
 		tr := r.Tracks[t]
 		tv := trackView{Name: t, Title: strings.ToUpper(t), T: tr, Chosen: t == r.Track}
-		for _, m := range tr.Metrics {
-			tv.Max += m.MaxPoints
-		}
+		tv.Max = maxScore(tr)
 		tv.Gauge = gauge(tr.Score, tv.Max, r.Bar.MinTotal, tr.Qualified)
 		for _, id := range r.MetricOrder {
 			m := tr.Metrics[id]

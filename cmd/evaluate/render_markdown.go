@@ -35,11 +35,7 @@ func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) erro
 		total, verdict := "| **total** |", "| **verdict** |"
 		for _, t := range r.TrackOrder {
 			tr := r.Tracks[t]
-			max := 0.0
-			for _, m := range tr.Metrics {
-				max += m.MaxPoints
-			}
-			total += fmt.Sprintf(" | **%s/%s** | |", num(tr.Score), num(max))
+			total += fmt.Sprintf(" | **%s/%s** | |", num(tr.Score), num(maxScore(tr)))
 			verdict += fmt.Sprintf(" | %s | |", qualifiedWord(tr.Qualified))
 		}
 		fmt.Fprintln(w, total)

@@ -54,11 +54,7 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	verdict := []string{"verdict"}
 	for _, tr := range r.TrackOrder {
 		res := r.Tracks[tr]
-		max := 0.0
-		for _, m := range res.Metrics {
-			max += m.MaxPoints
-		}
-		total = append(total, "", num(res.Score)+"/"+num(max), "")
+		total = append(total, "", num(res.Score)+"/"+num(maxScore(res)), "")
 		verdict = append(verdict, "", qualifiedWord(res.Qualified), "")
 	}
 	t.add(total...)
@@ -162,4 +158,14 @@ func partnerName(id, name string) string {
 		return id
 	}
 	return fmt.Sprintf("%s (%s)", name, id)
+}
+
+// maxScore is the most points a track can have: the sum of its metrics'
+// maximums.
+func maxScore(tr *engine.TrackResult) float64 {
+	total := 0.0
+	for _, m := range tr.Metrics {
+		total += m.MaxPoints
+	}
+	return total
 }

@@ -13,12 +13,16 @@ Examples:
   evaluate --policies ./my-policies partner.yaml      use an edited copy of policies/
   evaluate --explain --track smb partner.yaml         which tenants, people and rules made each number
   evaluate --months 2025-11..2026-10 partner.yaml     the score month by month, and the designation status
+  evaluate -o html partner.yaml > report.html         a self-contained page to share (also -o markdown)
+  evaluate -o jsonl --jsonl population.jsonl          many partners, in parallel, a result per line
+  evaluate -o jsonl --jsonl --shard 0/4 -             one of four shards of a population on stdin
 
 Usage:
   evaluate [flags] FILE|FOLDER...       score fact files
   evaluate check [--policies DIR]       report every problem in a policy bundle
   evaluate test [--policies DIR] [PATH...]   run the Rego tests and golden cases
   evaluate diff --base-policies DIR [--policies DIR] FILE...   who a rule change affects
+  evaluate gen [--tenants N] [--format json|yaml|jsonl]        write a synthetic fact file
   (evaluate COMMAND --help for each)
 
 Flags:
