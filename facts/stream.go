@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"slices"
@@ -83,12 +84,30 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 			return err
 		}
 		i := 0
+		var buf []byte
 		return s.elements(func(c byte) error {
-			n, err := s.value(c, 2)
+			line := s.line
+			raw, err := s.raw(c, buf)
 			if err != nil {
 				return err
 			}
-			cust, ok := w.addCustomer(n, i, vocab, seenTenants)
+			buf = raw
+			cust, ok := quickCustomer(raw, line, &vocab)
+			if _, dup := seenTenants[cust.Tenant]; dup {
+				ok = false
+			}
+			if ok {
+				seenTenants[cust.Tenant] = cust.Line
+			} else {
+				// The careful path: every problem with its line and field.
+				sub := newJSONScanner(bytes.NewReader(raw), line)
+				first, _ := sub.next()
+				n, err := sub.value(first, 2)
+				if err != nil {
+					return err
+				}
+				cust, ok = w.addCustomer(n, i, vocab, seenTenants)
+			}
 			switch {
 			case !ok || len(w.problems) > 0:
 				// A file with errors is not scored: stop windowing, keep checking.

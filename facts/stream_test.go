@@ -100,3 +100,26 @@ func TestStreamMonthBetweenCustomers(t *testing.T) {
 		t.Errorf("err %v, window %+v", err, w)
 	}
 }
+
+func TestStreamWarnsLikeParse(t *testing.T) {
+	src := `{"partner": {"id": "p"}, "month": "2026-10", "customers": [
+  {"tenant": "plain", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]},
+  {"tenant": "ignored", "workloads": [{"workload": "Dynamics", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]},
+  {"tenant": "over", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 9}]}]},
+  {"tenant": "caf\u00e9", "name": "Caf\u00e9 \"Zur Post\"", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]}
+]}`
+	whole, err := facts.Parse("p.json", []byte(src), vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, w, err := facts.StreamJSON("p.json", 1, strings.NewReader(src), vocab, facts.WindowOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jsonOf(t, whole.Warnings) != jsonOf(t, f.Warnings) || len(f.Warnings) != 2 {
+		t.Errorf("warnings differ:\n%v\n%v", whole.Warnings, f.Warnings)
+	}
+	if w.Tenants[3].Tenant != "café" {
+		t.Errorf("escaped tenant id read as %q", w.Tenants[3].Tenant)
+	}
+}

@@ -1,0 +1,404 @@
+package facts
+
+import (
+	"bytes"
+	"slices"
+)
+
+// raw reads one complete JSON value that starts with c into buf, without
+// interpreting it: quotes and brackets are matched and lines counted. The
+// value is then read by quickCustomer, or by the node reader when that
+// declines, so a customer is read from memory, not from the stream twice.
+func (s *jsonScanner) raw(c byte, buf []byte) ([]byte, error) {
+	buf = append(buf[:0], c)
+	depth := 0
+	switch c {
+	case '{', '[':
+		depth = 1
+	case '"':
+		return s.rawString(buf)
+	default:
+		// A scalar: read up to the next delimiter.
+		for {
+			b, err := s.r.ReadByte()
+			if err != nil {
+				return buf, nil
+			}
+			if b == ',' || b == '}' || b == ']' || b == ' ' || b == '\n' || b == '\t' || b == '\r' {
+				s.r.UnreadByte()
+				return buf, nil
+			}
+			buf = append(buf, b)
+		}
+	}
+	for depth > 0 {
+		b, err := s.r.ReadByte()
+		if err != nil {
+			return nil, s.eof(err)
+		}
+		buf = append(buf, b)
+		switch b {
+		case '\n':
+			s.line++
+		case '{', '[':
+			if depth++; depth > MaxDepth {
+				return nil, s.fail("nested more than %d levels deep", MaxDepth)
+			}
+		case '}', ']':
+			depth--
+		case '"':
+			var err error
+			if buf, err = s.rawString(buf); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buf, nil
+}
+
+// rawString copies a string's rest, after its opening quote, into buf.
+func (s *jsonScanner) rawString(buf []byte) ([]byte, error) {
+	start := len(buf)
+	for {
+		b, err := s.r.ReadByte()
+		if err != nil {
+			return nil, s.eof(err)
+		}
+		buf = append(buf, b)
+		switch b {
+		case '"':
+			return buf, nil
+		case '\\':
+			e, err := s.r.ReadByte()
+			if err != nil {
+				return nil, s.eof(err)
+			}
+			buf = append(buf, e)
+		case '\n':
+			return nil, s.fail("control character '\\n' in a string")
+		}
+		if len(buf)-start > MaxString {
+			return nil, s.fail("a string longer than %d bytes", MaxString)
+		}
+	}
+}
+
+// quick reads a customer from its raw JSON when it is plainly valid and
+// raises no warning: known keys once each, strings without escapes, whole
+// numbers, valid dates and months, known attribution types and eligible
+// workloads, no overlaps or duplicates, no more users than seats. It gives
+// up (false) on anything else, and the node reader, which explains every
+// problem, reads the customer instead. Real files are almost all plain.
+type quick struct {
+	b     []byte
+	i     int
+	line  int
+	vocab *Vocabulary
+}
+
+func quickCustomer(raw []byte, line int, vocab *Vocabulary) (Customer, bool) {
+	q := &quick{b: raw, line: line, vocab: vocab}
+	c := Customer{Line: line}
+	seen := 0
+	ok := q.object(func(key string) bool {
+		switch key {
+		case "tenant":
+			if seen&1 != 0 {
+				return false
+			}
+			seen |= 1
+			s, ok := q.str()
+			c.Tenant = s
+			return ok && s != "" && len(bytes.TrimSpace([]byte(s))) > 0
+		case "name":
+			if seen&2 != 0 {
+				return false
+			}
+			seen |= 2
+			s, ok := q.str()
+			c.Name = s
+			return ok && len(bytes.TrimSpace([]byte(s))) > 0
+		case "associations":
+			if seen&4 != 0 {
+				return false
+			}
+			seen |= 4
+			return q.array(func() bool {
+				a, ok := q.association()
+				if !ok {
+					return false
+				}
+				for _, b := range c.Associations {
+					if b.Type == a.Type && overlap(a, b) {
+						return false
+					}
+				}
+				c.Associations = append(c.Associations, a)
+				return true
+			})
+		case "workloads":
+			if seen&8 != 0 {
+				return false
+			}
+			seen |= 8
+			return q.array(func() bool {
+				w, ok := q.workload()
+				if !ok || slices.ContainsFunc(c.Workloads, func(x Workload) bool { return x.Name == w.Name }) {
+					return false
+				}
+				c.Workloads = append(c.Workloads, w)
+				return true
+			})
+		}
+		return false
+	})
+	q.ws()
+	return c, ok && seen&1 != 0 && q.i == len(q.b)
+}
+
+func (q *quick) ws() {
+	for q.i < len(q.b) {
+		switch q.b[q.i] {
+		case '\n':
+			q.line++
+		case ' ', '\t', '\r':
+		default:
+			return
+		}
+		q.i++
+	}
+}
+
+// object reads {"key": value, ...}, calling f after each key's colon.
+func (q *quick) object(f func(key string) bool) bool {
+	q.ws()
+	if q.i >= len(q.b) || q.b[q.i] != '{' {
+		return false
+	}
+	q.i++
+	q.ws()
+	if q.i < len(q.b) && q.b[q.i] == '}' {
+		q.i++
+		return true
+	}
+	for {
+		q.ws()
+		key, ok := q.str()
+		if !ok {
+			return false
+		}
+		q.ws()
+		if q.i >= len(q.b) || q.b[q.i] != ':' {
+			return false
+		}
+		q.i++
+		q.ws()
+		if !f(key) {
+			return false
+		}
+		q.ws()
+		if q.i >= len(q.b) {
+			return false
+		}
+		switch q.b[q.i] {
+		case ',':
+			q.i++
+		case '}':
+			q.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array reads [value, ...], calling f at each value.
+func (q *quick) array(f func() bool) bool {
+	q.ws()
+	if q.i >= len(q.b) || q.b[q.i] != '[' {
+		return false
+	}
+	q.i++
+	q.ws()
+	if q.i < len(q.b) && q.b[q.i] == ']' {
+		q.i++
+		return true
+	}
+	for {
+		q.ws()
+		if !f() {
+			return false
+		}
+		q.ws()
+		if q.i >= len(q.b) {
+			return false
+		}
+		switch q.b[q.i] {
+		case ',':
+			q.i++
+		case ']':
+			q.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str reads a string without escapes or control characters.
+func (q *quick) str() (string, bool) {
+	if q.i >= len(q.b) || q.b[q.i] != '"' {
+		return "", false
+	}
+	end := bytes.IndexByte(q.b[q.i+1:], '"')
+	if end < 0 {
+		return "", false
+	}
+	s := q.b[q.i+1 : q.i+1+end]
+	for _, c := range s {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			return "", false // escapes and non-ASCII take the careful path
+		}
+	}
+	q.i += end + 2
+	return string(s), true
+}
+
+// count reads a whole number of at most 15 digits.
+func (q *quick) count() (int64, bool) {
+	start := q.i
+	var x int64
+	for q.i < len(q.b) && q.b[q.i] >= '0' && q.b[q.i] <= '9' {
+		x = x*10 + int64(q.b[q.i]-'0')
+		q.i++
+	}
+	n := q.i - start
+	if n == 0 || n > 15 || (n > 1 && q.b[start] == '0') {
+		return 0, false
+	}
+	if q.i < len(q.b) && (q.b[q.i] == '.' || q.b[q.i] == 'e' || q.b[q.i] == 'E') {
+		return 0, false
+	}
+	return x, true
+}
+
+func (q *quick) association() (Association, bool) {
+	a := Association{Line: q.line}
+	seen := 0
+	ok := q.object(func(key string) bool {
+		var bit int
+		switch key {
+		case "type":
+			bit = 1
+			t, ok := q.str()
+			if !ok || !slices.Contains(q.vocab.AttributionTypes, t) {
+				return false
+			}
+			a.Type = t
+		case "tier":
+			bit = 2
+			t, ok := q.count()
+			if !ok || t < 1 {
+				return false
+			}
+			a.Tier = int(t)
+		case "from", "to":
+			bit = 4
+			if key == "to" {
+				bit = 8
+			}
+			s, ok := q.str()
+			if !ok {
+				return false
+			}
+			d, err := ParseDate(s)
+			if err != nil {
+				return false
+			}
+			if key == "from" {
+				a.From = d
+			} else {
+				a.To = d
+			}
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
+	return a, ok && seen&5 == 5 && (a.To == "" || a.To >= a.From)
+}
+
+func (q *quick) workload() (Workload, bool) {
+	w := Workload{Line: q.line}
+	seen := 0
+	ok := q.object(func(key string) bool {
+		switch key {
+		case "workload":
+			if seen&1 != 0 {
+				return false
+			}
+			seen |= 1
+			s, ok := q.str()
+			w.Name = s
+			return ok && slices.Contains(q.vocab.EligibleWorkloads, s)
+		case "usage":
+			if seen&2 != 0 {
+				return false
+			}
+			seen |= 2
+			return q.array(func() bool {
+				u, ok := q.usage()
+				if !ok || slices.ContainsFunc(w.Usage, func(x Usage) bool { return x.Month == u.Month }) {
+					return false
+				}
+				w.Usage = append(w.Usage, u)
+				return true
+			})
+		}
+		return false
+	})
+	return w, ok && seen&1 != 0
+}
+
+func (q *quick) usage() (Usage, bool) {
+	u := Usage{Line: q.line}
+	seen := 0
+	ok := q.object(func(key string) bool {
+		switch key {
+		case "month":
+			if seen&1 != 0 {
+				return false
+			}
+			seen |= 1
+			s, ok := q.str()
+			if !ok {
+				return false
+			}
+			m, err := ParseMonth(s)
+			u.Month = m
+			return err == nil
+		case "paid_seats":
+			if seen&2 != 0 {
+				return false
+			}
+			seen |= 2
+			var ok bool
+			u.PaidSeats, ok = q.count()
+			return ok
+		case "active_users":
+			if seen&4 != 0 {
+				return false
+			}
+			seen |= 4
+			var ok bool
+			u.ActiveUsers, ok = q.count()
+			return ok
+		}
+		return false
+	})
+	return u, ok && seen == 7 && u.ActiveUsers <= u.PaidSeats
+}
