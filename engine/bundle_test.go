@@ -170,3 +170,13 @@ func TestMisspelledNamesGetSuggestions(t *testing.T) {
 		}
 	}
 }
+
+func TestCostlyExpressionIsRefused(t *testing.T) {
+	const rules = "modern_work/rules.yaml"
+	fsys := copyBundle(t, [3]string{rules, `reporting: "now.eligible ? 1 : 0"`,
+		`reporting: "now.month.split('').all(a, now.month.split('').all(b, now.month.split('').all(c, now.month.split('').all(d, a + b + c + d != '')))) ? 1 : 0"`})
+	_, err := Load(context.Background(), fsys, "copy", "")
+	if err == nil || !strings.Contains(err.Error(), "metrics[net_customer_adds].reporting may cost up to") {
+		t.Fatalf("err = %v, want the cost limit named", err)
+	}
+}
