@@ -228,7 +228,19 @@ func (pl *planner) capUnits(metric int, option string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	lo, hi := int64(0), int64(maxPlanUnits)
+	// Most caps are a handful of units: double up to the cap, then bisect.
+	hi := int64(1)
+	for hi < maxPlanUnits {
+		p, err := pl.pointsAt(metric, option, hi)
+		if err != nil {
+			return 0, err
+		}
+		if p >= top {
+			break
+		}
+		hi = min(hi*2, maxPlanUnits)
+	}
+	lo := hi / 2
 	for lo < hi {
 		mid := (lo + hi) / 2
 		p, err := pl.pointsAt(metric, option, mid)
