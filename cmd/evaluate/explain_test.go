@@ -155,7 +155,7 @@ func TestMonthsMatchesEachMonthAlone(t *testing.T) {
 	}
 	_, out, errOut := runCLI(t, "", "-o", "json", "--months", "2025-11..2026-10", path)
 	var h history
-	if err := json.Unmarshal([]byte(out), &h); err != nil {
+	if err := json.Unmarshal([]byte(out), &h.Months); err != nil {
 		t.Fatalf("%v: %s %s", err, out, errOut)
 	}
 	if len(h.Months) != 12 {

@@ -13,6 +13,8 @@ import (
 
 // monthRow is one reporting month of a partner's history.
 type monthRow struct {
+	Partner   facts.Partner         `json:"partner"`
+	File      string                `json:"file"`
 	Month     string                `json:"month"`
 	Qualified bool                  `json:"qualified"`
 	Track     string                `json:"track"`
@@ -65,7 +67,7 @@ func parseMonths(s string) (from, to facts.Month, err error) {
 // --month would one at a time, and says whether the designation is held.
 // The months before FROM that the retention rule looks back on are scored
 // too, but not shown.
-func runMonths(ctx context.Context, sc *scorer, months string, files []string, output string, list bool, stdout, stderr io.Writer) int {
+func runMonths(ctx context.Context, sc *scorer, months string, files []string, output string, stdout, stderr io.Writer) int {
 	from, to, err := parseMonths(months)
 	if err != nil {
 		return usageError(stderr, "evaluate", err)
@@ -104,7 +106,7 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 			if m < from {
 				continue
 			}
-			row := monthRow{Month: r.Month, Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
+			row := monthRow{Partner: r.Partner, File: r.File, Month: r.Month, Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
 			for t, tr := range r.Tracks {
 				row.Tracks[t] = trackScore{tr.Score, tr.Qualified}
 			}
@@ -134,13 +136,14 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 		return code
 	}
 	if output == "json" {
+		// One array of months, each naming its partner, for all files.
+		rows := []monthRow{}
+		for _, h := range histories {
+			rows = append(rows, h.Months...)
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		var v any = histories
-		if !list && len(histories) == 1 {
-			v = histories[0]
-		}
-		if err := enc.Encode(v); err != nil {
+		if err := enc.Encode(rows); err != nil {
 			return exitBadInput
 		}
 		return code

@@ -183,7 +183,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ropts.List = len(files) > 1 || folder || jsonlIn
 	if months != "" {
-		return runMonths(ctx, sc, months, files, output, ropts.List, stdout, stderr)
+		return runMonths(ctx, sc, months, files, output, stdout, stderr)
 	}
 	sh, err := parseShard(shardSpec)
 	if err != nil {
