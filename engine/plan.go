@@ -293,7 +293,13 @@ func (pl *planner) finish(frontier []state, metric int) (state, bool, error) {
 	tol := pl.b.planRules.tolerance
 	var best state
 	found := false
+	// Cheapest partial plans first: once one costs as much as the best
+	// complete plan, no later one can beat it.
+	sort.SliceStable(frontier, func(i, j int) bool { return frontier[i].cost < frontier[j].cost })
 	for _, s := range frontier {
+		if found && s.cost >= best.cost {
+			break
+		}
 		need := math.Max(pl.b.planRules.minMetric, pl.b.planRules.minTotal-s.points) - tol
 		c, ok, err := pl.reach(metric, need)
 		if err != nil {

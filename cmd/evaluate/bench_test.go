@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"testing"
@@ -76,6 +78,7 @@ func benchInput(b *testing.B, tenants, partners int) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func benchCLI(b *testing.B, args ...string) {
+	tuneGC() // as main does
 	b.ReportAllocs()
 	for b.Loop() {
 		if code := run(args, nil, io.Discard, io.Discard); code == exitBadInput {
@@ -110,6 +113,8 @@ type plainDoc struct {
 }
 
 func benchDecode(b *testing.B, path string, lines bool) {
+	debug.SetGCPercent(100) // the plain decode runs with Go's defaults
+	debug.SetMemoryLimit(math.MaxInt64)
 	for b.Loop() {
 		f, err := os.Open(path)
 		if err != nil {
