@@ -221,3 +221,45 @@ func bruteForceEffort(params map[string]any, track string, v trackValues) float6
 	try(0, 0)
 	return best
 }
+
+// TestWorkersAndTallyAgree scores a large partner one tenant at a time,
+// split across workers, and through a Tally, and expects the same result.
+func TestWorkersAndTallyAgree(t *testing.T) {
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := facts.ParseMonth("2026-10")
+	raw, _ := json.Marshal(gen.Document(gen.Options{Seed: 3, Tenants: parallelFrom + 500, Month: m, Vocabulary: b.Vocabulary}))
+	f, err := facts.Parse("big.json", raw, b.Vocabulary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := f.Window(facts.WindowOptions{})
+	var outs []string
+	for _, workers := range []int{1, 2, 3} {
+		r, err := b.EvaluateWith(context.Background(), f, w, Options{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := json.Marshal(r)
+		outs = append(outs, string(out))
+	}
+	tally := b.NewTally(context.Background(), 2)
+	for _, tw := range w.Tenants {
+		tally.Add(tw)
+	}
+	empty := *w
+	empty.Tenants = nil
+	r, err := b.EvaluateWith(context.Background(), f, &empty, Options{Tally: tally})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(r)
+	outs = append(outs, string(out))
+	for i := 1; i < len(outs); i++ {
+		if outs[i] != outs[0] {
+			t.Errorf("variant %d differs from one worker", i)
+		}
+	}
+}
