@@ -58,17 +58,16 @@ type Bundle struct {
 	monthAll cel.Program
 	// scopeAll computes every tenant metric's reporting and baseline values
 	// of a scope (track-wide: false, per option: true) in one evaluation.
-	scopeAll              map[bool]cel.Program
-	deployed, activeUsers cel.Program
-	certCounts            []condition
-	certLevel             cel.Program
-	points                cel.Program
-	planRules             planRules
-	certNotices           []condition
-	evalNotices           []condition
-	retention             int
-	rego                  *rego.PreparedEvalQuery
-	expressions, modules  int
+	scopeAll             map[bool]cel.Program
+	certCounts           []condition
+	certLevel            cel.Program
+	points               cel.Program
+	planRules            planRules
+	certNotices          []condition
+	evalNotices          []condition
+	retention            int
+	rego                 *rego.PreparedEvalQuery
+	expressions, modules int
 }
 
 // RetentionMonths is how many full months before a month still keep a
@@ -273,15 +272,10 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	certNames := c.compile(&rs.CertNames, &kindParamsList)
 	trackTypes := c.compile(&rs.TrackTypes, &kindTrackTypes)
 	b.eligibleIf = conditions(rs.Month.Eligible, &kindEligible, &kindEligibleMsg)
-	if len(c.errs) == 0 && len(rs.Month.Eligible) > 0 {
-		parts := make([]string, len(rs.Month.Eligible))
-		for i, cs := range rs.Month.Eligible {
-			parts[i] = "(" + cs.Rule.Text + ")"
-		}
-		b.eligible = c.compileText(&rs.Month.Eligible[0].Rule, &kindEligible, strings.Join(parts, " && "))
-	}
-	b.deployed = c.compile(&rs.Month.Deployed, &kindDeployed)
-	b.activeUsers = c.compile(&rs.Month.ActiveUsers, &kindActive)
+	// Deployed and active users are checked here, one by one, and then
+	// evaluated within monthAll.
+	c.compile(&rs.Month.Deployed, &kindDeployed)
+	c.compile(&rs.Month.ActiveUsers, &kindActive)
 	b.certCounts = conditions(rs.Certification.Counts, &kindCertCond, &kindCertMsg)
 	b.certLevel = c.compile(&rs.Certification.Level, &exprKind{vars: certVars, want: wantString})
 	b.points = c.compile(&rs.Points, &kindPoints)
