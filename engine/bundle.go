@@ -48,9 +48,8 @@ type Bundle struct {
 	// Metrics are reported in this order.
 	Metrics []Metric
 
-	// eligible is the conjunction of eligibleIf, for the fast path;
-	// the conditions one by one explain a failure.
-	eligible   cel.Program
+	// eligibleIf are the eligibility conditions one by one, to explain a
+	// failure; monthAll evaluates them for scoring.
 	eligibleIf []condition
 	// monthAll computes everything the month rules decide about one month
 	// of a tenant in one evaluation: per track, eligibility for its types
