@@ -117,7 +117,7 @@ func quickCustomer(raw []byte, line int, vocab *Vocabulary) (Customer, bool) {
 			seen |= 2
 			s, ok := q.str()
 			c.Name = s
-			return ok && len(bytes.TrimSpace([]byte(s))) > 0
+			return ok
 		case "associations":
 			if seen&4 != 0 {
 				return false

@@ -89,7 +89,7 @@ func (w *walker) header(f *File, key string, n *yaml.Node) {
 		if p := w.fields(n, "partner", []string{"id", "name"}, []string{"id"}); p != nil {
 			f.Partner.ID, _ = w.str(p["id"], "partner.id")
 			if p["name"] != nil {
-				f.Partner.Name, _ = w.str(p["name"], "partner.name")
+				f.Partner.Name = w.label(p["name"], "partner.name")
 			}
 		}
 	case "month":
@@ -138,7 +138,7 @@ func (w *walker) customer(n *yaml.Node, path string, vocab Vocabulary) Customer 
 	}
 	c.Tenant, _ = w.str(fs["tenant"], path+".tenant")
 	if fs["name"] != nil {
-		c.Name, _ = w.str(fs["name"], path+".name")
+		c.Name = w.label(fs["name"], path+".name")
 	}
 	for i, an := range w.sequence(fs["associations"], path+".associations") {
 		if a, ok := w.association(an, index(path+".associations", i), vocab); ok {
@@ -316,7 +316,7 @@ func (w *walker) person(n *yaml.Node, path string) Person {
 	}
 	p.ID, _ = w.str(fs["id"], path+".id")
 	if fs["name"] != nil {
-		p.Name, _ = w.str(fs["name"], path+".name")
+		p.Name = w.label(fs["name"], path+".name")
 	}
 	for i, cn := range w.sequence(fs["certifications"], path+".certifications") {
 		cpath := index(path+".certifications", i)

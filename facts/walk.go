@@ -111,6 +111,23 @@ func (w *walker) str(n *yaml.Node, path string) (string, bool) {
 	return n.Value, true
 }
 
+// label reads an optional display name: any scalar, empty or null allowed,
+// as names are only shown, never matched.
+func (w *walker) label(n *yaml.Node, path string) string {
+	if n == nil || isNull(n) {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode {
+		w.errorf(n, path, "want a string, got %s", describe(n))
+		return ""
+	}
+	if len(n.Value) > MaxString {
+		w.errorf(n, path, "a string of %d bytes, longer than the %d allowed", len(n.Value), MaxString)
+		return ""
+	}
+	return n.Value
+}
+
 // count reads a whole number >= 0, such as a seat count.
 func (w *walker) count(n *yaml.Node, path string) (int64, bool) {
 	if n == nil {
