@@ -2,6 +2,7 @@ package facts
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,6 +138,10 @@ func (w *walker) customer(n *yaml.Node, path string, vocab Vocabulary) Customer 
 		return c
 	}
 	c.Tenant, _ = w.str(fs["tenant"], path+".tenant")
+	if c.Tenant != "" {
+		w.within = fmt.Sprintf("tenant %q", c.Tenant)
+		defer func() { w.within = "" }()
+	}
 	if fs["name"] != nil {
 		c.Name = w.label(fs["name"], path+".name")
 	}
@@ -315,6 +320,10 @@ func (w *walker) person(n *yaml.Node, path string) Person {
 		return p
 	}
 	p.ID, _ = w.str(fs["id"], path+".id")
+	if p.ID != "" {
+		w.within = fmt.Sprintf("person %q", p.ID)
+		defer func() { w.within = "" }()
+	}
 	if fs["name"] != nil {
 		p.Name = w.label(fs["name"], path+".name")
 	}

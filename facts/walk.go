@@ -16,10 +16,17 @@ type walker struct {
 	file     string
 	problems Problems
 	warnings []Problem
+	// within names the record being read (a tenant, a workload, a person),
+	// so that an error deep inside it says whose it is.
+	within string
 }
 
 func (w *walker) errorf(n *yaml.Node, field, format string, args ...any) {
-	w.problems = append(w.problems, Problem{File: w.file, Line: line(n), Field: field, Message: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	if w.within != "" && !strings.Contains(msg, w.within) {
+		msg += " (" + w.within + ")"
+	}
+	w.problems = append(w.problems, Problem{File: w.file, Line: line(n), Field: field, Message: msg})
 }
 
 func (w *walker) warnf(line int, field, format string, args ...any) {
