@@ -287,3 +287,67 @@ func (c *compiler) compileText(x *exprSource, k *exprKind, text string) cel.Prog
 	}
 	return prg
 }
+
+func evalBool(prg cel.Program, act map[string]any) (bool, error) {
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return false, err
+	}
+	x, ok := v.Value().(bool)
+	if !ok {
+		return false, fmt.Errorf("want a bool, got %v", v)
+	}
+	return x, nil
+}
+
+func evalInt(prg cel.Program, act map[string]any) (int64, error) {
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return 0, err
+	}
+	x, ok := v.Value().(int64)
+	if !ok {
+		return 0, fmt.Errorf("want an int, got %v", v)
+	}
+	return x, nil
+}
+
+func evalDouble(prg cel.Program, act map[string]any) (float64, error) {
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return 0, err
+	}
+	switch x := v.Value().(type) {
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("want a number, got %v", v)
+}
+
+var reflectStrings = reflect.TypeFor[[]string]()
+
+func evalStrings(prg cel.Program, act map[string]any) ([]string, error) {
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := v.Value().([]any)
+	if !ok {
+		native, err := v.ConvertToNative(reflectStrings)
+		if err != nil {
+			return nil, fmt.Errorf("want a list of strings, got %v", v)
+		}
+		return native.([]string), nil
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("want a list of strings, got %v", x)
+		}
+		out[i] = s
+	}
+	return out, nil
+}

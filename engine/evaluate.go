@@ -4,21 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 
 	"evaluate/facts"
 
-	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/traits"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
-
-var reflectStrings = reflect.TypeFor[[]string]()
 
 // Options change what an evaluation reports, never its score.
 type Options struct {
@@ -370,154 +365,6 @@ func (e *evaluation) addTenant(s *scope, sums metricSums) error {
 		}
 	}
 	return nil
-}
-
-// explainTenant records a tenant's part in a metric: counted in the
-// reporting month (or left out, by which rule), counted in the baseline
-// month, and the metric's notes on it.
-func (e *evaluation) explainTenant(s *scope, m *Metric, rep, bas int64) error {
-	x := e.explain.get(s.track.Name, m.ID, s.option)
-	tenant := s.tenant.Tenant
-	leftOut := false
-	if !s.now.Eligible {
-		leftOut = true
-		e.act[varMonth], e.act[varTypes] = &s.tenant.Now, s.types
-		name, says, err := failing(e.b.eligibleIf, e.act)
-		if err != nil {
-			return err
-		}
-		x.LeftOut = append(x.LeftOut, LeftOut{Tenant: tenant, Month: s.tenant.Now.Month, Rule: name, Reason: says})
-	}
-	for _, n := range m.notes {
-		on, err := evalBool(n.when, e.act)
-		if err != nil {
-			return fmt.Errorf("%s.when: %w", n.name, err)
-		}
-		if !on {
-			continue
-		}
-		text := sayText(n.says, e.act, n.name)
-		if n.leftOut && !leftOut {
-			leftOut = true
-			x.LeftOut = append(x.LeftOut, LeftOut{Tenant: tenant, Month: s.tenant.Now.Month, Rule: n.name, Reason: text})
-		} else if !n.leftOut {
-			x.Notes = append(x.Notes, Note{Tenant: tenant, Rule: n.name, Text: text})
-		}
-	}
-	if !leftOut {
-		x.Reporting = append(x.Reporting, monthContribution(tenant, rep, &s.tenant.Now, s.now))
-	}
-	if s.base.Eligible {
-		x.Baseline = append(x.Baseline, monthContribution(tenant, bas, &s.tenant.Base, s.base))
-	}
-	return nil
-}
-
-// notices runs the bundle's notice rules on the evaluation and on every
-// certification.
-func (e *evaluation) notices(w *facts.Window) ([]Notice, error) {
-	b, act := e.b, e.act
-	var out []Notice
-	clear(act)
-	act[varMonth], act[varEnd], act[varAsOf] = w.Month.String(), string(w.Month.LastDay()), string(w.AsOf)
-	for _, c := range b.evalNotices {
-		on, err := evalBool(c.rule, act)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
-		}
-		if on {
-			out = append(out, Notice{Rule: c.name, Text: sayText(c.says, act, c.name)})
-		}
-	}
-	clear(act)
-	act[varAsOf] = string(w.AsOf)
-	for i := range w.People {
-		p := &w.People[i]
-		act[varPerson] = p
-		for k := range p.Certifications {
-			act[varCert] = &p.Certifications[k]
-			for _, c := range b.certNotices {
-				on, err := evalBool(c.rule, act)
-				if err != nil {
-					return nil, fmt.Errorf("person %q: %s: %w", p.ID, c.name, err)
-				}
-				if on {
-					out = append(out, Notice{Rule: c.name, Person: p.ID, Text: sayText(c.says, act, c.name)})
-				}
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		return a.Rule < b.Rule || a.Rule == b.Rule && (a.Person < b.Person || a.Person == b.Person && a.Text < b.Text)
-	})
-	return out, nil
-}
-
-// attach puts the collected explanations on the result's metrics and options.
-func (e *evaluation) attach(r *Result) {
-	if e.explain == nil {
-		return
-	}
-	for t, metrics := range e.explain {
-		tr := r.Tracks[t]
-		if tr == nil {
-			continue
-		}
-		for m, options := range metrics {
-			mr := tr.Metrics[m]
-			if mr == nil {
-				continue
-			}
-			for o, x := range options {
-				if o == "" {
-					mr.Explain = x
-					continue
-				}
-				opt := mr.Options[o]
-				opt.Explain = x
-				mr.Options[o] = opt
-			}
-		}
-	}
-}
-
-func evalBool(prg cel.Program, act map[string]any) (bool, error) {
-	v, _, err := prg.Eval(act)
-	if err != nil {
-		return false, err
-	}
-	x, ok := v.Value().(bool)
-	if !ok {
-		return false, fmt.Errorf("want a bool, got %v", v)
-	}
-	return x, nil
-}
-
-func evalInt(prg cel.Program, act map[string]any) (int64, error) {
-	v, _, err := prg.Eval(act)
-	if err != nil {
-		return 0, err
-	}
-	x, ok := v.Value().(int64)
-	if !ok {
-		return 0, fmt.Errorf("want an int, got %v", v)
-	}
-	return x, nil
-}
-
-func evalDouble(prg cel.Program, act map[string]any) (float64, error) {
-	v, _, err := prg.Eval(act)
-	if err != nil {
-		return 0, err
-	}
-	switch x := v.Value().(type) {
-	case float64:
-		return x, nil
-	case int64:
-		return float64(x), nil
-	}
-	return 0, fmt.Errorf("want a number, got %v", v)
 }
 
 // points applies the bundle's point formula.

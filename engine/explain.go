@@ -153,3 +153,72 @@ func (e explanations) sort() {
 		}
 	}
 }
+
+// explainTenant records a tenant's part in a metric: counted in the
+// reporting month (or left out, by which rule), counted in the baseline
+// month, and the metric's notes on it.
+func (e *evaluation) explainTenant(s *scope, m *Metric, rep, bas int64) error {
+	x := e.explain.get(s.track.Name, m.ID, s.option)
+	tenant := s.tenant.Tenant
+	leftOut := false
+	if !s.now.Eligible {
+		leftOut = true
+		e.act[varMonth], e.act[varTypes] = &s.tenant.Now, s.types
+		name, says, err := failing(e.b.eligibleIf, e.act)
+		if err != nil {
+			return err
+		}
+		x.LeftOut = append(x.LeftOut, LeftOut{Tenant: tenant, Month: s.tenant.Now.Month, Rule: name, Reason: says})
+	}
+	for _, n := range m.notes {
+		on, err := evalBool(n.when, e.act)
+		if err != nil {
+			return fmt.Errorf("%s.when: %w", n.name, err)
+		}
+		if !on {
+			continue
+		}
+		text := sayText(n.says, e.act, n.name)
+		if n.leftOut && !leftOut {
+			leftOut = true
+			x.LeftOut = append(x.LeftOut, LeftOut{Tenant: tenant, Month: s.tenant.Now.Month, Rule: n.name, Reason: text})
+		} else if !n.leftOut {
+			x.Notes = append(x.Notes, Note{Tenant: tenant, Rule: n.name, Text: text})
+		}
+	}
+	if !leftOut {
+		x.Reporting = append(x.Reporting, monthContribution(tenant, rep, &s.tenant.Now, s.now))
+	}
+	if s.base.Eligible {
+		x.Baseline = append(x.Baseline, monthContribution(tenant, bas, &s.tenant.Base, s.base))
+	}
+	return nil
+}
+
+// attach puts the collected explanations on the result's metrics and options.
+func (e *evaluation) attach(r *Result) {
+	if e.explain == nil {
+		return
+	}
+	for t, metrics := range e.explain {
+		tr := r.Tracks[t]
+		if tr == nil {
+			continue
+		}
+		for m, options := range metrics {
+			mr := tr.Metrics[m]
+			if mr == nil {
+				continue
+			}
+			for o, x := range options {
+				if o == "" {
+					mr.Explain = x
+					continue
+				}
+				opt := mr.Options[o]
+				opt.Explain = x
+				mr.Options[o] = opt
+			}
+		}
+	}
+}
