@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -307,6 +308,10 @@ func (s *jsonScanner) number(c byte) (string, bool, error) {
 		break
 	}
 	num := string(s.buf)
+	digits := strings.TrimPrefix(num, "-")
+	if len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9' {
+		return "", false, s.fail("invalid number %q (JSON numbers have no leading zeros)", num)
+	}
 	if _, err := strconv.ParseFloat(num, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
 		return "", false, s.fail("invalid number %q", num)
 	}

@@ -70,6 +70,8 @@ func TestParseProblems(t *testing.T) {
 		{"association ends before it starts", "e.yaml", "partner: {id: p}\ncustomers: [{tenant: t, associations: [{type: CPOR, from: 2026-01-02, to: 2026-01-01}]}]\n",
 			[]string{`to: ends (2026-01-01) before it starts (2026-01-02)`}},
 		{"duplicate key", "e.yaml", "partner: {id: p}\nmonth: 2026-10\nmonth: 2026-11\n", []string{"e.yaml:3: month: appears twice"}},
+		{"JSON leading zero", "e.json", `{"partner": {"id": "p"}, "customers": [{"tenant": "t", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 010, "active_users": 1}]}]}]}`,
+			[]string{`e.json:1: invalid JSON: invalid number "010"`}},
 		{"tier zero", "e.yaml", "partner: {id: p}\ncustomers: [{tenant: t, associations: [{type: CSP, tier: 0, from: 2026-01-01}]}]\n", []string{"tier: want a tier of 1 or more"}},
 	}
 	for _, tt := range tests {
@@ -125,5 +127,12 @@ customers:
 `)
 	if len(f.Customers[1].Associations) != 1 || f.Customers[1].Associations[0].Type != "CPOR" {
 		t.Errorf("alias not resolved: %+v", f.Customers[1])
+	}
+}
+
+func TestCountsAreDecimal(t *testing.T) {
+	f := mustParse(t, "d.yaml", "partner: {id: p}\ncustomers: [{tenant: t, workloads: [{workload: Teams, usage: [{month: 2026-10, paid_seats: 0400, active_users: 1_000}]}]}]\n")
+	if u := f.Customers[0].Workloads[0].Usage[0]; u.PaidSeats != 400 || u.ActiveUsers != 1000 {
+		t.Errorf("read %+v, want 400 seats and 1000 users", u)
 	}
 }

@@ -144,7 +144,8 @@ func (w *walker) count(n *yaml.Node, path string) (int64, bool) {
 		w.errorf(n, path, "want a whole number >= 0, got %s", describe(n))
 		return 0, false
 	}
-	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+	// Base 10 always: a leading zero is not octal in a seat count.
+	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 10, 64)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(n.Value, 64)
 		switch {
