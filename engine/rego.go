@@ -35,7 +35,7 @@ func sandboxCapabilities() *ast.Capabilities {
 }
 
 func forbiddenBuiltin(b *ast.Builtin) bool {
-	return b.Nondeterministic || b.Name == "opa.runtime" || b.Name == "trace" ||
+	return b.Nondeterministic || b.Name == "opa.runtime" ||
 		strings.HasPrefix(b.Name, "net.") || strings.HasPrefix(b.Name, "time.now") || b.Name == "http.send"
 }
 
