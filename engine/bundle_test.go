@@ -180,3 +180,15 @@ func TestCostlyExpressionIsRefused(t *testing.T) {
 		t.Fatalf("err = %v, want the cost limit named", err)
 	}
 }
+
+func TestClockAndRuntimeAreRefused(t *testing.T) {
+	for _, call := range []string{"time.now_ns()", "opa.runtime()", `net.lookup_ip_addr("example.invalid")`, "rand.intn(\"x\", 3)"} {
+		name := call[:strings.Index(call, "(")]
+		fsys := copyBundle(t, [3]string{"modern_work/designation.rego", "round2(x) := round(x * 100) / 100",
+			"round2(x) := round(x * 100) / 100 if {\n\t_ := " + call + "\n}"})
+		_, err := Load(context.Background(), fsys, "copy", "")
+		if err == nil || !strings.Contains(err.Error(), "built-in "+name+" is not allowed") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
