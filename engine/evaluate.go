@@ -124,15 +124,18 @@ func (s metricSums) add(o metricSums) {
 }
 
 func (e *evaluation) sumMetrics(ctx context.Context, w *facts.Window, tally *Tally) (metricSums, error) {
+	var tallied metricSums
+	if tally != nil {
+		var err error
+		if tallied, err = tally.Close(); err != nil {
+			return nil, err
+		}
+	}
 	sums, err := e.sumTenants(ctx, w.Tenants)
 	if err != nil {
 		return nil, err
 	}
-	if tally != nil {
-		tallied, err := tally.Close()
-		if err != nil {
-			return nil, err
-		}
+	if tallied != nil {
 		sums.add(tallied)
 	}
 	for i := range w.People {
