@@ -99,7 +99,12 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		return s.evaluate(ctx, f, s.window)
 	}
 	// Tenants are scored while the rest of the file is read, unless the
-	// explanation needs them kept in order.
+	// explanation needs them kept in order; the timeout covers both.
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	var tally *engine.Tally
 	var onTenant func(facts.TenantWindow)
 	if !s.explain {
