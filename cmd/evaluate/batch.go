@@ -296,6 +296,9 @@ func runBatch(ctx context.Context, b *batch, files []string, output string, rend
 			code = exitBadInput
 			return
 		}
+		if len(o.result.Problems) > 0 {
+			prog.clear()
+		}
 		printWarnings(stderr, o.result)
 		if !o.result.Qualified && code == exitQualified {
 			code = exitNotQualified
