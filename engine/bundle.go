@@ -74,8 +74,15 @@ func (b *Bundle) RetentionMonths() int { return b.retention }
 
 // Summary says what the bundle holds, for `evaluate check`.
 func (b *Bundle) Summary() string {
-	return fmt.Sprintf("%d tracks, %d metrics, %d CEL expressions, %d Rego modules, params valid",
-		len(b.Tracks), len(b.Metrics), b.expressions, b.modules)
+	return fmt.Sprintf("%s, %s, %s, %s, params valid", count(len(b.Tracks), "track"), count(len(b.Metrics), "metric"),
+		count(b.expressions, "CEL expression"), count(b.modules, "Rego module"))
+}
+
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // Track is one way of earning the designation and the attribution types it accepts.
