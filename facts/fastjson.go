@@ -99,30 +99,17 @@ type quick struct {
 func quickCustomer(raw []byte, line int, vocab *Vocabulary) (Customer, bool) {
 	q := &quick{b: raw, line: line, vocab: vocab}
 	c := Customer{Line: line}
-	seen := 0
-	ok := q.object(func(key string) bool {
+	ok := q.object([]string{"tenant", "name", "associations", "workloads"}, 1, func(key string) bool {
 		switch key {
 		case "tenant":
-			if seen&1 != 0 {
-				return false
-			}
-			seen |= 1
 			s, ok := q.str()
 			c.Tenant = s
-			return ok && s != "" && len(bytes.TrimSpace([]byte(s))) > 0
+			return ok && len(bytes.TrimSpace([]byte(s))) > 0
 		case "name":
-			if seen&2 != 0 {
-				return false
-			}
-			seen |= 2
 			s, ok := q.str()
 			c.Name = s
 			return ok
 		case "associations":
-			if seen&4 != 0 {
-				return false
-			}
-			seen |= 4
 			return q.array(func() bool {
 				a, ok := q.association()
 				if !ok {
@@ -136,11 +123,7 @@ func quickCustomer(raw []byte, line int, vocab *Vocabulary) (Customer, bool) {
 				c.Associations = append(c.Associations, a)
 				return true
 			})
-		case "workloads":
-			if seen&8 != 0 {
-				return false
-			}
-			seen |= 8
+		default: // workloads
 			return q.array(func() bool {
 				w, ok := q.workload()
 				if !ok || slices.ContainsFunc(c.Workloads, func(x Workload) bool { return x.Name == w.Name }) {
@@ -150,10 +133,9 @@ func quickCustomer(raw []byte, line int, vocab *Vocabulary) (Customer, bool) {
 				return true
 			})
 		}
-		return false
 	})
 	q.ws()
-	return c, ok && seen&1 != 0 && q.i == len(q.b)
+	return c, ok && q.i == len(q.b)
 }
 
 func (q *quick) ws() {
@@ -169,8 +151,10 @@ func (q *quick) ws() {
 	}
 }
 
-// object reads {"key": value, ...}, calling f after each key's colon.
-func (q *quick) object(f func(key string) bool) bool {
+// object reads {"key": value, ...}, calling f after each key's colon. Keys
+// must be among allowed and appear once; the first required of them must
+// all be there.
+func (q *quick) object(allowed []string, required int, f func(key string) bool) bool {
 	q.ws()
 	if q.i >= len(q.b) || q.b[q.i] != '{' {
 		return false
@@ -179,14 +163,17 @@ func (q *quick) object(f func(key string) bool) bool {
 	q.ws()
 	if q.i < len(q.b) && q.b[q.i] == '}' {
 		q.i++
-		return true
+		return required == 0
 	}
+	var seen uint
 	for {
 		q.ws()
 		key, ok := q.str()
-		if !ok {
+		k := slices.Index(allowed, key)
+		if !ok || k < 0 || seen&(1<<k) != 0 {
 			return false
 		}
+		seen |= 1 << k
 		q.ws()
 		if q.i >= len(q.b) || q.b[q.i] != ':' {
 			return false
@@ -205,7 +192,7 @@ func (q *quick) object(f func(key string) bool) bool {
 			q.i++
 		case '}':
 			q.i++
-			return true
+			return seen&(1<<required-1) == 1<<required-1
 		default:
 			return false
 		}
@@ -284,121 +271,70 @@ func (q *quick) count() (int64, bool) {
 
 func (q *quick) association() (Association, bool) {
 	a := Association{Line: q.line}
-	seen := 0
-	ok := q.object(func(key string) bool {
-		var bit int
+	ok := q.object([]string{"type", "from", "tier", "to"}, 2, func(key string) bool {
 		switch key {
 		case "type":
-			bit = 1
 			t, ok := q.str()
-			if !ok || !slices.Contains(q.vocab.AttributionTypes, t) {
-				return false
-			}
 			a.Type = t
+			return ok && slices.Contains(q.vocab.AttributionTypes, t)
 		case "tier":
-			bit = 2
 			t, ok := q.count()
-			if !ok || t < 1 {
-				return false
-			}
 			a.Tier = int(t)
-		case "from", "to":
-			bit = 4
-			if key == "to" {
-				bit = 8
-			}
+			return ok && t >= 1
+		default: // from, to
 			s, ok := q.str()
 			if !ok {
 				return false
 			}
 			d, err := ParseDate(s)
-			if err != nil {
-				return false
-			}
 			if key == "from" {
 				a.From = d
 			} else {
 				a.To = d
 			}
-		default:
-			return false
+			return err == nil
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
 	})
-	return a, ok && seen&5 == 5 && (a.To == "" || a.To >= a.From)
+	return a, ok && (a.To == "" || a.To >= a.From)
 }
 
 func (q *quick) workload() (Workload, bool) {
 	w := Workload{Line: q.line}
-	seen := 0
-	ok := q.object(func(key string) bool {
-		switch key {
-		case "workload":
-			if seen&1 != 0 {
-				return false
-			}
-			seen |= 1
+	ok := q.object([]string{"workload", "usage"}, 1, func(key string) bool {
+		if key == "workload" {
 			s, ok := q.str()
 			w.Name = s
 			return ok && slices.Contains(q.vocab.EligibleWorkloads, s)
-		case "usage":
-			if seen&2 != 0 {
+		}
+		return q.array(func() bool {
+			u, ok := q.usage()
+			if !ok || slices.ContainsFunc(w.Usage, func(x Usage) bool { return x.Month == u.Month }) {
 				return false
 			}
-			seen |= 2
-			return q.array(func() bool {
-				u, ok := q.usage()
-				if !ok || slices.ContainsFunc(w.Usage, func(x Usage) bool { return x.Month == u.Month }) {
-					return false
-				}
-				w.Usage = append(w.Usage, u)
-				return true
-			})
-		}
-		return false
+			w.Usage = append(w.Usage, u)
+			return true
+		})
 	})
-	return w, ok && seen&1 != 0
+	return w, ok
 }
 
 func (q *quick) usage() (Usage, bool) {
 	u := Usage{Line: q.line}
-	seen := 0
-	ok := q.object(func(key string) bool {
+	ok := q.object(usageKeys, len(usageKeys), func(key string) bool {
+		var ok bool
 		switch key {
 		case "month":
-			if seen&1 != 0 {
-				return false
+			var s string
+			if s, ok = q.str(); ok {
+				m, err := ParseMonth(s)
+				u.Month, ok = m, err == nil
 			}
-			seen |= 1
-			s, ok := q.str()
-			if !ok {
-				return false
-			}
-			m, err := ParseMonth(s)
-			u.Month = m
-			return err == nil
 		case "paid_seats":
-			if seen&2 != 0 {
-				return false
-			}
-			seen |= 2
-			var ok bool
 			u.PaidSeats, ok = q.count()
-			return ok
-		case "active_users":
-			if seen&4 != 0 {
-				return false
-			}
-			seen |= 4
-			var ok bool
+		default: // active_users
 			u.ActiveUsers, ok = q.count()
-			return ok
 		}
-		return false
+		return ok
 	})
-	return u, ok && seen == 7 && u.ActiveUsers <= u.PaidSeats
+	return u, ok && u.ActiveUsers <= u.PaidSeats
 }
