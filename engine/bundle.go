@@ -97,7 +97,9 @@ type Metric struct {
 	Over      string // "tenants" or "people"
 	PerOption bool
 	// Unit is what one more of the metric's value is (customers, ...).
-	Unit      string
+	Unit string
+	// reporting and baseline score people metrics; tenant metrics run
+	// them joined in scopeAll.
 	reporting cel.Program
 	baseline  cel.Program // nil: the metric has no baseline term
 	notes     []note

@@ -234,11 +234,22 @@ func (e *evaluation) sumPerson(p *facts.Person, asOf facts.Date, sums metricSums
 			if err != nil {
 				return fmt.Errorf("metrics[%s].reporting: %w", m.ID, err)
 			}
-			sums[t.Name][m.ID][""] += v
+			// A people metric has a baseline term too, if the bundle gives
+			// one: a metric is reporting minus baseline, whatever it sums.
+			var bas int64
+			if m.baseline != nil {
+				if bas, err = evalInt(m.baseline, act); err != nil {
+					return fmt.Errorf("metrics[%s].baseline: %w", m.ID, err)
+				}
+			}
+			sums[t.Name][m.ID][""] += v - bas
 			if e.explain != nil {
 				x := e.explain.get(t.Name, m.ID, "")
 				if v != 0 {
 					x.Reporting = append(x.Reporting, Contribution{Person: p.ID, Adds: v, Certifications: counted})
+				}
+				if bas != 0 {
+					x.Baseline = append(x.Baseline, Contribution{Person: p.ID, Adds: bas, Certifications: counted})
 				}
 				x.NotCounted = append(x.NotCounted, notCounted...)
 			}

@@ -263,3 +263,27 @@ func TestWorkersAndTallyAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestPeopleMetricBaseline: a people metric is reporting minus baseline,
+// as tenant metrics are.
+func TestPeopleMetricBaseline(t *testing.T) {
+	fsys := copyBundle(t, [3]string{"modern_work/rules.yaml", `reporting: '"intermediate" in levels ? 1 : 0'`,
+		`reporting: '"intermediate" in levels ? 1 : 0'` + "\n      baseline: '\"advanced\" in levels ? 1 : 0'"})
+	edited, err := Load(context.Background(), fsys, "copy", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, _ := Default(context.Background())
+	m, _ := facts.ParseMonth("2026-10")
+	doc := gen.Document(gen.Options{Seed: 5, Tenants: 3, People: 12, Month: m, Vocabulary: shipped.Vocabulary})
+	before, after := evaluateDoc(t, shipped, doc), evaluateDoc(t, edited, doc)
+	if before.Tracks["smb"].Metrics["advanced_certifications"].Value == 0 {
+		t.Fatal("the sample has no advanced certification: the test proves nothing")
+	}
+	for name, tr := range before.Tracks {
+		want := tr.Metrics["intermediate_certifications"].Value - tr.Metrics["advanced_certifications"].Value
+		if got := after.Tracks[name].Metrics["intermediate_certifications"].Value; got != want {
+			t.Errorf("%s: %d, want intermediate minus advanced = %d", name, got, want)
+		}
+	}
+}
