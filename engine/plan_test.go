@@ -275,7 +275,7 @@ func TestPeopleMetricBaseline(t *testing.T) {
 	}
 	shipped, _ := Default(context.Background())
 	m, _ := facts.ParseMonth("2026-10")
-	doc := gen.Document(gen.Options{Seed: 5, Tenants: 3, People: 12, Month: m, Vocabulary: shipped.Vocabulary})
+	doc := gen.Document(gen.Options{Seed: 5, Tenants: 3, People: 60, Month: m, Vocabulary: shipped.Vocabulary})
 	before, after := evaluateDoc(t, shipped, doc), evaluateDoc(t, edited, doc)
 	if before.Tracks["smb"].Metrics["advanced_certifications"].Value == 0 {
 		t.Fatal("the sample has no advanced certification: the test proves nothing")
