@@ -42,9 +42,6 @@ func MonthOf(t time.Time) Month {
 	return Month(t.Year()*12 + int(t.Month()) - 1)
 }
 
-// Year returns the month's year.
-func (m Month) Year() int { return int(m) / 12 }
-
 // String formats the month as "YYYY-MM".
 func (m Month) String() string {
 	y, mo := int(m)/12, int(m)%12+1

@@ -3,7 +3,6 @@ package facts
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -23,15 +22,6 @@ type Vocabulary struct {
 	// Certifications are the names and codes of eligible certifications
 	// (for generating fact files; any name is valid in one).
 	Certifications []string
-}
-
-// ReadFile reads and validates the fact file at path ("-" is not handled here).
-func ReadFile(path string, vocab Vocabulary) (*File, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, Problems{{File: path, Message: strings.TrimPrefix(err.Error(), "open "+path+": ")}}
-	}
-	return Parse(path, data, vocab)
 }
 
 // Parse validates one fact file's content. name is used in messages and to
