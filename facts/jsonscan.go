@@ -27,7 +27,12 @@ type jsonScanner struct {
 }
 
 func newJSONScanner(r io.Reader, firstLine int) *jsonScanner {
-	return &jsonScanner{r: bufio.NewReaderSize(r, 1<<16), line: firstLine}
+	s := &jsonScanner{r: bufio.NewReaderSize(r, 1<<16), line: firstLine}
+	// Exports from spreadsheets often start with a UTF-8 byte order mark.
+	if b, _ := s.r.Peek(3); string(b) == "\ufeff" {
+		s.r.Discard(3)
+	}
+	return s
 }
 
 func (s *jsonScanner) fail(format string, args ...any) error {

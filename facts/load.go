@@ -24,13 +24,18 @@ type Vocabulary struct {
 	Certifications []string
 }
 
+// IsJSON tells a JSON fact file from YAML: by the name (".json"), or else by
+// a '{' first in head, the file's first bytes.
+func IsJSON(name string, head []byte) bool {
+	trimmed := strings.TrimLeft(string(head[:min(len(head), 64)]), " \t\r\n\ufeff")
+	return strings.EqualFold(filepath.Ext(name), ".json") || strings.HasPrefix(trimmed, "{")
+}
+
 // Parse validates one fact file's content. name is used in messages and to
 // tell JSON (".json") from YAML; content starting with '{' is read as JSON
 // too. On any problem it returns Problems listing all of them, and no File.
 func Parse(name string, data []byte, vocab Vocabulary) (*File, error) {
-	trimmed := strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n\ufeff")
-	isJSON := strings.EqualFold(filepath.Ext(name), ".json") || strings.HasPrefix(trimmed, "{")
-	root, err := parseTree(name, data, isJSON)
+	root, err := parseTree(name, data, IsJSON(name, data))
 	if err != nil {
 		var le *lineError
 		if errors.As(err, &le) {

@@ -136,3 +136,12 @@ func TestCountsAreDecimal(t *testing.T) {
 		t.Errorf("read %+v, want 400 seats and 1000 users", u)
 	}
 }
+
+func TestByteOrderMark(t *testing.T) {
+	for _, name := range []string{"bom.json", "bom.txt"} {
+		f, err := Parse(name, []byte("\ufeff{\"partner\": {\"id\": \"p\"}}"), vocab)
+		if err != nil || f.Partner.ID != "p" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -91,7 +91,8 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		in, display = fh, name
 	}
 	br := bufio.NewReaderSize(s.limit(in, display), 1<<16)
-	if !looksJSON(name, br) {
+	head, _ := br.Peek(64) // fewer at the end of a short file
+	if !facts.IsJSON(name, head) {
 		f, err := s.parse(display, br)
 		if err != nil {
 			return nil, err
@@ -119,27 +120,6 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		return nil, err
 	}
 	return s.score1(ctx, f, w, tally)
-}
-
-// looksJSON tells JSON from YAML by the name, or else by the first byte.
-func looksJSON(name string, br *bufio.Reader) bool {
-	if strings.EqualFold(filepath.Ext(name), ".json") {
-		return true
-	}
-	for i := 1; i <= 64; i++ {
-		b, err := br.Peek(i)
-		if err != nil || len(b) < i {
-			return false
-		}
-		switch b[i-1] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }
 
 func unwrapPath(err error) error {
