@@ -42,5 +42,6 @@ func benchmarkEvaluate(b *testing.B, tenants int) {
 
 // BenchmarkEvaluate measures scoring alone (CEL, sums, Rego, plan) on
 // windowed facts.
+func BenchmarkEvaluate50(b *testing.B)  { benchmarkEvaluate(b, 50) }
 func BenchmarkEvaluate1k(b *testing.B)  { benchmarkEvaluate(b, 1000) }
 func BenchmarkEvaluate10k(b *testing.B) { benchmarkEvaluate(b, 10000) }

@@ -53,13 +53,14 @@ type Bundle struct {
 	// monthAll computes everything the month rules decide about one month
 	// of a tenant in one evaluation: per track, eligibility for its types
 	// together and for each type alone, deployed, active users.
-	monthAll cel.Program
+	monthAll *program
 	// scopeAll computes every tenant metric's reporting and baseline values
 	// of a scope (track-wide: false, per option: true) in one evaluation.
-	scopeAll             map[bool]cel.Program
+	scopeAll             map[bool]*program
 	certCounts           []condition
-	certLevel            cel.Program
-	points               cel.Program
+	certLevel            *program
+	points               *program
+	pointsMemo           *pointsMemo
 	planRules            planRules
 	certNotices          []condition
 	evalNotices          []condition
@@ -100,8 +101,8 @@ type Metric struct {
 	Unit string
 	// reporting and baseline score people metrics; tenant metrics run
 	// them joined in scopeAll.
-	reporting cel.Program
-	baseline  cel.Program // nil: the metric has no baseline term
+	reporting *program
+	baseline  *program // nil: the metric has no baseline term
 	notes     []note
 }
 
@@ -109,20 +110,20 @@ type Metric struct {
 type condition struct {
 	id         string
 	name       string // as in rules.yaml, e.g. month.eligible[association_in_effect]
-	rule, says cel.Program
+	rule, says *program
 }
 
 // note explains a record's part in a metric.
 type note struct {
 	id, name   string
 	leftOut    bool
-	when, says cel.Program
+	when, says *program
 }
 
 // planRules are the numbers the plan of what it takes needs.
 type planRules struct {
 	minTotal, minMetric, tolerance float64
-	effort                         cel.Program
+	effort                         *program
 }
 
 // Default loads the bundle embedded in the binary.
@@ -286,6 +287,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	b.certCounts = conditions(rs.Certification.Counts, &kindCertCond, &kindCertMsg)
 	b.certLevel = c.compile(&rs.Certification.Level, &exprKind{vars: certVars, want: wantString})
 	b.points = c.compile(&rs.Points, &kindPoints)
+	b.pointsMemo = &pointsMemo{m: map[pointsKey]float64{}}
 	b.certNotices = conditions(rs.Notices.Certification, &kindCertCond, &kindCertMsg)
 	b.evalNotices = conditions(rs.Notices.Evaluation, &kindEvalNotice, &kindEvalMsg)
 	for _, m := range rs.Metrics {
@@ -315,7 +317,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	fail := func(name string, err error) {
 		c.errs = append(c.errs, PolicyError{File: file, Message: fmt.Sprintf("%s: %v", name, err)})
 	}
-	evalList := func(name string, prg cel.Program, act map[string]any) []string {
+	evalList := func(name string, prg *program, act map[string]any) []string {
 		act[varParams] = b.Params
 		v, err := evalStrings(prg, act)
 		if err != nil {
@@ -323,7 +325,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 		}
 		return v
 	}
-	evalNumber := func(name string, prg cel.Program) float64 {
+	evalNumber := func(name string, prg *program) float64 {
 		if prg == nil {
 			return 0
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
+	"github.com/google/cel-go/common/functions"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
@@ -204,6 +205,8 @@ type compiler struct {
 	envs map[*exprKind]*cel.Env
 	// params, when known, lets compile catch references to missing keys.
 	params any
+	// disps caches overload bindings per environment for the fast path.
+	disps map[*cel.Env]map[string]*functions.Overload
 	// compiled counts the expressions compiled without error.
 	compiled int
 	// noCostLimit skips the cost estimate, for expressions that run once
@@ -225,7 +228,7 @@ func (c *compiler) env(k *exprKind) *cel.Env {
 
 // compile type-checks one expression and returns its program, or records
 // every issue with its file position and returns nil.
-func (c *compiler) compile(x *exprSource, k *exprKind) cel.Program {
+func (c *compiler) compile(x *exprSource, k *exprKind) *program {
 	if x.Text == "" {
 		return nil
 	}
@@ -234,7 +237,7 @@ func (c *compiler) compile(x *exprSource, k *exprKind) cel.Program {
 
 // compileText compiles text in place of x's own text, reporting errors at
 // x's position; it lets several expressions be joined into one program.
-func (c *compiler) compileText(x *exprSource, k *exprKind, text string) cel.Program {
+func (c *compiler) compileText(x *exprSource, k *exprKind, text string) *program {
 	env := c.env(k)
 	ast, iss := env.Compile(text)
 	if iss.Err() != nil {
@@ -285,10 +288,50 @@ func (c *compiler) compileText(x *exprSource, k *exprKind, text string) cel.Prog
 		c.errs = append(c.errs, PolicyError{File: c.file, Line: line, Column: col, Message: fmt.Sprintf("%s: %v", x.Name, err)})
 		return nil
 	}
-	return prg
+	p := &program{cel: prg}
+	if disp, err := c.dispatcher(env); err == nil {
+		p.fast = newFastProgram(env, ast, disp)
+	}
+	return p
 }
 
-func evalBool(prg cel.Program, act map[string]any) (bool, error) {
+// dispatcher returns env's overload bindings, indexed once per environment.
+func (c *compiler) dispatcher(env *cel.Env) (map[string]*functions.Overload, error) {
+	if d, ok := c.disps[env]; ok {
+		return d, nil
+	}
+	d, err := dispatcher(env)
+	if err == nil {
+		if c.disps == nil {
+			c.disps = map[*cel.Env]map[string]*functions.Overload{}
+		}
+		c.disps[env] = d
+	}
+	return d, err
+}
+
+// program is a compiled expression: cel-go's program, and the fast path
+// (fastcel.go) when the expression allows one.
+type program struct {
+	cel  cel.Program
+	fast *fastProgram
+}
+
+// slowCEL turns the fast path off, for tests that compare the two.
+var slowCEL = false
+
+// Eval evaluates as cel.Program's Eval does. A fast evaluation that ends
+// in an error is run again on cel-go, whose error is the one reported.
+func (p *program) Eval(act map[string]any) (ref.Val, *cel.EvalDetails, error) {
+	if p.fast != nil && !slowCEL {
+		if v := p.fast.eval(act); !types.IsUnknownOrError(v) {
+			return v, nil, nil
+		}
+	}
+	return p.cel.Eval(act)
+}
+
+func evalBool(prg *program, act map[string]any) (bool, error) {
 	v, _, err := prg.Eval(act)
 	if err != nil {
 		return false, err
@@ -300,7 +343,7 @@ func evalBool(prg cel.Program, act map[string]any) (bool, error) {
 	return x, nil
 }
 
-func evalInt(prg cel.Program, act map[string]any) (int64, error) {
+func evalInt(prg *program, act map[string]any) (int64, error) {
 	v, _, err := prg.Eval(act)
 	if err != nil {
 		return 0, err
@@ -312,7 +355,7 @@ func evalInt(prg cel.Program, act map[string]any) (int64, error) {
 	return x, nil
 }
 
-func evalDouble(prg cel.Program, act map[string]any) (float64, error) {
+func evalDouble(prg *program, act map[string]any) (float64, error) {
 	v, _, err := prg.Eval(act)
 	if err != nil {
 		return 0, err
@@ -328,7 +371,7 @@ func evalDouble(prg cel.Program, act map[string]any) (float64, error) {
 
 var reflectStrings = reflect.TypeFor[[]string]()
 
-func evalStrings(prg cel.Program, act map[string]any) ([]string, error) {
+func evalStrings(prg *program, act map[string]any) ([]string, error) {
 	v, _, err := prg.Eval(act)
 	if err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func (b *Bundle) compileCombined(c *compiler, rs *rulesSource) {
 	}
 	text := strings.Join(global, "") + "[" + strings.Join(tracks, ",\n") + "]" + strings.Repeat(")", len(global))
 	b.monthAll = c.compileText(first, &exprKind{vars: monthVars, want: []*cel.Type{cel.ListType(cel.ListType(cel.DynType)), cel.ListType(cel.DynType)}}, text)
-	b.scopeAll = map[bool]cel.Program{}
+	b.scopeAll = map[bool]*program{}
 	for _, perOption := range []bool{false, true} {
 		var parts []string
 		for _, m := range rs.Metrics {

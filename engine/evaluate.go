@@ -381,14 +381,51 @@ func (e *evaluation) addTenant(s *scope, sums metricSums) error {
 	return nil
 }
 
-// points applies the bundle's point formula.
+// points applies the bundle's point formula. The formula is a pure
+// function of its variables, and across a population (and in every plan's
+// search) the same values come up again and again, so results are kept
+// for the bundle's lifetime, up to pointsCacheSize of them.
 func (b *Bundle) pointsFor(act map[string]any, track, metric, option string, value int64) (float64, error) {
+	k := pointsKey{track, metric, option, value}
+	if p, ok := b.pointsMemo.get(k); ok {
+		return p, nil
+	}
 	act[varTrack], act[varMetric], act[varOption], act[varValue] = track, metric, option, value
 	p, err := evalDouble(b.points, act)
 	if err != nil {
 		return 0, fmt.Errorf("points of %s %s %s: %w", track, metric, option, err)
 	}
+	b.pointsMemo.put(k, p)
 	return p, nil
+}
+
+type pointsKey struct {
+	track, metric, option string
+	value                 int64
+}
+
+// pointsCacheSize bounds the memory the points cache may take (some 64 MB).
+const pointsCacheSize = 1 << 20
+
+// pointsMemo is shared by the copies of a bundle the planner makes.
+type pointsMemo struct {
+	mu sync.RWMutex
+	m  map[pointsKey]float64
+}
+
+func (pm *pointsMemo) get(k pointsKey) (float64, bool) {
+	pm.mu.RLock()
+	defer pm.mu.RUnlock()
+	p, ok := pm.m[k]
+	return p, ok
+}
+
+func (pm *pointsMemo) put(k pointsKey, p float64) {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	if len(pm.m) < pointsCacheSize {
+		pm.m[k] = p
+	}
 }
 
 // scoreMetrics applies the points formula and shapes the Rego input.

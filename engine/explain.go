@@ -5,8 +5,6 @@ import (
 	"sort"
 
 	"evaluate/facts"
-
-	"github.com/google/cel-go/cel"
 )
 
 // Explanation says which records made a metric's (or an option's) value and
@@ -108,7 +106,7 @@ func failing(conds []condition, act map[string]any) (name, says string, err erro
 
 // sayText evaluates a says expression; a rule without one, or one that
 // fails, is named instead.
-func sayText(prg cel.Program, act map[string]any, name string) string {
+func sayText(prg *program, act map[string]any, name string) string {
 	if prg == nil {
 		return name
 	}

@@ -44,7 +44,7 @@ type schemaRule struct {
 	Rule              exprSource `yaml:"rule"`
 	Message           string     `yaml:"message"`
 	MessageExpression exprSource `yaml:"message_expression"`
-	rule, message     cel.Program
+	rule, message     *program
 }
 
 var kindSchemaRule = exprKind{vars: []cel.EnvOption{
