@@ -404,8 +404,9 @@ type pointsKey struct {
 	value                 int64
 }
 
-// pointsCacheSize bounds the memory the points cache may take (some 64 MB).
-const pointsCacheSize = 1 << 20
+// pointsCacheSize bounds the memory the points cache may take (about
+// 10 MB); past it, points are computed as before.
+const pointsCacheSize = 1 << 17
 
 // pointsMemo is shared by the copies of a bundle the planner makes.
 type pointsMemo struct {

@@ -79,20 +79,33 @@ func celStrings(items []string) ref.Val {
 	return types.NewRefValList(types.DefaultTypeAdapter, vals)
 }
 
-// monthRecord converts a tenant's month for CEL.
+// Field names of the records, shared by every record of a type.
+var (
+	workloadFields = []string{"workload", "paid_seats", "active_users"}
+	monthFields    = []string{"month", "associations", "workloads"}
+	summaryFields  = []string{"month", "eligible", "deployed", "active_users"}
+)
+
+// monthRecord converts a tenant's month for CEL, with one allocation for
+// all its workloads' records and one for their values.
 func monthRecord(st *facts.MonthState) *record {
-	wl := make([]ref.Val, len(st.Workloads))
+	n := len(st.Workloads)
+	recs := make([]record, n)
+	vals := make([]ref.Val, 4*n)
+	wl, fields := vals[:n:n], vals[n:]
 	for i, w := range st.Workloads {
-		wl[i] = &record{typ: workloadRecordType, names: []string{"workload", "paid_seats", "active_users"},
-			values: []ref.Val{types.String(w.Workload), types.Int(w.PaidSeats), types.Int(w.ActiveUsers)}}
+		v := fields[3*i : 3*i+3 : 3*i+3]
+		v[0], v[1], v[2] = types.String(w.Workload), types.Int(w.PaidSeats), types.Int(w.ActiveUsers)
+		recs[i] = record{typ: workloadRecordType, names: workloadFields, values: v}
+		wl[i] = &recs[i]
 	}
-	return &record{typ: monthRecordType, names: []string{"month", "associations", "workloads"},
+	return &record{typ: monthRecordType, names: monthFields,
 		values: []ref.Val{types.String(st.Month), celStrings(st.Associations), types.NewRefValList(types.DefaultTypeAdapter, wl)}}
 }
 
 // summaryRecord converts a month summary for CEL.
 func summaryRecord(s Summary) *record {
-	return &record{typ: summaryRecordType, names: []string{"month", "eligible", "deployed", "active_users"},
+	return &record{typ: summaryRecordType, names: summaryFields,
 		values: []ref.Val{types.String(s.Month), types.Bool(s.Eligible), types.Bool(s.Deployed), types.Int(s.ActiveUsers)}}
 }
 
