@@ -146,14 +146,12 @@ func newFastProgram(env *cel.Env, checked *cel.Ast, disp map[string]*functions.O
 	return &fastProgram{root: root, globals: c.names, gslots: c.gslots, slots: c.slots, adapter: c.adapter}
 }
 
+// compile folds what is constant (literals included) and compiles the rest.
 func (c *fastCompiler) compile(e ast.Expr) (evalFn, error) {
 	if v, ok := c.constant(e); ok {
 		return func(*frame) ref.Val { return v }, nil
 	}
 	switch e.Kind() {
-	case ast.LiteralKind:
-		v := e.AsLiteral()
-		return func(*frame) ref.Val { return v }, nil
 	case ast.IdentKind:
 		return c.ident(e.ID(), e.AsIdent())
 	case ast.SelectKind:
@@ -168,8 +166,8 @@ func (c *fastCompiler) compile(e ast.Expr) (evalFn, error) {
 	return nil, errUnsupported
 }
 
-// constant returns the value of an expression that is a literal or a
-// constant identifier (params), for folding lookups into it.
+// constant returns the value of an expression that does not depend on the
+// variables, computed once (see constant0).
 func (c *fastCompiler) constant(e ast.Expr) (ref.Val, bool) {
 	if v, done := c.consts[e.ID()]; done {
 		return v, v != nil
@@ -228,7 +226,7 @@ func (c *fastCompiler) constant0(e ast.Expr) (ref.Val, bool) {
 		if r, ok := c.a.ReferenceMap()[e.ID()]; ok && r.Value != nil {
 			return r.Value, true
 		}
-		if e.Kind() == ast.SelectKind && !e.AsSelect().IsTestOnly() && !c.shadows(e.AsSelect().Operand()) {
+		if e.Kind() == ast.SelectKind && !e.AsSelect().IsTestOnly() {
 			if m, ok := c.constant(e.AsSelect().Operand()); ok {
 				if mp, ok := m.(traits.Mapper); ok {
 					if v, found := mp.Find(types.String(e.AsSelect().FieldName())); found && !types.IsUnknownOrError(v) {
@@ -239,30 +237,6 @@ func (c *fastCompiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 	}
 	return nil, false
-}
-
-// shadows reports whether an identifier at the root of e names a
-// comprehension variable, which then hides a constant of the same name.
-func (c *fastCompiler) shadows(e ast.Expr) bool {
-	for e.Kind() == ast.SelectKind {
-		e = e.AsSelect().Operand()
-	}
-	if e.Kind() != ast.IdentKind {
-		return false
-	}
-	_, _, local := c.local(e.AsIdent())
-	return local
-}
-
-func (c *fastCompiler) local(name string) (slot int, accu bool, ok bool) {
-	s := c.scope(name)
-	if s == nil {
-		return 0, false, false
-	}
-	if name == s.accu {
-		return s.accuSlot, true, true
-	}
-	return s.iterSlot, false, true
 }
 
 // scope returns the innermost comprehension that declares name.
@@ -276,29 +250,24 @@ func (c *fastCompiler) scope(name string) *fastScope {
 	return nil
 }
 
+// ident reads a comprehension variable or a global; constants were folded
+// by compile.
 func (c *fastCompiler) ident(id int64, name string) (evalFn, error) {
-	if s := c.scope(name); s != nil && s.constant != nil && name == s.accu {
-		v := s.constant
-		return func(*frame) ref.Val { return v }, nil
-	}
-	r, checked := c.a.ReferenceMap()[id]
-	if checked && r.Value != nil {
-		v := r.Value
-		return func(*frame) ref.Val { return v }, nil
-	}
-	if slot, accu, ok := c.local(name); ok {
-		if accu {
-			return func(fr *frame) ref.Val {
-				if p := fr.pending[slot]; p != nil {
-					fr.pending[slot] = nil
-					fr.slots[slot] = p(fr)
-				}
-				return fr.slots[slot]
-			}, nil
+	if s := c.scope(name); s != nil {
+		if name != s.accu {
+			slot := s.iterSlot
+			return func(fr *frame) ref.Val { return fr.slots[slot] }, nil
 		}
-		return func(fr *frame) ref.Val { return fr.slots[slot] }, nil
+		slot := s.accuSlot
+		return func(fr *frame) ref.Val {
+			if p := fr.pending[slot]; p != nil {
+				fr.pending[slot] = nil
+				fr.slots[slot] = p(fr)
+			}
+			return fr.slots[slot]
+		}, nil
 	}
-	if !checked || r.Name != name {
+	if r, checked := c.a.ReferenceMap()[id]; !checked || r.Name != name {
 		return nil, errUnsupported // namespaced names are left to cel-go
 	}
 	slot, ok := c.globals[name]
@@ -313,15 +282,8 @@ func (c *fastCompiler) ident(id int64, name string) (evalFn, error) {
 }
 
 func (c *fastCompiler) selectExpr(e ast.Expr) (evalFn, error) {
-	if r, ok := c.a.ReferenceMap()[e.ID()]; ok {
-		if r.Value != nil {
-			v := r.Value
-			return func(*frame) ref.Val { return v }, nil
-		}
-		return nil, errUnsupported // a qualified variable name
-	}
-	if v, ok := c.constant(e); ok {
-		return func(*frame) ref.Val { return v }, nil
+	if _, ok := c.a.ReferenceMap()[e.ID()]; ok {
+		return nil, errUnsupported // a qualified variable name (constants were folded)
 	}
 	sel := e.AsSelect()
 	operand, err := c.compile(sel.Operand())
@@ -399,10 +361,6 @@ func (c *fastCompiler) list(e ast.Expr) (evalFn, error) {
 		return nil, err
 	}
 	adapter := c.adapter
-	if consts, ok := c.constants(l.Elements()); ok {
-		v := types.NewRefValList(adapter, consts)
-		return func(*frame) ref.Val { return v }, nil
-	}
 	return func(fr *frame) ref.Val {
 		vals := make([]ref.Val, len(elems))
 		for i, el := range elems {
@@ -493,12 +451,14 @@ func (c *fastCompiler) comprehension(e ast.Expr) (evalFn, error) {
 		if l, ok := r.(traits.Lister); ok && l.Size() == types.IntZero {
 			return result(fr) // cel.bind: nothing to iterate
 		}
-		// An empty list accumulator grows in place, as cel-go's folder
-		// does, instead of being copied at every step.
-		mutable := false
-		if l, ok := init(fr).(traits.Lister); ok && l.Size() == types.IntZero {
-			fr.slots[accu], fr.pending[accu], mutable = types.NewMutableList(adapter), nil, true
+		// The loop's first condition reads the accumulator anyway. An empty
+		// list grows in place, as in cel-go's folder, instead of being
+		// copied at every step.
+		v, mutable := init(fr), false
+		if l, ok := v.(traits.Lister); ok && l.Size() == types.IntZero {
+			v, mutable = types.NewMutableList(adapter), true
 		}
+		fr.slots[accu], fr.pending[accu] = v, nil
 		if err := each(r, func(v ref.Val) bool {
 			fr.slots[iter] = v
 			if b, ok := cond(fr).(types.Bool); ok && b != types.True {
@@ -671,40 +631,17 @@ func (c *fastCompiler) call(e ast.Expr) (evalFn, error) {
 				return types.MaybeNoSuchOverloadErr(v)
 			}
 		}, nil
-	case operators.Equals, operators.NotEquals:
-		lhs, rhs := args[0], args[1]
-		negate := fn == operators.NotEquals
-		return func(fr *frame) ref.Val {
-			l := lhs(fr)
-			if types.IsUnknownOrError(l) {
-				return l
-			}
-			r := rhs(fr)
-			if types.IsUnknownOrError(r) {
-				return r
-			}
-			eq := types.Equal(l, r)
-			if negate {
-				return types.Bool(eq != types.True)
-			}
-			return eq
-		}, nil
+	case operators.Equals:
+		return both(args[0], args[1], types.Equal), nil
+	case operators.NotEquals:
+		return both(args[0], args[1], func(l, r ref.Val) ref.Val { return types.Bool(types.Equal(l, r) != types.True) }), nil
 	case operators.Index:
-		op, idx := args[0], args[1]
-		return func(fr *frame) ref.Val {
-			o := op(fr)
-			if types.IsUnknownOrError(o) {
-				return o
-			}
-			i := idx(fr)
-			if types.IsUnknownOrError(i) {
-				return i
-			}
+		return both(args[0], args[1], func(o, i ref.Val) ref.Val {
 			if x, ok := o.(traits.Indexer); ok {
 				return x.Get(i)
 			}
 			return types.NewErr("index: unsupported operand")
-		}, nil
+		}), nil
 	case operators.OptIndex, operators.OptSelect:
 		return nil, errUnsupported
 	}
@@ -720,19 +657,26 @@ func (c *fastCompiler) call(e ast.Expr) (evalFn, error) {
 	if def == nil || def.Async != nil {
 		return nil, errUnsupported
 	}
-	if id == notStrictlyFalse && len(args) == 1 {
-		arg := args[0]
-		return func(fr *frame) ref.Val {
-			if b, ok := arg(fr).(types.Bool); ok {
-				return b
-			}
-			return types.True
-		}, nil
-	}
 	if id == "" {
 		return strictCall(def, args, anyUnary(ids), anyBinary(ids))
 	}
 	return strictCall(def, args, unaryShortcuts[id], binaryShortcuts[id])
+}
+
+// both evaluates two arguments and applies f, unless one is an error (or
+// unknown), which is returned as cel-go's strict operators return it.
+func both(lhs, rhs evalFn, f func(l, r ref.Val) ref.Val) evalFn {
+	return func(fr *frame) ref.Val {
+		l := lhs(fr)
+		if types.IsUnknownOrError(l) {
+			return l
+		}
+		r := rhs(fr)
+		if types.IsUnknownOrError(r) {
+			return r
+		}
+		return f(l, r)
+	}
 }
 
 // logical is && (stop on false) or || (stop on true): the first deciding
@@ -796,16 +740,8 @@ func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref
 		if def.Binary == nil {
 			return nil, errUnsupported
 		}
-		impl, lhs, rhs := def.Binary, args[0], args[1]
-		return func(fr *frame) ref.Val {
-			l := lhs(fr)
-			if strict && types.IsUnknownOrError(l) {
-				return l
-			}
-			r := rhs(fr)
-			if strict && types.IsUnknownOrError(r) {
-				return r
-			}
+		impl := def.Binary
+		apply := func(l, r ref.Val) ref.Val {
 			if binary != nil {
 				if out, ok := binary(l, r); ok {
 					return out
@@ -815,7 +751,12 @@ func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref
 				return types.NewErr("no such overload")
 			}
 			return impl(l, r)
-		}, nil
+		}
+		if strict {
+			return both(args[0], args[1], apply), nil
+		}
+		lhs, rhs := args[0], args[1]
+		return func(fr *frame) ref.Val { return apply(lhs(fr), rhs(fr)) }, nil
 	case len(args) > 0 && def.Function != nil:
 		impl := def.Function
 		return func(fr *frame) ref.Val {

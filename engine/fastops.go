@@ -16,11 +16,13 @@ import (
 // anything else, which then goes through cel-go's guarded implementation.
 // Each does what the standard implementation does after its guard.
 
-// notStrictlyFalse is the loop condition of exists and all: any value but
-// false continues the loop (cel-go's implementation is the same).
-const notStrictlyFalse = "not_strictly_false"
-
 var unaryShortcuts = map[string]func(ref.Val) (ref.Val, bool){
+	// The loop condition of exists and all; cel-go's implementation
+	// (non-strict) turns anything else into true.
+	overloads.NotStrictlyFalse: func(v ref.Val) (ref.Val, bool) {
+		b, ok := v.(types.Bool)
+		return b, ok
+	},
 	overloads.LogicalNot: func(v ref.Val) (ref.Val, bool) {
 		b, ok := v.(types.Bool)
 		return !b, ok
