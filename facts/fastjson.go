@@ -155,15 +155,8 @@ func (q *quick) ws() {
 // must be among allowed and appear once; the first required of them must
 // all be there.
 func (q *quick) object(allowed []string, required int, f func(key string) bool) bool {
-	q.ws()
-	if q.i >= len(q.b) || q.b[q.i] != '{' {
-		return false
-	}
-	q.i++
-	q.ws()
-	if q.i < len(q.b) && q.b[q.i] == '}' {
-		q.i++
-		return required == 0
+	if empty, ok := q.open('{', '}'); !ok || empty {
+		return ok && required == 0
 	}
 	var seen uint
 	for {
@@ -183,51 +176,58 @@ func (q *quick) object(allowed []string, required int, f func(key string) bool) 
 		if !f(key) {
 			return false
 		}
-		q.ws()
-		if q.i >= len(q.b) {
-			return false
-		}
-		switch q.b[q.i] {
-		case ',':
-			q.i++
-		case '}':
-			q.i++
-			return seen&(1<<required-1) == 1<<required-1
-		default:
-			return false
+		if more, ok := q.more('}'); !ok || !more {
+			return ok && seen&(1<<required-1) == 1<<required-1
 		}
 	}
 }
 
-// array reads [value, ...], calling f at each value.
-func (q *quick) array(f func() bool) bool {
+// open reads the opening byte of an object or array and, when the closing
+// byte follows at once, that too.
+func (q *quick) open(open, close byte) (empty, ok bool) {
 	q.ws()
-	if q.i >= len(q.b) || q.b[q.i] != '[' {
-		return false
+	if q.i >= len(q.b) || q.b[q.i] != open {
+		return false, false
 	}
 	q.i++
 	q.ws()
-	if q.i < len(q.b) && q.b[q.i] == ']' {
+	if q.i < len(q.b) && q.b[q.i] == close {
 		q.i++
-		return true
+		return true, true
+	}
+	return false, true
+}
+
+// more reads what follows a value in an object or array: ',' (more
+// follow) or the closing byte.
+func (q *quick) more(close byte) (more, ok bool) {
+	q.ws()
+	if q.i >= len(q.b) {
+		return false, false
+	}
+	switch q.b[q.i] {
+	case ',':
+		q.i++
+		return true, true
+	case close:
+		q.i++
+		return false, true
+	}
+	return false, false
+}
+
+// array reads [value, ...], calling f at each value.
+func (q *quick) array(f func() bool) bool {
+	if empty, ok := q.open('[', ']'); !ok || empty {
+		return ok
 	}
 	for {
 		q.ws()
 		if !f() {
 			return false
 		}
-		q.ws()
-		if q.i >= len(q.b) {
-			return false
-		}
-		switch q.b[q.i] {
-		case ',':
-			q.i++
-		case ']':
-			q.i++
-			return true
-		default:
-			return false
+		if more, ok := q.more(']'); !ok || !more {
+			return ok
 		}
 	}
 }

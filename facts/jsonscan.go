@@ -156,17 +156,26 @@ func (s *jsonScanner) members(f func(key string, line int, c byte) error) error 
 		if err := f(key, line, c); err != nil {
 			return err
 		}
-		if c, err = s.next(); err != nil {
-			return s.eof(err)
-		}
-		switch c {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return s.fail("want ',' or '}' after a value, found %q", c)
+		if more, err := s.more('}'); !more {
+			return err
 		}
 	}
+}
+
+// more reads what follows a value in an object or array: ',' (more
+// follow) or the closing byte.
+func (s *jsonScanner) more(close byte) (bool, error) {
+	c, err := s.next()
+	if err != nil {
+		return false, s.eof(err)
+	}
+	switch c {
+	case ',':
+		return true, nil
+	case close:
+		return false, nil
+	}
+	return false, s.fail("want ',' or '%c' after a value, found %q", close, c)
 }
 
 // elements reads an array's elements after its '[', calling f with the
@@ -183,15 +192,8 @@ func (s *jsonScanner) elements(f func(c byte) error) error {
 		if err := f(c); err != nil {
 			return err
 		}
-		if c, err = s.next(); err != nil {
-			return s.eof(err)
-		}
-		switch c {
-		case ',':
-		case ']':
-			return nil
-		default:
-			return s.fail("want ',' or ']' after a value, found %q", c)
+		if more, err := s.more(']'); !more {
+			return err
 		}
 	}
 }
