@@ -31,29 +31,61 @@ func (s *jsonScanner) raw(c byte, buf []byte) ([]byte, error) {
 			buf = append(buf, b)
 		}
 	}
+	// The bytes are scanned a buffered window at a time rather than one
+	// ReadByte each: this loop sees every byte of every customer.
+	inStr, esc, strLen := false, false, 0
 	for depth > 0 {
-		b, err := s.r.ReadByte()
+		win, err := s.window()
 		if err != nil {
 			return nil, s.eof(err)
 		}
-		buf = append(buf, b)
-		switch b {
-		case '\n':
-			s.line++
-		case '{', '[':
-			if depth++; depth > MaxDepth {
-				return nil, s.fail("nested more than %d levels deep", MaxDepth)
+		i := 0
+		for ; i < len(win) && depth > 0; i++ {
+			b := win[i]
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case b == '"':
+					inStr = false
+					continue
+				case b == '\\':
+					esc = true
+				case b == '\n':
+					return nil, s.fail("control character '\\n' in a string")
+				}
+				if strLen++; strLen > MaxString {
+					return nil, s.fail("a string longer than %d bytes", MaxString)
+				}
+				continue
 			}
-		case '}', ']':
-			depth--
-		case '"':
-			var err error
-			if buf, err = s.rawString(buf); err != nil {
-				return nil, err
+			switch b {
+			case '\n':
+				s.line++
+			case '{', '[':
+				if depth++; depth > MaxDepth {
+					return nil, s.fail("nested more than %d levels deep", MaxDepth)
+				}
+			case '}', ']':
+				depth--
+			case '"':
+				inStr, strLen = true, 0
 			}
 		}
+		buf = append(buf, win[:i]...)
+		s.r.Discard(i)
 	}
 	return buf, nil
+}
+
+// window returns the bytes buffered for reading, reading more when none are.
+func (s *jsonScanner) window() ([]byte, error) {
+	if s.r.Buffered() == 0 {
+		if _, err := s.r.Peek(1); err != nil {
+			return nil, err
+		}
+	}
+	return s.r.Peek(s.r.Buffered())
 }
 
 // rawString copies a string's rest, after its opening quote, into buf.

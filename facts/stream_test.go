@@ -3,9 +3,11 @@ package facts_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"evaluate/facts"
 	"evaluate/gen"
@@ -41,12 +43,17 @@ func TestStreamMatchesWholeFile(t *testing.T) {
 				}
 				var tenants []facts.TenantWindow
 				for _, collect := range []bool{false, true} {
+					// One byte per read puts values across every buffer boundary.
+					var r io.Reader = strings.NewReader(src)
+					if collect {
+						r = iotest.OneByteReader(r)
+					}
 					var on func(facts.TenantWindow)
 					if collect {
 						tenants = nil
 						on = func(tw facts.TenantWindow) { tenants = append(tenants, tw) }
 					}
-					_, got, err := facts.StreamJSON("p.json", 1, strings.NewReader(src), vocab, opts, on)
+					_, got, err := facts.StreamJSON("p.json", 1, r, vocab, opts, on)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -106,20 +113,26 @@ func TestStreamWarnsLikeParse(t *testing.T) {
   {"tenant": "plain", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]},
   {"tenant": "ignored", "workloads": [{"workload": "Dynamics", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]},
   {"tenant": "over", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 9}]}]},
-  {"tenant": "caf\u00e9", "name": "Caf\u00e9 \"Zur Post\"", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]}
+  {"tenant": "caf\u00e9", "name": "Caf\u00e9 \"Zur Post\"", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]},
+  {"tenant": "brackets", "name": "\\\"}] \"[{\\", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": 5, "active_users": 1}]}]}
 ]}`
 	whole, err := facts.Parse("p.json", []byte(src), vocab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, w, err := facts.StreamJSON("p.json", 1, strings.NewReader(src), vocab, facts.WindowOptions{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if jsonOf(t, whole.Warnings) != jsonOf(t, f.Warnings) || len(f.Warnings) != 2 {
-		t.Errorf("warnings differ:\n%v\n%v", whole.Warnings, f.Warnings)
-	}
-	if w.Tenants[3].Tenant != "café" {
-		t.Errorf("escaped tenant id read as %q", w.Tenants[3].Tenant)
+	for _, r := range []io.Reader{strings.NewReader(src), iotest.OneByteReader(strings.NewReader(src))} {
+		f, w, err := facts.StreamJSON("p.json", 1, r, vocab, facts.WindowOptions{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jsonOf(t, whole.Warnings) != jsonOf(t, f.Warnings) || len(f.Warnings) != 2 {
+			t.Errorf("warnings differ:\n%v\n%v", whole.Warnings, f.Warnings)
+		}
+		if w.Tenants[3].Tenant != "café" {
+			t.Errorf("escaped tenant id read as %q", w.Tenants[3].Tenant)
+		}
+		if len(w.Tenants) != 5 || w.Tenants[4].Tenant != "brackets" {
+			t.Errorf("brackets and escaped quotes in a name: tenants %+v", w.Tenants)
+		}
 	}
 }
