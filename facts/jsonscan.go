@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -26,13 +27,28 @@ type jsonScanner struct {
 	buf  []byte
 }
 
+// readers are reused: each partner of a population, and each customer read
+// the careful way, would otherwise allocate and clear a 64 KB buffer.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1<<16) }}
+
 func newJSONScanner(r io.Reader, firstLine int) *jsonScanner {
-	s := &jsonScanner{r: bufio.NewReaderSize(r, 1<<16), line: firstLine}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	s := &jsonScanner{r: br, line: firstLine}
 	// Exports from spreadsheets often start with a UTF-8 byte order mark.
 	if b, _ := s.r.Peek(3); string(b) == "\ufeff" {
 		s.r.Discard(3)
 	}
 	return s
+}
+
+// release hands the scanner's buffer back; the scanner is not used after.
+// Nothing read keeps a reference into the buffer: strings and raw values
+// are copies.
+func (s *jsonScanner) release() {
+	s.r.Reset(nil)
+	readers.Put(s.r)
+	s.r = nil
 }
 
 func (s *jsonScanner) fail(format string, args ...any) error {

@@ -23,6 +23,7 @@ import (
 // dropped by the caller, as StreamJSON returns its errors.
 func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts WindowOptions, onTenant func(TenantWindow)) (*File, *Window, error) {
 	s := newJSONScanner(r, firstLine)
+	defer s.release()
 	w := &walker{file: name}
 	f := &File{Name: name}
 	win := &Window{}
@@ -103,6 +104,7 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 				sub := newJSONScanner(bytes.NewReader(raw), line)
 				first, _ := sub.next()
 				n, err := sub.value(first, 2)
+				sub.release()
 				if err != nil {
 					return err
 				}

@@ -106,6 +106,7 @@ func yamlError(err error) error {
 
 func parseJSONTree(data []byte) (*yaml.Node, error) {
 	s := newJSONScanner(bytes.NewReader(data), 1)
+	defer s.release()
 	c, err := s.next()
 	if err == io.EOF {
 		return nil, &lineError{line: 1, msg: "the file is empty"}

@@ -54,7 +54,13 @@ type item struct {
 	name  string // file name
 	line  int    // for JSON Lines, the document's line
 	data  []byte // the document, for JSON Lines
+	buf   *[]byte
 }
+
+// lineBuffers hold JSON Lines documents between the reader and the workers;
+// each goes back once its partner is read, so a population of any size
+// reuses a handful of them.
+var lineBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // outcome is an item's result or error.
 type outcome struct {
@@ -75,6 +81,8 @@ func (b *batch) items(ctx context.Context, inputs []string, out chan<- item) err
 			case <-ctx.Done():
 				return false
 			}
+		} else if it.buf != nil {
+			lineBuffers.Put(it.buf) // another shard's partner
 		}
 		k++
 		return true
@@ -109,7 +117,9 @@ func (b *batch) items(ctx context.Context, inputs []string, out chan<- item) err
 			if len(doc) == 0 {
 				continue
 			}
-			if !emit(item{name: display, line: line, data: append([]byte(nil), doc...)}) {
+			buf := lineBuffers.Get().(*[]byte)
+			*buf = append((*buf)[:0], doc...)
+			if !emit(item{name: display, line: line, data: *buf, buf: buf}) {
 				return ctx.Err()
 			}
 		}
@@ -172,6 +182,8 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 		return outcome{item: it, result: r, err: err}
 	}
 	f, w, err := facts.StreamJSON(it.name, it.line, bytes.NewReader(it.data), b.sc.bundle.Vocabulary, b.sc.window, nil)
+	lineBuffers.Put(it.buf) // nothing read refers into it
+	it.data, it.buf = nil, nil
 	if err != nil {
 		return outcome{item: it, err: err}
 	}
