@@ -268,7 +268,12 @@ type scope struct {
 	now, base Summary
 	assoc     Summary
 	newly     bool
+	// The summaries as CEL sees them.
+	nowRec, baseRec, assocRec *record
 }
+
+// noSummary is assoc for a tenant that is not newly associated.
+var noSummary = summaryRecord(Summary{})
 
 // monthFacts is what the month rules decided about one month of a tenant
 // for one track: eligibility for all its types ([0]) and each type alone,
@@ -276,6 +281,9 @@ type scope struct {
 type monthFacts struct {
 	eligible []bool
 	summary  Summary
+	// records are the summary as CEL sees it, not eligible and eligible:
+	// every scope of the tenant shares them.
+	records [2]*record
 }
 
 // month runs the month rules on one month of a tenant, for every track.
@@ -300,16 +308,25 @@ func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
 			return nil, fmt.Errorf("%s: month.active_users: want an int, got %v", st.Month, l.Get(types.Int(n-1)))
 		}
 		mf.summary.ActiveUsers = int64(users)
+		for i, el := range []bool{false, true} {
+			sm := mf.summary
+			sm.Eligible = el
+			mf.records[i] = summaryRecord(sm)
+		}
 		out[t] = mf
 	}
 	return out, nil
 }
 
-// at returns the summary for eligibility index i (0: all the track's types).
-func (mf monthFacts) at(i int) Summary {
+// at returns the summary for eligibility index i (0: all the track's
+// types), and its record.
+func (mf monthFacts) at(i int) (Summary, *record) {
 	s := mf.summary
 	s.Eligible = mf.eligible[i]
-	return s
+	if s.Eligible {
+		return s, mf.records[1]
+	}
+	return s, mf.records[0]
 }
 
 func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {
@@ -330,15 +347,20 @@ func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {
 	}
 	for ti, tr := range e.b.Tracks {
 		e.act[varTrack] = tr.Name
-		s := scope{tenant: t, track: tr, types: tr.Types, now: now[ti].at(0), base: base[ti].at(0)}
+		s := scope{tenant: t, track: tr, types: tr.Types, assocRec: noSummary}
+		s.now, s.nowRec = now[ti].at(0)
+		s.base, s.baseRec = base[ti].at(0)
 		if err := e.addTenant(&s, sums); err != nil {
 			return err
 		}
 		for i, o := range tr.Types {
-			so := scope{tenant: t, track: tr, option: o, types: []string{o}, now: now[ti].at(i + 1), base: base[ti].at(i + 1)}
+			so := scope{tenant: t, track: tr, option: o, types: []string{o}, assocRec: noSummary}
+			so.now, so.nowRec = now[ti].at(i + 1)
+			so.base, so.baseRec = base[ti].at(i + 1)
 			for k := range t.New {
 				if t.New[k].Type == o {
-					so.newly, so.assoc = true, assoc[k][ti].at(i+1)
+					so.newly = true
+					so.assoc, so.assocRec = assoc[k][ti].at(i + 1)
 				}
 			}
 			if err := e.addTenant(&so, sums); err != nil {
@@ -353,7 +375,7 @@ func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {
 // track-wide metrics when the option is "", per-option metrics otherwise.
 func (e *evaluation) addTenant(s *scope, sums metricSums) error {
 	act := e.act
-	act[varOption], act[varNow], act[varBase], act[varAssoc], act[varNewly] = s.option, summaryRecord(s.now), summaryRecord(s.base), summaryRecord(s.assoc), s.newly
+	act[varOption], act[varNow], act[varBase], act[varAssoc], act[varNewly] = s.option, s.nowRec, s.baseRec, s.assocRec, s.newly
 	v, _, err := e.b.scopeAll[s.option != ""].Eval(act)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)

@@ -29,7 +29,8 @@ func BenchmarkScope(b *testing.B) {
 	}
 	e := &evaluation{b: bundle, act: map[string]any{varTrack: "enterprise"}}
 	tw := &facts.TenantWindow{Tenant: "t"}
-	s := scope{tenant: tw, track: bundle.Tracks[0], option: "CPOR", now: Summary{Month: "2026-10", Eligible: true, Deployed: true, ActiveUsers: 40}}
+	now := Summary{Month: "2026-10", Eligible: true, Deployed: true, ActiveUsers: 40}
+	s := scope{tenant: tw, track: bundle.Tracks[0], option: "CPOR", now: now, nowRec: summaryRecord(now), baseRec: noSummary, assocRec: noSummary}
 	sums := bundle.newSums()
 	for b.Loop() {
 		if err := e.addTenant(&s, sums); err != nil {

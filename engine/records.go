@@ -103,10 +103,15 @@ func monthRecord(st *facts.MonthState) *record {
 		values: []ref.Val{types.String(st.Month), celStrings(st.Associations), types.NewRefValList(types.DefaultTypeAdapter, wl)}}
 }
 
-// summaryRecord converts a month summary for CEL.
+// summaryRecord converts a month summary for CEL, the record and its
+// values in one allocation.
 func summaryRecord(s Summary) *record {
-	return &record{typ: summaryRecordType, names: summaryFields,
-		values: []ref.Val{types.String(s.Month), types.Bool(s.Eligible), types.Bool(s.Deployed), types.Int(s.ActiveUsers)}}
+	b := &struct {
+		r record
+		v [4]ref.Val
+	}{v: [4]ref.Val{types.String(s.Month), types.Bool(s.Eligible), types.Bool(s.Deployed), types.Int(s.ActiveUsers)}}
+	b.r = record{typ: summaryRecordType, names: summaryFields, values: b.v[:]}
+	return &b.r
 }
 
 // recordProvider reads record fields directly and leaves everything else
