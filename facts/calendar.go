@@ -12,17 +12,27 @@ type Month int
 
 // ParseMonth reads "YYYY-MM".
 func ParseMonth(s string) (Month, error) {
+	m, ok := parseMonth(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a month: want YYYY-MM", s)
+	}
+	return m, nil
+}
+
+// parseMonth reads YYYY-MM from a string or, in the quick JSON reader,
+// straight from the file's bytes.
+func parseMonth[T string | []byte](s T) (Month, bool) {
 	y, okY := digits(s, 0, 4)
 	m, okM := digits(s, 5, 7)
 	if len(s) != 7 || s[4] != '-' || !okY || !okM || m < 1 || m > 12 {
-		return 0, fmt.Errorf("%q is not a month: want YYYY-MM", s)
+		return 0, false
 	}
-	return Month(y*12 + m - 1), nil
+	return Month(y*12 + m - 1), true
 }
 
 // digits reads s[from:to] as a decimal number; fact files hold millions of
 // months and dates, and time.Parse is slow for them.
-func digits(s string, from, to int) (int, bool) {
+func digits[T string | []byte](s T, from, to int) (int, bool) {
 	if len(s) < to {
 		return 0, false
 	}

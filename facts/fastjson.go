@@ -193,11 +193,11 @@ func (q *quick) object(allowed []string, required int, f func(key string) bool) 
 	var seen uint
 	for {
 		q.ws()
-		key, ok := q.str()
-		k := slices.Index(allowed, key)
-		if !ok || k < 0 || seen&(1<<k) != 0 {
+		k, ok := q.oneOf(allowed)
+		if !ok || seen&(1<<k) != 0 {
 			return false
 		}
+		key := allowed[k]
 		seen |= 1 << k
 		q.ws()
 		if q.i >= len(q.b) || q.b[q.i] != ':' {
@@ -266,21 +266,40 @@ func (q *quick) array(f func() bool) bool {
 
 // str reads a string without escapes or control characters.
 func (q *quick) str() (string, bool) {
+	b, ok := q.bytes()
+	return string(b), ok
+}
+
+// bytes reads a string without copying it: for keys, months and names
+// that are compared, not kept.
+func (q *quick) bytes() ([]byte, bool) {
 	if q.i >= len(q.b) || q.b[q.i] != '"' {
-		return "", false
+		return nil, false
 	}
 	end := bytes.IndexByte(q.b[q.i+1:], '"')
 	if end < 0 {
-		return "", false
+		return nil, false
 	}
 	s := q.b[q.i+1 : q.i+1+end]
 	for _, c := range s {
 		if c == '\\' || c < 0x20 || c >= 0x80 {
-			return "", false // escapes and non-ASCII take the careful path
+			return nil, false // escapes and non-ASCII take the careful path
 		}
 	}
 	q.i += end + 2
-	return string(s), true
+	return s, true
+}
+
+// oneOf reads a string that must be one of names and returns its index:
+// keys, workloads and types are then names[i], and the thousands of them in
+// a file share a few strings.
+func (q *quick) oneOf(names []string) (int, bool) {
+	b, ok := q.bytes()
+	if !ok {
+		return 0, false
+	}
+	i := slices.IndexFunc(names, func(n string) bool { return string(b) == n })
+	return i, i >= 0
 }
 
 // count reads a whole number of at most 15 digits.
@@ -306,9 +325,11 @@ func (q *quick) association() (Association, bool) {
 	ok := q.object([]string{"type", "from", "tier", "to"}, 2, func(key string) bool {
 		switch key {
 		case "type":
-			t, ok := q.str()
-			a.Type = t
-			return ok && slices.Contains(q.vocab.AttributionTypes, t)
+			t, ok := q.oneOf(q.vocab.AttributionTypes)
+			if ok {
+				a.Type = q.vocab.AttributionTypes[t]
+			}
+			return ok
 		case "tier":
 			t, ok := q.count()
 			a.Tier = int(t)
@@ -334,9 +355,11 @@ func (q *quick) workload() (Workload, bool) {
 	w := Workload{Line: q.line}
 	ok := q.object([]string{"workload", "usage"}, 1, func(key string) bool {
 		if key == "workload" {
-			s, ok := q.str()
-			w.Name = s
-			return ok && slices.Contains(q.vocab.EligibleWorkloads, s)
+			k, ok := q.oneOf(q.vocab.EligibleWorkloads)
+			if ok {
+				w.Name = q.vocab.EligibleWorkloads[k]
+			}
+			return ok
 		}
 		return q.array(func() bool {
 			u, ok := q.usage()
@@ -356,10 +379,9 @@ func (q *quick) usage() (Usage, bool) {
 		var ok bool
 		switch key {
 		case "month":
-			var s string
-			if s, ok = q.str(); ok {
-				m, err := ParseMonth(s)
-				u.Month, ok = m, err == nil
+			var s []byte
+			if s, ok = q.bytes(); ok {
+				u.Month, ok = parseMonth(s)
 			}
 		case "paid_seats":
 			u.PaidSeats, ok = q.count()
