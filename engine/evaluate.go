@@ -11,6 +11,7 @@ import (
 	"evaluate/facts"
 
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
@@ -281,9 +282,11 @@ var noSummary = summaryRecord(Summary{})
 type monthFacts struct {
 	eligible []bool
 	summary  Summary
-	// records are the summary as CEL sees it, not eligible and eligible:
-	// every scope of the tenant shares them.
-	records [2]*record
+	// records are the summary as CEL sees it, not eligible and eligible,
+	// made when first asked for and shared by every scope of the tenant;
+	// month and users are its values already converted.
+	records     [2]*record
+	month, user ref.Val
 }
 
 // month runs the month rules on one month of a tenant, for every track.
@@ -295,6 +298,7 @@ func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
 	}
 	tracks := v.(traits.Lister)
 	out := make([]monthFacts, len(e.b.Tracks))
+	month := types.String(st.Month)
 	for t := range out {
 		l := tracks.Get(types.Int(t)).(traits.Lister)
 		n := int(l.Size().(types.Int))
@@ -308,11 +312,7 @@ func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
 			return nil, fmt.Errorf("%s: month.active_users: want an int, got %v", st.Month, l.Get(types.Int(n-1)))
 		}
 		mf.summary.ActiveUsers = int64(users)
-		for i, el := range []bool{false, true} {
-			sm := mf.summary
-			sm.Eligible = el
-			mf.records[i] = summaryRecord(sm)
-		}
+		mf.month, mf.user = month, users
 		out[t] = mf
 	}
 	return out, nil
@@ -320,13 +320,17 @@ func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
 
 // at returns the summary for eligibility index i (0: all the track's
 // types), and its record.
-func (mf monthFacts) at(i int) (Summary, *record) {
+func (mf *monthFacts) at(i int) (Summary, *record) {
 	s := mf.summary
 	s.Eligible = mf.eligible[i]
+	k := 0
 	if s.Eligible {
-		return s, mf.records[1]
+		k = 1
 	}
-	return s, mf.records[0]
+	if mf.records[k] == nil {
+		mf.records[k] = newSummaryRecord(mf.month, types.Bool(s.Eligible), types.Bool(s.Deployed), mf.user)
+	}
+	return s, mf.records[k]
 }
 
 func (e *evaluation) sumTenant(t *facts.TenantWindow, sums metricSums) error {

@@ -103,13 +103,18 @@ func monthRecord(st *facts.MonthState) *record {
 		values: []ref.Val{types.String(st.Month), celStrings(st.Associations), types.NewRefValList(types.DefaultTypeAdapter, wl)}}
 }
 
-// summaryRecord converts a month summary for CEL, the record and its
-// values in one allocation.
+// summaryRecord converts a month summary for CEL.
 func summaryRecord(s Summary) *record {
+	return newSummaryRecord(types.String(s.Month), types.Bool(s.Eligible), types.Bool(s.Deployed), types.Int(s.ActiveUsers))
+}
+
+// newSummaryRecord makes a summary's record from values already converted,
+// the record and its values in one allocation.
+func newSummaryRecord(month ref.Val, eligible, deployed types.Bool, users ref.Val) *record {
 	b := &struct {
 		r record
 		v [4]ref.Val
-	}{v: [4]ref.Val{types.String(s.Month), types.Bool(s.Eligible), types.Bool(s.Deployed), types.Int(s.ActiveUsers)}}
+	}{v: [4]ref.Val{month, eligible, deployed, users}}
 	b.r = record{typ: summaryRecordType, names: summaryFields, values: b.v[:]}
 	return &b.r
 }
