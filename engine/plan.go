@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -66,10 +67,27 @@ type candidate struct {
 	cost float64
 }
 
-// state is a partial plan over the metrics decided so far.
+// state is a partial plan over the metrics decided so far. Its choices are
+// a chain back to the first metric's, shared with the states it grew from:
+// the search makes many states and keeps few.
 type state struct {
 	cost, points float64
-	choices      []choice
+	last         *chosen
+}
+
+type chosen struct {
+	choice
+	prev *chosen
+}
+
+// choices lists the state's choices in the order they were made.
+func (s state) choices() []choice {
+	var out []choice
+	for c := s.last; c != nil; c = c.prev {
+		out = append(out, c.choice)
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // planner searches the cheapest plan for one track.
@@ -262,25 +280,39 @@ func (pl *planner) capUnits(metric int, option string) (int64, error) {
 // bar are worth nothing more, so they are capped there.
 func (pl *planner) merge(frontier []state, cands []candidate) []state {
 	bar := pl.b.planRules.minTotal
-	var next []state
-	for _, s := range frontier {
-		for _, c := range cands {
-			choices := append(append([]choice(nil), s.choices...), c.choice)
-			next = append(next, state{cost: s.cost + c.cost, points: math.Min(bar, s.points+c.points), choices: choices})
+	// Every combination is ranked, few are kept: a combination is a pair of
+	// indexes until it is.
+	type combo struct {
+		cost, points float64
+		s, c         int
+	}
+	next := make([]combo, 0, len(frontier)*len(cands))
+	for i, s := range frontier {
+		for j, c := range cands {
+			next = append(next, combo{s.cost + c.cost, math.Min(bar, s.points+c.points), i, j})
 		}
 	}
-	sort.SliceStable(next, func(i, j int) bool {
-		if next[i].points != next[j].points {
-			return next[i].points > next[j].points
+	less := func(a, b combo) bool {
+		if a.points != b.points {
+			return a.points > b.points
 		}
-		return next[i].cost < next[j].cost
+		return a.cost < b.cost
+	}
+	slices.SortStableFunc(next, func(a, b combo) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
 	})
 	var kept []state
 	cheapest := math.Inf(1)
-	for _, s := range next {
-		if s.cost < cheapest {
-			kept = append(kept, s)
-			cheapest = s.cost
+	for _, x := range next {
+		if x.cost < cheapest {
+			kept = append(kept, state{cost: x.cost, points: x.points, last: &chosen{cands[x.c].choice, frontier[x.s].last}})
+			cheapest = x.cost
 		}
 	}
 	return kept
@@ -310,7 +342,7 @@ func (pl *planner) finish(frontier []state, metric int) (state, bool, error) {
 		}
 		total := s.cost + c.cost
 		if !found || total < best.cost {
-			best = state{cost: total, points: s.points + c.points, choices: append(append([]choice(nil), s.choices...), c.choice)}
+			best = state{cost: total, points: s.points + c.points, last: &chosen{c.choice, s.last}}
 			found = true
 		}
 	}
@@ -360,7 +392,7 @@ func (pl *planner) reach(metric int, need float64) (candidate, bool, error) {
 // qualifies with every step, and not with one unit less of any step.
 func (pl *planner) verify(ctx context.Context, s state) (*Plan, error) {
 	p := &Plan{Possible: true, Steps: []Step{}, Effort: s.cost}
-	for _, c := range s.choices {
+	for _, c := range s.choices() {
 		p.ScoreAfter += c.points
 		if c.add == 0 {
 			continue
