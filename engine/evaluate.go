@@ -501,6 +501,9 @@ func (b *Bundle) verdict(ctx context.Context, input map[string]any) (*Result, er
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, fmt.Errorf("policy %s: data.%s.%s is undefined for this input", b.Designation, b.Designation, ResultRule)
 	}
+	if r, ok := resultFromRego(rs[0].Expressions[0].Value); ok {
+		return r, nil
+	}
 	raw, err := json.Marshal(rs[0].Expressions[0].Value)
 	if err != nil {
 		return nil, err
