@@ -67,8 +67,33 @@ func (m Month) String() string {
 // LastDay is the month's last calendar day, the day on which SPEC §2 judges
 // whether an association is in effect.
 func (m Month) LastDay() Date {
-	first := time.Date(int(m)/12, time.Month(int(m)%12+1), 1, 0, 0, 0, 0, time.UTC)
-	return DateOf(first.AddDate(0, 1, -1))
+	y := int(m) / 12
+	if y < 0 || y > 9999 {
+		first := time.Date(y, time.Month(int(m)%12+1), 1, 0, 0, 0, 0, time.UTC)
+		return DateOf(first.AddDate(0, 1, -1))
+	}
+	// Windowing asks for it several times per tenant: no time.Time here.
+	b := make([]byte, 0, 10)
+	b = appendPadded(b, y, 4)
+	b = append(b, '-')
+	b = appendPadded(b, int(m)%12+1, 2)
+	b = append(b, '-')
+	return Date(appendPadded(b, m.days(), 2))
+}
+
+// days is the number of days in the month (Gregorian calendar).
+func (m Month) days() int {
+	y, mo := int(m)/12, int(m)%12+1
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // Date is a calendar day as "YYYY-MM-DD". The format sorts as the days do,
@@ -80,7 +105,7 @@ type Date string
 func ParseDate(s string) (Date, error) {
 	m, err := ParseMonth(s[:min(len(s), 7)])
 	d, ok := digits(s, 8, 10)
-	if err != nil || len(s) != 10 || s[7] != '-' || !ok || d < 1 || d > int(m.LastDay()[8]-'0')*10+int(m.LastDay()[9]-'0') {
+	if err != nil || len(s) != 10 || s[7] != '-' || !ok || d < 1 || d > m.days() {
 		return "", fmt.Errorf("%q is not a date: want YYYY-MM-DD", s)
 	}
 	return Date(s), nil
@@ -91,6 +116,9 @@ func DateOf(t time.Time) Date { return Date(t.Format("2006-01-02")) }
 
 // Month returns the calendar month the day falls in.
 func (d Date) Month() Month {
+	if m, ok := parseMonth(string(d)[:min(len(d), 7)]); ok && len(d) == 10 {
+		return m
+	}
 	t, _ := time.Parse("2006-01-02", string(d))
 	return MonthOf(t)
 }

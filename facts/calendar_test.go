@@ -1,6 +1,9 @@
 package facts
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestMonth(t *testing.T) {
 	tests := []struct {
@@ -48,6 +51,21 @@ func TestParseDate(t *testing.T) {
 	for in, ok := range map[string]bool{"2026-11-20": true, "2024-02-29": true, "2025-02-29": false, "2026-1-2": false, "20.11.2026": false, "": false} {
 		if _, err := ParseDate(in); (err == nil) != ok {
 			t.Errorf("ParseDate(%q): err = %v, want ok = %v", in, err, ok)
+		}
+	}
+}
+
+// TestLastDayMatchesTime checks the arithmetic calendar against package
+// time for every month of four centuries.
+func TestLastDayMatchesTime(t *testing.T) {
+	for m := Month(1900 * 12); m < Month(2300*12); m++ {
+		first := time.Date(int(m)/12, time.Month(int(m)%12+1), 1, 0, 0, 0, 0, time.UTC)
+		want := Date(first.AddDate(0, 1, -1).Format("2006-01-02"))
+		if got := m.LastDay(); got != want {
+			t.Fatalf("%s.LastDay() = %s, want %s", m, got, want)
+		}
+		if got := want.Month(); got != m {
+			t.Fatalf("%s.Month() = %s, want %s", want, got, m)
 		}
 	}
 }
