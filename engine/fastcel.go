@@ -254,6 +254,9 @@ func (c *fastCompiler) scope(name string) *fastScope {
 // by compile.
 func (c *fastCompiler) ident(id int64, name string) (evalFn, error) {
 	if s := c.scope(name); s != nil {
+		if name == s.accu && s.accuSlot < 0 {
+			return nil, errUnsupported // a macro's accumulator, read outside its loop
+		}
 		if name != s.accu {
 			slot := s.iterSlot
 			return func(fr *frame) ref.Val { return fr.slots[slot] }, nil
@@ -410,6 +413,9 @@ func (c *fastCompiler) comprehension(e ast.Expr) (evalFn, error) {
 	if f, err := c.collect(cp); f != nil || err != nil {
 		return f, err
 	}
+	if f, err := c.quantifier(cp); f != nil || err != nil {
+		return f, err
+	}
 	iterRange, err := c.compile(cp.IterRange())
 	if err != nil {
 		return nil, err
@@ -500,6 +506,93 @@ func each(r ref.Val, f func(ref.Val) bool) ref.Val {
 		}
 	}
 	return nil
+}
+
+// call returns the arguments of e when it calls fn with n arguments.
+func callOf(e ast.Expr, fn string, n int) []ast.Expr {
+	if e.Kind() != ast.CallKind || e.AsCall().FunctionName() != fn || e.AsCall().IsMemberFunction() || len(e.AsCall().Args()) != n {
+		return nil
+	}
+	return e.AsCall().Args()
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	return e.Kind() == ast.IdentKind && e.AsIdent() == name
+}
+
+// quantifier compiles the comprehensions that exists and all expand to
+// into a loop that stops at the first deciding predicate. exists is
+// @result = false, while not_strictly_false(!@result): @result || pred;
+// all is @result = true, while not_strictly_false(@result): @result &&
+// pred. Folded step by step, the result is the deciding value if a
+// predicate gives it, else the first predicate that was not a bool (as an
+// error), else the other bool: the loop below gives the same.
+func (c *fastCompiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
+	accu := cp.AccuVar()
+	if !strings.HasPrefix(accu, "@") || cp.AccuInit().Kind() != ast.LiteralKind || !isIdent(cp.Result(), accu) {
+		return nil, nil
+	}
+	init, ok := cp.AccuInit().AsLiteral().(types.Bool)
+	if !ok {
+		return nil, nil
+	}
+	// exists decides on true and starts false; all the other way round.
+	decides, op, cond := !init, operators.LogicalOr, callOf(cp.LoopCondition(), operators.NotStrictlyFalse, 1)
+	if init == types.True {
+		op = operators.LogicalAnd
+		if cond == nil || !isIdent(cond[0], accu) {
+			return nil, nil
+		}
+	} else if cond == nil || callOf(cond[0], operators.LogicalNot, 1) == nil || !isIdent(callOf(cond[0], operators.LogicalNot, 1)[0], accu) {
+		return nil, nil
+	}
+	step := callOf(cp.LoopStep(), op, 2)
+	if step == nil || !isIdent(step[0], accu) {
+		return nil, nil
+	}
+	iterRange, err := c.compile(cp.IterRange())
+	if err != nil {
+		return nil, err
+	}
+	slot := c.slots
+	c.slots++
+	c.scopes = append(c.scopes, fastScope{accu: accu, iter: cp.IterVar(), accuSlot: -1, iterSlot: slot, hasIter: true})
+	defer func() { c.scopes = c.scopes[:len(c.scopes)-1] }()
+	pred, err := c.compile(step[1])
+	if err != nil {
+		return nil, err
+	}
+	return func(fr *frame) ref.Val {
+		r := iterRange(fr)
+		if types.IsUnknownOrError(r) {
+			return r
+		}
+		var failed ref.Val
+		decided := false
+		if err := each(r, func(v ref.Val) bool {
+			fr.slots[slot] = v
+			p := pred(fr)
+			if p == decides {
+				decided = true
+				return false
+			}
+			if _, ok := p.(types.Bool); !ok && failed == nil {
+				failed = p
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		switch {
+		case decided:
+			return decides
+		case failed == nil:
+			return init
+		case types.IsUnknownOrError(failed):
+			return failed
+		}
+		return types.MaybeNoSuchOverloadErr(failed)
+	}, nil
 }
 
 // collect compiles the comprehensions that map and filter expand to
