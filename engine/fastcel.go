@@ -365,15 +365,15 @@ func (c *fastCompiler) list(e ast.Expr) (evalFn, error) {
 	}
 	adapter := c.adapter
 	return func(fr *frame) ref.Val {
-		vals := make([]ref.Val, len(elems))
-		for i, el := range elems {
+		l := newValList(adapter, len(elems))
+		for _, el := range elems {
 			v := el(fr)
 			if types.IsUnknownOrError(v) {
 				return v
 			}
-			vals[i] = v
+			l.vals = append(l.vals, v)
 		}
-		return types.NewRefValList(adapter, vals)
+		return l
 	}, nil
 }
 
@@ -656,7 +656,7 @@ func (c *fastCompiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 		if types.IsUnknownOrError(r) {
 			return r
 		}
-		var out []ref.Val
+		out := newValList(adapter, 0)
 		var failed ref.Val
 		if err := each(r, func(v ref.Val) bool {
 			fr.slots[slot] = v
@@ -675,7 +675,7 @@ func (c *fastCompiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 				failed = x
 				return false
 			}
-			out = append(out, x)
+			out.vals = append(out.vals, x)
 			return true
 		}); err != nil {
 			return err
@@ -683,7 +683,7 @@ func (c *fastCompiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 		if failed != nil {
 			return failed // cel-go's result is an error then too
 		}
-		return types.NewRefValList(adapter, out)
+		return out
 	}, nil
 }
 
