@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -35,6 +36,7 @@ const maxPlanUnits = 200_000
 
 // plans attaches a Plan to every track of r.
 func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) error {
+	var planned []Track
 	for _, t := range b.Tracks {
 		tr := r.Tracks[t.Name]
 		if tr == nil {
@@ -49,6 +51,48 @@ func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) error {
 			return fmt.Errorf("plan for %s: %w", t.Name, err)
 		}
 		tr.Gap = p
+		if p.Possible {
+			planned = append(planned, t)
+		}
+	}
+	return b.verifyPlans(ctx, r, sums, planned)
+}
+
+// verifyPlans checks the plans with the designation's own verdict: each
+// planned track qualifies with its steps. The search used plan.min_total
+// and plan.min_metric; the Rego has the last word. (That one unit less of
+// any step falls short follows from the plan being the cheapest, as every
+// unit has a cost; the tests check it against SPEC's formulas.) The
+// planned tracks are judged in one evaluation, each on its own metrics plus
+// its steps, without the tracks that qualify already.
+func (b *Bundle) verifyPlans(ctx context.Context, r *Result, sums metricSums, planned []Track) error {
+	if len(planned) == 0 {
+		return nil
+	}
+	after := metricSums{}
+	for _, t := range planned {
+		after[t.Name] = map[string]map[string]int64{}
+		for m, opts := range sums[t.Name] {
+			after[t.Name][m] = maps.Clone(opts)
+		}
+		for _, s := range r.Tracks[t.Name].Gap.Steps {
+			after[t.Name][s.Metric][s.Option] += s.Add
+		}
+	}
+	only := *b
+	only.Tracks = planned
+	input, err := only.scoreMetrics(after)
+	if err != nil {
+		return err
+	}
+	v, err := b.verdict(ctx, input)
+	if err != nil {
+		return err
+	}
+	for _, t := range planned {
+		if tr := v.Tracks[t.Name]; tr == nil || !tr.Qualified {
+			return fmt.Errorf("plan for %s: the plan %+v does not qualify under the policy's verdict; plan.min_total, plan.min_metric and the Rego disagree", t.Name, r.Tracks[t.Name].Gap.Steps)
+		}
 	}
 	return nil
 }
@@ -165,7 +209,7 @@ func (b *Bundle) planTrack(ctx context.Context, t Track, sums metricSums) (*Plan
 	if err != nil || !ok {
 		return &Plan{Steps: []Step{}}, err
 	}
-	return pl.verify(ctx, best)
+	return pl.plan(best), nil
 }
 
 // value and points of one metric option now, with add more units.
@@ -388,9 +432,9 @@ func (pl *planner) reach(metric int, need float64) (candidate, bool, error) {
 	return best, found, nil
 }
 
-// verify checks the plan with the designation's own verdict: the track
-// qualifies with every step, and not with one unit less of any step.
-func (pl *planner) verify(ctx context.Context, s state) (*Plan, error) {
+// plan turns the cheapest complete state into the steps to take, in the
+// bundle's metric order.
+func (pl *planner) plan(s state) *Plan {
 	p := &Plan{Possible: true, Steps: []Step{}, Effort: s.cost}
 	for _, c := range s.choices() {
 		p.ScoreAfter += c.points
@@ -403,18 +447,7 @@ func (pl *planner) verify(ctx context.Context, s state) (*Plan, error) {
 	sort.SliceStable(p.Steps, func(i, j int) bool {
 		return pl.metricIndex(p.Steps[i].Metric) < pl.metricIndex(p.Steps[j].Metric)
 	})
-	// The search used plan.min_total and plan.min_metric; the Rego has the
-	// last word. (That one unit less of any step falls short follows from
-	// the plan being the cheapest, as every unit has a cost; the tests check
-	// it against SPEC's formulas.)
-	ok, err := pl.qualifies(ctx, p.Steps, -1)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("the plan %+v does not qualify under the policy's verdict; plan.min_total, plan.min_metric and the Rego disagree", p.Steps)
-	}
-	return p, nil
+	return p
 }
 
 func (pl *planner) metricIndex(id string) int {
@@ -424,35 +457,4 @@ func (pl *planner) metricIndex(id string) int {
 		}
 	}
 	return -1
-}
-
-// qualifies runs the verdict on the metric values plus the steps, with one
-// unit less in step less (-1: none), for the one track planned.
-func (pl *planner) qualifies(ctx context.Context, steps []Step, less int) (bool, error) {
-	t := pl.track.Name
-	sums := metricSums{t: {}}
-	for m, opts := range pl.sums[t] {
-		sums[t][m] = map[string]int64{}
-		for o, v := range opts {
-			sums[t][m][o] = v
-		}
-	}
-	for i, s := range steps {
-		add := s.Add
-		if i == less {
-			add--
-		}
-		sums[t][s.Metric][s.Option] += add
-	}
-	only := *pl.b
-	only.Tracks = []Track{pl.track}
-	input, err := only.scoreMetrics(sums)
-	if err != nil {
-		return false, err
-	}
-	r, err := pl.b.verdict(ctx, input)
-	if err != nil {
-		return false, err
-	}
-	return r.Tracks[t] != nil && r.Tracks[t].Qualified, nil
 }

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"evaluate/facts"
@@ -285,5 +287,33 @@ func TestPeopleMetricBaseline(t *testing.T) {
 		if got := after.Tracks[name].Metrics["intermediate_certifications"].Value; got != want {
 			t.Errorf("%s: %d, want intermediate minus advanced = %d", name, got, want)
 		}
+	}
+}
+
+// TestPlanCheckedAgainstRego: when plan.min_total is lower than the bar the
+// Rego applies, the plan falls short under the verdict and evaluation
+// fails saying so, rather than reporting a plan that does not qualify.
+func TestPlanCheckedAgainstRego(t *testing.T) {
+	fsys := copyBundle(t, [3]string{"modern_work/rules.yaml", "min_total: params.min_total_points", "min_total: double(params.min_total_points) - 30.0"})
+	b, err := Load(context.Background(), fsys, "edited", "modern_work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := facts.ParseMonth("2026-10")
+	var buf bytes.Buffer
+	if err := gen.WriteJSON(&buf, gen.Options{Seed: 3, Tenants: 30, Month: m, Vocabulary: b.Vocabulary}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := facts.Parse("gen.json", buf.Bytes(), b.Vocabulary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := f.Window(facts.WindowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Evaluate(context.Background(), f, w)
+	if err == nil || !strings.Contains(err.Error(), "does not qualify under the policy's verdict") {
+		t.Errorf("err = %v, want the plan refused by the verdict", err)
 	}
 }
