@@ -219,6 +219,9 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if err := b.checkPlans(ctx); err != nil {
+		return nil, PolicyErrors{{File: rulesPath, Message: "plan: " + err.Error()}}
+	}
 	return b, nil
 }
 

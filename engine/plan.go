@@ -7,12 +7,14 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Plan is what it takes for a track to qualify: the least-effort set of
 // additions to its metric values, where one unit of each metric costs the
 // bundle's plan.effort. Removing one unit from any step leaves the track
-// short; the engine checks the plan against the Rego verdict.
+// short; checkPlans checks plans against the Rego verdict when the bundle
+// loads.
 type Plan struct {
 	// Possible is false when no additions can make the track qualify.
 	Possible   bool    `json:"possible"`
@@ -34,8 +36,9 @@ type Step struct {
 // pathological file (a value of minus a million) cannot stall evaluation.
 const maxPlanUnits = 200_000
 
-// plans attaches a Plan to every track of r.
-func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) error {
+// plans attaches a Plan to every track of r, and returns the tracks
+// planned.
+func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) ([]Track, error) {
 	var planned []Track
 	for _, t := range b.Tracks {
 		tr := r.Tracks[t.Name]
@@ -48,23 +51,62 @@ func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) error {
 		}
 		p, err := b.planTrack(ctx, t, sums)
 		if err != nil {
-			return fmt.Errorf("plan for %s: %w", t.Name, err)
+			return nil, fmt.Errorf("plan for %s: %w", t.Name, err)
 		}
 		tr.Gap = p
 		if p.Possible {
 			planned = append(planned, t)
 		}
 	}
-	return b.verifyPlans(ctx, r, sums, planned)
+	return planned, nil
 }
 
-// verifyPlans checks the plans with the designation's own verdict: each
-// planned track qualifies with its steps. The search used plan.min_total
-// and plan.min_metric; the Rego has the last word. (That one unit less of
-// any step falls short follows from the plan being the cheapest, as every
-// unit has a cost; the tests check it against SPEC's formulas.) The
-// planned tracks are judged in one evaluation, each on its own metrics plus
-// its steps, without the tracks that qualify already.
+// checkPlans runs the plan search and the designation's verdict on a few
+// synthetic partners (every metric at 0, 1, 3, 10, 30) when the bundle
+// loads: each plan must make its track qualify under the verdict. The
+// search aims at plan.min_total and plan.min_metric, the verdict applies
+// the Rego's own bars; if the two disagree, no plan could be trusted, and
+// the bundle is refused with the reason (evaluate check shows it). A
+// disagreement lies in the rules, not in a partner's data, so it is found
+// here once rather than with a second verdict, about 1 ms, per partner.
+func (b *Bundle) checkPlans(ctx context.Context) error {
+	for _, v := range []int64{0, 1, 3, 10, 30} {
+		sums := b.newSums()
+		for _, t := range b.Tracks {
+			for _, m := range b.Metrics {
+				if !m.PerOption {
+					sums[t.Name][m.ID][""] = v
+					continue
+				}
+				for _, o := range t.Types {
+					sums[t.Name][m.ID][o] = v
+				}
+			}
+		}
+		input, err := b.scoreMetrics(sums)
+		if err != nil {
+			return err
+		}
+		r, err := b.verdict(ctx, input)
+		if err != nil {
+			return err
+		}
+		planned, err := b.plans(ctx, r, sums)
+		if err == nil {
+			err = b.verifyPlans(ctx, r, sums, planned)
+		}
+		if err != nil {
+			return fmt.Errorf("a partner with every metric at %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// verifyPlans checks plans with the designation's own verdict: each
+// planned track qualifies with its steps. (That one unit less of any step
+// falls short follows from the plan being the cheapest, as every unit has
+// a cost; the tests check it against SPEC's formulas.) The planned tracks
+// are judged in one evaluation, each on its own metrics plus its steps.
 func (b *Bundle) verifyPlans(ctx context.Context, r *Result, sums metricSums, planned []Track) error {
 	if len(planned) == 0 {
 		return nil
@@ -91,7 +133,11 @@ func (b *Bundle) verifyPlans(ctx context.Context, r *Result, sums metricSums, pl
 	}
 	for _, t := range planned {
 		if tr := v.Tracks[t.Name]; tr == nil || !tr.Qualified {
-			return fmt.Errorf("plan for %s: the plan %+v does not qualify under the policy's verdict; plan.min_total, plan.min_metric and the Rego disagree", t.Name, r.Tracks[t.Name].Gap.Steps)
+			var steps []string
+			for _, s := range r.Tracks[t.Name].Gap.Steps {
+				steps = append(steps, strings.TrimSpace(s.Metric+" "+s.Option)+fmt.Sprintf(" +%d", s.Add))
+			}
+			return fmt.Errorf("plan for %s: the plan (%s) does not qualify under the policy's verdict; plan.min_total, plan.min_metric and the Rego disagree", t.Name, strings.Join(steps, ", "))
 		}
 	}
 	return nil

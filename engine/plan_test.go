@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math"
@@ -291,29 +290,18 @@ func TestPeopleMetricBaseline(t *testing.T) {
 }
 
 // TestPlanCheckedAgainstRego: when plan.min_total is lower than the bar the
-// Rego applies, the plan falls short under the verdict and evaluation
-// fails saying so, rather than reporting a plan that does not qualify.
+// Rego applies, plans fall short under the verdict, and the bundle is
+// refused when it loads, saying so, rather than reporting plans that do not
+// qualify.
 func TestPlanCheckedAgainstRego(t *testing.T) {
 	fsys := copyBundle(t, [3]string{"modern_work/rules.yaml", "min_total: params.min_total_points", "min_total: double(params.min_total_points) - 30.0"})
-	b, err := Load(context.Background(), fsys, "edited", "modern_work")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := facts.ParseMonth("2026-10")
-	var buf bytes.Buffer
-	if err := gen.WriteJSON(&buf, gen.Options{Seed: 3, Tenants: 30, Month: m, Vocabulary: b.Vocabulary}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := facts.Parse("gen.json", buf.Bytes(), b.Vocabulary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := f.Window(facts.WindowOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = b.Evaluate(context.Background(), f, w)
-	if err == nil || !strings.Contains(err.Error(), "does not qualify under the policy's verdict") {
+	_, err := Load(context.Background(), fsys, "edited", "modern_work")
+	if err == nil || !strings.Contains(err.Error(), "edited/modern_work/rules.yaml: plan: a partner with every metric at 0: plan for enterprise: the plan") ||
+		!strings.Contains(err.Error(), "does not qualify under the policy's verdict") {
 		t.Errorf("err = %v, want the plan refused by the verdict", err)
+	}
+	fsys = copyBundle(t, [3]string{"modern_work/rules.yaml", "min_metric: params.min_metric_points", "min_metric: 0.0"})
+	if _, err := Load(context.Background(), fsys, "edited", "modern_work"); err == nil || !strings.Contains(err.Error(), "does not qualify under the policy's verdict") {
+		t.Errorf("plan.min_metric 0: err = %v, want the plan refused by the verdict", err)
 	}
 }
