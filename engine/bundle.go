@@ -17,6 +17,7 @@ import (
 	"evaluate/policies"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"gopkg.in/yaml.v3"
 )
@@ -56,11 +57,14 @@ type Bundle struct {
 	monthAll *program
 	// scopeAll computes every tenant metric's reporting and baseline values
 	// of a scope (track-wide: false, per option: true) in one evaluation.
-	scopeAll             map[bool]*program
-	certCounts           []condition
-	certLevel            *program
-	points               *program
-	pointsMemo           *pointsMemo
+	scopeAll   map[bool]*program
+	certCounts []condition
+	certLevel  *program
+	points     *program
+	pointsMemo *pointsMemo
+	// names are the vocabulary's strings converted for CEL once, for the
+	// month records of every tenant.
+	names                map[string]ref.Val
 	planRules            planRules
 	certNotices          []condition
 	evalNotices          []condition
@@ -290,7 +294,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	b.certCounts = conditions(rs.Certification.Counts, &kindCertCond, &kindCertMsg)
 	b.certLevel = c.compile(&rs.Certification.Level, &exprKind{vars: certVars, want: wantString})
 	b.points = c.compile(&rs.Points, &kindPoints)
-	b.pointsMemo = &pointsMemo{m: map[pointsKey]float64{}}
+	b.pointsMemo = &pointsMemo{}
 	b.certNotices = conditions(rs.Notices.Certification, &kindCertCond, &kindCertMsg)
 	b.evalNotices = conditions(rs.Notices.Evaluation, &kindEvalNotice, &kindEvalMsg)
 	for _, m := range rs.Metrics {
@@ -348,6 +352,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	if certNames != nil {
 		b.Vocabulary.Certifications = evalList("certification_names", certNames, map[string]any{})
 	}
+	b.names = celNames(b.Vocabulary.AttributionTypes, b.Vocabulary.EligibleWorkloads)
 	b.planRules.minTotal = evalNumber("plan.min_total", minTotal)
 	b.planRules.minMetric = evalNumber("plan.min_metric", minMetric)
 	b.planRules.tolerance = evalNumber("plan.tolerance", tolerance)

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"evaluate/facts"
 
@@ -293,7 +294,7 @@ type monthFacts struct {
 
 // month runs the month rules on one month of a tenant, for every track.
 func (e *evaluation) month(st *facts.MonthState) ([]monthFacts, error) {
-	e.act[varMonth] = monthRecord(st)
+	e.act[varMonth] = monthRecord(st, e.b.names)
 	v, _, err := e.b.monthAll.Eval(e.act)
 	if err != nil {
 		return nil, fmt.Errorf("%s: month rules: %w", st.Month, err)
@@ -436,24 +437,27 @@ type pointsKey struct {
 // 10 MB); past it, points are computed as before.
 const pointsCacheSize = 1 << 17
 
-// pointsMemo is shared by the copies of a bundle the planner makes.
+// pointsMemo is shared by the copies of a bundle the planner makes, and by
+// the workers of a population: a sync.Map, because after the first few
+// partners it is only read, and reads then touch no shared lock.
 type pointsMemo struct {
-	mu sync.RWMutex
-	m  map[pointsKey]float64
+	m sync.Map // pointsKey -> float64
+	n atomic.Int64
 }
 
 func (pm *pointsMemo) get(k pointsKey) (float64, bool) {
-	pm.mu.RLock()
-	defer pm.mu.RUnlock()
-	p, ok := pm.m[k]
-	return p, ok
+	p, ok := pm.m.Load(k)
+	if !ok {
+		return 0, false
+	}
+	return p.(float64), true
 }
 
 func (pm *pointsMemo) put(k pointsKey, p float64) {
-	pm.mu.Lock()
-	defer pm.mu.Unlock()
-	if len(pm.m) < pointsCacheSize {
-		pm.m[k] = p
+	if pm.n.Load() < pointsCacheSize {
+		if _, loaded := pm.m.LoadOrStore(k, p); !loaded {
+			pm.n.Add(1)
+		}
 	}
 }
 

@@ -124,7 +124,7 @@ func TestFastPathMatchesCEL(t *testing.T) {
 		}
 		for _, track := range []string{"enterprise", "smb"} {
 			for _, st := range months {
-				act := map[string]any{varTrack: track, varMonth: monthRecord(st)}
+				act := map[string]any{varTrack: track, varMonth: monthRecord(st, b.names)}
 				want, _, werr := p.cel.Eval(act)
 				got := p.fast.eval(act)
 				if types.IsUnknownOrError(got) {

@@ -71,12 +71,15 @@ var (
 	summaryRecordType  = types.NewObjectType("engine.Summary")
 )
 
-func celStrings(items []string) ref.Val {
-	vals := make([]ref.Val, len(items))
-	for i, s := range items {
-		vals[i] = types.String(s)
+// celNames converts strings for CEL, for monthRecord.
+func celNames(lists ...[]string) map[string]ref.Val {
+	out := map[string]ref.Val{}
+	for _, l := range lists {
+		for _, s := range l {
+			out[s] = types.String(s)
+		}
 	}
-	return types.NewRefValList(types.DefaultTypeAdapter, vals)
+	return out
 }
 
 // Field names of the records, shared by every record of a type.
@@ -86,21 +89,40 @@ var (
 	summaryFields  = []string{"month", "eligible", "deployed", "active_users"}
 )
 
-// monthRecord converts a tenant's month for CEL, with one allocation for
-// all its workloads' records and one for their values.
-func monthRecord(st *facts.MonthState) *record {
-	n := len(st.Workloads)
+// monthRecord converts a tenant's month for CEL in three allocations: the
+// record with its two lists, the workloads' records, and all values.
+// names holds strings already converted (the vocabulary's), which workload
+// names and types almost always are.
+func monthRecord(st *facts.MonthState, names map[string]ref.Val) *record {
+	n, a := len(st.Workloads), len(st.Associations)
+	box := &struct {
+		rec       record
+		fields    [3]ref.Val
+		wl, assoc valList
+	}{}
 	recs := make([]record, n)
-	vals := make([]ref.Val, 4*n)
-	wl, fields := vals[:n:n], vals[n:]
+	vals := make([]ref.Val, 4*n+a)
+	fields, wl, assoc := vals[:3*n:3*n], vals[3*n:4*n:4*n], vals[4*n:]
+	name := func(s string) ref.Val {
+		if v, ok := names[s]; ok {
+			return v
+		}
+		return types.String(s)
+	}
 	for i, w := range st.Workloads {
 		v := fields[3*i : 3*i+3 : 3*i+3]
-		v[0], v[1], v[2] = types.String(w.Workload), types.Int(w.PaidSeats), types.Int(w.ActiveUsers)
+		v[0], v[1], v[2] = name(w.Workload), types.Int(w.PaidSeats), types.Int(w.ActiveUsers)
 		recs[i] = record{typ: workloadRecordType, names: workloadFields, values: v}
 		wl[i] = &recs[i]
 	}
-	return &record{typ: monthRecordType, names: monthFields,
-		values: []ref.Val{types.String(st.Month), celStrings(st.Associations), types.NewRefValList(types.DefaultTypeAdapter, wl)}}
+	for i, s := range st.Associations {
+		assoc[i] = name(s)
+	}
+	box.wl = valList{vals: wl, adapter: types.DefaultTypeAdapter}
+	box.assoc = valList{vals: assoc, adapter: types.DefaultTypeAdapter}
+	box.fields = [3]ref.Val{types.String(st.Month), &box.assoc, &box.wl}
+	box.rec = record{typ: monthRecordType, names: monthFields, values: box.fields[:]}
+	return &box.rec
 }
 
 // summaryRecord converts a month summary for CEL.
