@@ -294,7 +294,6 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	b.certCounts = conditions(rs.Certification.Counts, &kindCertCond, &kindCertMsg)
 	b.certLevel = c.compile(&rs.Certification.Level, &exprKind{vars: certVars, want: wantString})
 	b.points = c.compile(&rs.Points, &kindPoints)
-	b.pointsMemo = &pointsMemo{}
 	b.certNotices = conditions(rs.Notices.Certification, &kindCertCond, &kindCertMsg)
 	b.evalNotices = conditions(rs.Notices.Evaluation, &kindEvalNotice, &kindEvalMsg)
 	for _, m := range rs.Metrics {
@@ -353,6 +352,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 		b.Vocabulary.Certifications = evalList("certification_names", certNames, map[string]any{})
 	}
 	b.names = celNames(b.Vocabulary.AttributionTypes, b.Vocabulary.EligibleWorkloads)
+	b.pointsMemo = newPointsMemo(b.Tracks, b.Metrics)
 	b.planRules.minTotal = evalNumber("plan.min_total", minTotal)
 	b.planRules.minMetric = evalNumber("plan.min_metric", minMetric)
 	b.planRules.tolerance = evalNumber("plan.tolerance", tolerance)

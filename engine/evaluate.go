@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -410,22 +411,49 @@ func (e *evaluation) addTenant(s *scope, sums metricSums) error {
 	return nil
 }
 
-// points applies the bundle's point formula. The formula is a pure
+// pointsFor applies the bundle's point formula. The formula is a pure
 // function of its variables, and across a population (and in every plan's
-// search) the same values come up again and again, so results are kept
-// for the bundle's lifetime, up to pointsCacheSize of them.
+// search) the same values come up again and again, so results are kept for
+// the bundle's lifetime: small values in a table per track, metric and
+// option, read without hashing or locks, others in a map.
 func (b *Bundle) pointsFor(act map[string]any, track, metric, option string, value int64) (float64, error) {
+	return b.pointsAt(act, b.pointsSlot(track, metric, option), track, metric, option, value)
+}
+
+// pointsAt is pointsFor for a slot already looked up (-1: none).
+func (b *Bundle) pointsAt(act map[string]any, slot int, track, metric, option string, value int64) (float64, error) {
+	cell := b.pointsMemo.cell(slot, value)
+	if cell != nil {
+		if bits := cell.Load(); bits != 0 {
+			return math.Float64frombits(bits ^ pointsMark), nil
+		}
+	}
 	k := pointsKey{track, metric, option, value}
-	if p, ok := b.pointsMemo.get(k); ok {
-		return p, nil
+	if cell == nil {
+		if p, ok := b.pointsMemo.get(k); ok {
+			return p, nil
+		}
 	}
 	act[varTrack], act[varMetric], act[varOption], act[varValue] = track, metric, option, value
 	p, err := evalDouble(b.points, act)
 	if err != nil {
 		return 0, fmt.Errorf("points of %s %s %s: %w", track, metric, option, err)
 	}
-	b.pointsMemo.put(k, p)
+	switch bits := math.Float64bits(p) ^ pointsMark; {
+	case cell != nil && bits != 0: // 0 marks an empty cell: that one value is not kept
+		cell.Store(bits)
+	case cell == nil:
+		b.pointsMemo.put(k, p)
+	}
 	return p, nil
+}
+
+// pointsSlot numbers a track, metric and option for the points table.
+func (b *Bundle) pointsSlot(track, metric, option string) int {
+	if i, ok := b.pointsMemo.slots[[3]string{track, metric, option}]; ok {
+		return i
+	}
+	return -1
 }
 
 type pointsKey struct {
@@ -433,20 +461,52 @@ type pointsKey struct {
 	value                 int64
 }
 
-// pointsCacheSize bounds the memory the points cache may take (about
-// 10 MB); past it, points are computed as before.
-const pointsCacheSize = 1 << 17
+const (
+	// pointsTableSize is how many values (0 ..) each slot's table keeps.
+	pointsTableSize = 4096
+	// pointsCacheSize bounds the map of other values (about 10 MB).
+	pointsCacheSize = 1 << 17
+	// pointsMark is xored into a cached value's bits, so that a zero cell
+	// means "not computed" rather than 0 points.
+	pointsMark = 0x7ff4_5a3c_0000_0001
+)
 
 // pointsMemo is shared by the copies of a bundle the planner makes, and by
-// the workers of a population: a sync.Map, because after the first few
-// partners it is only read, and reads then touch no shared lock.
+// the workers of a population.
 type pointsMemo struct {
-	m sync.Map // pointsKey -> float64
-	n atomic.Int64
+	slots map[[3]string]int
+	table []atomic.Uint64 // slot*pointsTableSize + value
+	other sync.Map        // pointsKey -> float64, values outside the table
+	n     atomic.Int64
+}
+
+func newPointsMemo(tracks []Track, metrics []Metric) *pointsMemo {
+	pm := &pointsMemo{slots: map[[3]string]int{}}
+	for _, t := range tracks {
+		for _, m := range metrics {
+			opts := []string{""}
+			if m.PerOption {
+				opts = t.Types
+			}
+			for _, o := range opts {
+				pm.slots[[3]string{t.Name, m.ID, o}] = len(pm.slots)
+			}
+		}
+	}
+	pm.table = make([]atomic.Uint64, len(pm.slots)*pointsTableSize)
+	return pm
+}
+
+// cell is the table's cell for a value, or nil outside the table.
+func (pm *pointsMemo) cell(slot int, value int64) *atomic.Uint64 {
+	if slot < 0 || value < 0 || value >= pointsTableSize {
+		return nil
+	}
+	return &pm.table[slot*pointsTableSize+int(value)]
 }
 
 func (pm *pointsMemo) get(k pointsKey) (float64, bool) {
-	p, ok := pm.m.Load(k)
+	p, ok := pm.other.Load(k)
 	if !ok {
 		return 0, false
 	}
@@ -455,7 +515,7 @@ func (pm *pointsMemo) get(k pointsKey) (float64, bool) {
 
 func (pm *pointsMemo) put(k pointsKey, p float64) {
 	if pm.n.Load() < pointsCacheSize {
-		if _, loaded := pm.m.LoadOrStore(k, p); !loaded {
+		if _, loaded := pm.other.LoadOrStore(k, p); !loaded {
 			pm.n.Add(1)
 		}
 	}

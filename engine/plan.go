@@ -189,10 +189,10 @@ type planner struct {
 	effort []float64
 	// current holds each metric's points per option as they are now.
 	current []map[string]float64
-	// memo and caps remember points and unit caps already computed: the
-	// search asks for the same ones many times.
-	memo map[unitsKey]float64
-	caps map[unitsKey]int64
+	// slots are the points table's slots (see pointsFor), and caps the unit
+	// caps already computed: the search asks for the same ones many times.
+	slots map[unitsKey]int
+	caps  map[unitsKey]int64
 }
 
 type unitsKey struct {
@@ -202,7 +202,7 @@ type unitsKey struct {
 }
 
 func (b *Bundle) planTrack(ctx context.Context, t Track, sums metricSums) (*Plan, error) {
-	pl := &planner{b: b, track: t, sums: sums, act: map[string]any{}, memo: map[unitsKey]float64{}, caps: map[unitsKey]int64{}}
+	pl := &planner{b: b, track: t, sums: sums, act: map[string]any{}, slots: map[unitsKey]int{}, caps: map[unitsKey]int64{}}
 	for _, m := range b.Metrics {
 		pl.act[varParams], pl.act[varTrack], pl.act[varMetric] = b.Params, t.Name, m.ID
 		e, err := evalDouble(b.planRules.effort, pl.act)
@@ -260,16 +260,14 @@ func (b *Bundle) planTrack(ctx context.Context, t Track, sums metricSums) (*Plan
 
 // value and points of one metric option now, with add more units.
 func (pl *planner) pointsAt(metric int, option string, add int64) (float64, error) {
-	k := unitsKey{metric, option, add}
-	if p, ok := pl.memo[k]; ok {
-		return p, nil
+	m := &pl.b.Metrics[metric]
+	k := unitsKey{metric: metric, option: option}
+	slot, ok := pl.slots[k]
+	if !ok {
+		slot = pl.b.pointsSlot(pl.track.Name, m.ID, option)
+		pl.slots[k] = slot
 	}
-	m := pl.b.Metrics[metric]
-	p, err := pl.b.pointsFor(pl.act, pl.track.Name, m.ID, option, pl.sums[pl.track.Name][m.ID][option]+add)
-	if err == nil {
-		pl.memo[k] = p
-	}
-	return p, err
+	return pl.b.pointsAt(pl.act, slot, pl.track.Name, m.ID, option, pl.sums[pl.track.Name][m.ID][option]+add)
 }
 
 // options of a metric: its attribution types, or "" for a track-wide one.

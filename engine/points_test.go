@@ -56,3 +56,35 @@ func TestPoints(t *testing.T) {
 		t.Error("points for an option the track does not have: no error")
 	}
 }
+
+// TestPointsCache: the cached points (table and map) are the formula's,
+// on the first call and on later ones, inside and beyond the table.
+func TestPointsCache(t *testing.T) {
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := map[string]any{}
+	for _, tr := range b.Tracks {
+		for _, m := range b.Metrics {
+			opts := []string{""}
+			if m.PerOption {
+				opts = tr.Types
+			}
+			for _, o := range opts {
+				for _, v := range []int64{-5, 0, 1, 3, 299, 300, pointsTableSize - 1, pointsTableSize, 250_000} {
+					direct := map[string]any{varTrack: tr.Name, varMetric: m.ID, varOption: o, varValue: v}
+					want, err := evalDouble(b.points, direct)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for range 2 {
+						if got, err := b.pointsFor(act, tr.Name, m.ID, o, v); err != nil || got != want {
+							t.Errorf("%s %s %s %d: cached %v (%v), formula %v", tr.Name, m.ID, o, v, got, err, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
