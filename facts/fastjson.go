@@ -41,6 +41,26 @@ func (s *jsonScanner) raw(c byte, buf []byte) ([]byte, error) {
 		}
 		i := 0
 		for ; i < len(win) && depth > 0; i++ {
+			// Skip what needs no look: most of a customer is names and numbers.
+			if inStr {
+				j := i
+				for j < len(win) && !esc && rawInString[win[j]] == 0 {
+					j++
+				}
+				if strLen += j - i; strLen > MaxString {
+					return nil, s.fail("a string longer than %d bytes", MaxString)
+				}
+				if i = j; i == len(win) {
+					break
+				}
+			} else {
+				for i < len(win) && rawOutside[win[i]] == 0 {
+					i++
+				}
+				if i == len(win) {
+					break
+				}
+			}
 			b := win[i]
 			if inStr {
 				switch {
@@ -77,6 +97,17 @@ func (s *jsonScanner) raw(c byte, buf []byte) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// The bytes raw() acts on, inside a string and outside one.
+var rawInString, rawOutside = func() (in, out [256]byte) {
+	for _, c := range []byte{'"', '\\', '\n'} {
+		in[c] = 1
+	}
+	for _, c := range []byte{'"', '\n', '{', '[', '}', ']'} {
+		out[c] = 1
+	}
+	return
+}()
 
 // window returns the bytes buffered for reading, reading more when none are.
 func (s *jsonScanner) window() ([]byte, error) {

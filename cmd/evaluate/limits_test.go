@@ -28,6 +28,7 @@ func TestHostileInputsAreRefusedFast(t *testing.T) {
 			"big.json:1: customers[0].workloads[0].usage[0].paid_seats: want a whole number >= 0, got 1e30"},
 		{"NaN seats", "nan.yaml", "partner: {id: p}\ncustomers: [{tenant: t, workloads: [{workload: Teams, usage: [{month: 2026-10, paid_seats: .NaN, active_users: 1}]}]}]\n", "paid_seats: want a whole number >= 0, got .NaN"},
 		{"long string", "long.json", `{"partner": {"id": "` + strings.Repeat("x", 70000) + `"}}`, "longer than 65536 bytes"},
+		{"long string in a customer", "longt.json", `{"partner": {"id": "p"}, "month": "2026-10", "customers": [{"tenant": "` + strings.Repeat("x", 70000) + `"}]}`, "longer than 65536 bytes"},
 		{"long YAML string", "long.yaml", "partner: {id: " + strings.Repeat("x", 70000) + "}\n", "longer than the 65536 allowed"},
 		{"not UTF-8", "bad.json", "{\"partner\": {\"id\": \"\xff\"}}", "not valid UTF-8"},
 	}
