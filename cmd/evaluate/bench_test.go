@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"evaluate/engine"
 	"evaluate/facts"
@@ -78,12 +80,16 @@ func benchInput(b *testing.B, tenants, partners int) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func benchCLI(b *testing.B, args ...string) {
-	tuneGC() // as main does
 	b.ReportAllocs()
 	for b.Loop() {
-		if code := run(args, nil, io.Discard, io.Discard); code == exitBadInput {
-			b.Fatalf("exit %d", code)
-		}
+		benchRun(b, args...)
+	}
+}
+
+func benchRun(b *testing.B, args ...string) {
+	tuneGC() // as main does
+	if code := run(args, nil, io.Discard, io.Discard); code == exitBadInput {
+		b.Fatalf("exit %d", code)
 	}
 }
 
@@ -113,26 +119,50 @@ type plainDoc struct {
 }
 
 func benchDecode(b *testing.B, path string, lines bool) {
+	for b.Loop() {
+		decode(b, path, lines)
+	}
+}
+
+func decode(b *testing.B, path string, lines bool) {
 	debug.SetGCPercent(100) // the plain decode runs with Go's defaults
 	debug.SetMemoryLimit(math.MaxInt64)
-	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	for {
+		var d plainDoc
+		if err := dec.Decode(&d); err == io.EOF {
+			break
+		} else if err != nil {
 			b.Fatal(err)
 		}
-		dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
-		for {
-			var d plainDoc
-			if err := dec.Decode(&d); err == io.EOF {
-				break
-			} else if err != nil {
-				b.Fatal(err)
-			}
-			if !lines {
-				break
-			}
+		if !lines {
+			break
 		}
-		f.Close()
+	}
+}
+
+// benchRatio runs the plain decode and evaluate alternately, three times
+// each, and reports the median of evaluate's time over the decode's
+// ("x-decode"). On a machine whose speed drifts (this one's does, by a
+// third), runs taken in pairs compare better than two benchmarks apart.
+func benchRatio(b *testing.B, path string, lines bool, args ...string) {
+	for b.Loop() {
+		var ratios []float64
+		for range 3 {
+			start := time.Now()
+			decode(b, path, lines)
+			d := time.Since(start)
+			start = time.Now()
+			benchRun(b, append(args, path)...)
+			ratios = append(ratios, float64(time.Since(start))/float64(d))
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[1], "x-decode")
 	}
 }
 
@@ -152,3 +182,12 @@ func BenchmarkBatch2000x50(b *testing.B) {
 	benchCLI(b, "-o", "jsonl", "--jsonl", benchInput(b, 50, 2000))
 }
 func BenchmarkDecodeBatch2000x50(b *testing.B) { benchDecode(b, benchInput(b, 50, 2000), true) }
+
+// The targets as ratios, each from alternating runs: a 100k-tenant file
+// within 1.5x of its plain decode, the population within 1x.
+func BenchmarkRatio100k(b *testing.B) {
+	benchRatio(b, benchInput(b, 100000, 1), false, "-o", "json")
+}
+func BenchmarkRatioBatch2000x50(b *testing.B) {
+	benchRatio(b, benchInput(b, 50, 2000), true, "-o", "jsonl", "--jsonl")
+}
