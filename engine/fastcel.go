@@ -550,18 +550,11 @@ func (c *fastCompiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
 	if step == nil || !isIdent(step[0], accu) {
 		return nil, nil
 	}
-	iterRange, err := c.compile(cp.IterRange())
+	iterRange, slot, fns, err := c.macroLoop(cp, step[1])
 	if err != nil {
 		return nil, err
 	}
-	slot := c.slots
-	c.slots++
-	c.scopes = append(c.scopes, fastScope{accu: accu, iter: cp.IterVar(), accuSlot: -1, iterSlot: slot, hasIter: true})
-	defer func() { c.scopes = c.scopes[:len(c.scopes)-1] }()
-	pred, err := c.compile(step[1])
-	if err != nil {
-		return nil, err
-	}
+	pred := fns[0]
 	return func(fr *frame) ref.Val {
 		r := iterRange(fr)
 		if types.IsUnknownOrError(r) {
@@ -593,6 +586,30 @@ func (c *fastCompiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
 		}
 		return types.MaybeNoSuchOverloadErr(failed)
 	}, nil
+}
+
+// macroLoop compiles a macro's range and the given parts of its body (nil
+// ones are skipped) with the iteration variable in a slot of its own; the
+// macro's accumulator is not readable there. (The loops themselves stay in
+// their callers: a loop passed around as a func value would move every
+// closure it calls to the heap.)
+func (c *fastCompiler) macroLoop(cp ast.ComprehensionExpr, parts ...ast.Expr) (iterRange evalFn, slot int, fns []evalFn, err error) {
+	if iterRange, err = c.compile(cp.IterRange()); err != nil {
+		return nil, 0, nil, err
+	}
+	slot = c.slots
+	c.slots++
+	c.scopes = append(c.scopes, fastScope{accu: cp.AccuVar(), iter: cp.IterVar(), accuSlot: -1, iterSlot: slot, hasIter: true})
+	defer func() { c.scopes = c.scopes[:len(c.scopes)-1] }()
+	fns = make([]evalFn, len(parts))
+	for i, p := range parts {
+		if p != nil {
+			if fns[i], err = c.compile(p); err != nil {
+				return nil, 0, nil, err
+			}
+		}
+	}
+	return iterRange, slot, fns, nil
 }
 
 // collect compiles the comprehensions that map and filter expand to
@@ -632,24 +649,11 @@ func (c *fastCompiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 			return nil, nil
 		}
 	}
-	iterRange, err := c.compile(cp.IterRange())
+	iterRange, slot, fns, err := c.macroLoop(cp, elemExpr, predExpr)
 	if err != nil {
 		return nil, err
 	}
-	slot := c.slots
-	c.slots++
-	c.scopes = append(c.scopes, fastScope{accu: accu, iter: cp.IterVar(), accuSlot: -1, iterSlot: slot, hasIter: true})
-	defer func() { c.scopes = c.scopes[:len(c.scopes)-1] }()
-	elem, err := c.compile(elemExpr)
-	if err != nil {
-		return nil, err
-	}
-	var pred evalFn
-	if predExpr != nil {
-		if pred, err = c.compile(predExpr); err != nil {
-			return nil, err
-		}
-	}
+	elem, pred := fns[0], fns[1]
 	adapter := c.adapter
 	return func(fr *frame) ref.Val {
 		r := iterRange(fr)
