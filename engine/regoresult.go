@@ -11,13 +11,9 @@ import (
 // the shape SPEC §6 gives the result is read here; anything else — another
 // key, another type — returns ok=false, and the caller decodes the JSON as
 // before, so that such a result behaves exactly as it always did.
-func resultFromRego(v any) (r *Result, ok bool) {
-	top, ok := v.(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	r = &Result{}
-	for k, x := range top {
+func resultFromRego(v any) (*Result, bool) {
+	r := &Result{}
+	ok := regoObject(v, func(k string, x any) (ok bool) {
 		switch k {
 		case "qualified":
 			r.Qualified, ok = x.(bool)
@@ -27,29 +23,33 @@ func resultFromRego(v any) (r *Result, ok bool) {
 			r.Score, ok = regoFloat(x)
 		case "tracks":
 			r.Tracks, ok = regoTracks(x)
-		default:
-			ok = false
 		}
-		if !ok {
-			return nil, false
+		return ok
+	})
+	return r, ok
+}
+
+// regoObject calls field with each key and value of an object, and reports
+// whether v is an object whose every field was accepted.
+func regoObject(v any, field func(k string, x any) bool) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, x := range m {
+		if !field(k, x) {
+			return false
 		}
 	}
-	return r, true
+	return true
 }
 
 func regoTracks(v any) (map[string]*TrackResult, bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	out := make(map[string]*TrackResult, len(m))
-	for name, x := range m {
-		fields, ok := x.(map[string]any)
-		if !ok {
-			return nil, false
-		}
+	out := map[string]*TrackResult{}
+	ok := regoObject(v, func(name string, x any) bool {
 		t := &TrackResult{}
-		for k, y := range fields {
+		out[name] = t
+		return regoObject(x, func(k string, y any) (ok bool) {
 			switch k {
 			case "score":
 				t.Score, ok = regoFloat(y)
@@ -59,31 +59,19 @@ func regoTracks(v any) (map[string]*TrackResult, bool) {
 				t.Reasons, ok = regoStrings(y)
 			case "metrics":
 				t.Metrics, ok = regoMetrics(y)
-			default:
-				ok = false
 			}
-			if !ok {
-				return nil, false
-			}
-		}
-		out[name] = t
-	}
-	return out, true
+			return ok
+		})
+	})
+	return out, ok
 }
 
 func regoMetrics(v any) (map[string]*MetricResult, bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	out := make(map[string]*MetricResult, len(m))
-	for id, x := range m {
-		fields, ok := x.(map[string]any)
-		if !ok {
-			return nil, false
-		}
+	out := map[string]*MetricResult{}
+	ok := regoObject(v, func(id string, x any) bool {
 		mr := &MetricResult{}
-		for k, y := range fields {
+		out[id] = mr
+		return regoObject(x, func(k string, y any) (ok bool) {
 			switch k {
 			case "value":
 				mr.Value, ok = regoInt(y)
@@ -95,46 +83,30 @@ func regoMetrics(v any) (map[string]*MetricResult, bool) {
 				mr.Option, ok = y.(string)
 			case "options":
 				mr.Options, ok = regoOptions(y)
-			default:
-				ok = false
 			}
-			if !ok {
-				return nil, false
-			}
-		}
-		out[id] = mr
-	}
-	return out, true
+			return ok
+		})
+	})
+	return out, ok
 }
 
 func regoOptions(v any) (map[string]OptionResult, bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	out := make(map[string]OptionResult, len(m))
-	for name, x := range m {
-		fields, ok := x.(map[string]any)
-		if !ok {
-			return nil, false
-		}
+	out := map[string]OptionResult{}
+	ok := regoObject(v, func(name string, x any) bool {
 		var o OptionResult
-		for k, y := range fields {
+		ok := regoObject(x, func(k string, y any) (ok bool) {
 			switch k {
 			case "value":
 				o.Value, ok = regoInt(y)
 			case "points":
 				o.Points, ok = regoFloat(y)
-			default:
-				ok = false
 			}
-			if !ok {
-				return nil, false
-			}
-		}
+			return ok
+		})
 		out[name] = o
-	}
-	return out, true
+		return ok
+	})
+	return out, ok
 }
 
 // regoFloat and regoInt parse numbers as encoding/json does.
