@@ -79,6 +79,16 @@ func benchInput(b *testing.B, tenants, partners int) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// TestMain removes the generated benchmark inputs (hundreds of megabytes)
+// when the package's tests and benchmarks are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
 func benchCLI(b *testing.B, args ...string) {
 	b.ReportAllocs()
 	for b.Loop() {
