@@ -9,12 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
+	policies "evaluate"
 	"evaluate/facts"
-	"evaluate/policies"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types/ref"
@@ -130,15 +132,37 @@ type planRules struct {
 	effort                         *program
 }
 
-// Default loads the bundle embedded in the binary.
-func Default(ctx context.Context) (*Bundle, error) {
-	return Load(ctx, policies.FS, EmbeddedSource, "")
+// defaultBundle is the embedded bundle, compiled once per process: it never
+// changes while the binary runs, and a compiled Bundle is safe for
+// concurrent use.
+var defaultBundle struct {
+	once sync.Once
+	b    *Bundle
+	err  error
 }
 
-// LoadDir loads the bundle in folder dir, whose sub-folders are designations.
+// Default returns the bundle embedded in the binary, compiled on first use.
+func Default(ctx context.Context) (*Bundle, error) {
+	defaultBundle.once.Do(func() {
+		defaultBundle.b, defaultBundle.err = Load(context.WithoutCancel(ctx), policies.Policies, EmbeddedSource, "")
+	})
+	return defaultBundle.b, defaultBundle.err
+}
+
+// LoadDir loads the bundle in folder dir: a bundle folder whose
+// sub-folders are designations, or one designation's folder itself.
 func LoadDir(ctx context.Context, dir, designation string) (*Bundle, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("load policies %s: not a folder", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, RulesFile)); err == nil {
+		// A designation folder: its parent is the bundle, and only this
+		// designation is read from it.
+		name := filepath.Base(filepath.Clean(dir))
+		if designation != "" && designation != name {
+			return nil, fmt.Errorf("load policies %s: it is the designation folder %q, not %q", dir, name, designation)
+		}
+		return Load(ctx, os.DirFS(filepath.Dir(filepath.Clean(dir))), filepath.Dir(filepath.Clean(dir)), name)
 	}
 	return Load(ctx, os.DirFS(dir), dir, designation)
 }
@@ -198,7 +222,7 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	case designation == "" && len(names) == 0:
 		return nil, PolicyErrors{{Message: "no designation folder (a folder with " + RulesFile + ") in the bundle"}}
 	case designation == "":
-		return nil, PolicyErrors{{Message: fmt.Sprintf("the bundle has several designations (%s): choose one", strings.Join(names, ", "))}}
+		return nil, PolicyErrors{{Message: fmt.Sprintf("the bundle has several designations (%s): choose one with --designation NAME", strings.Join(names, ", "))}}
 	}
 	b := &Bundle{Source: source, Designation: designation}
 	var errs PolicyErrors

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"evaluate/policies"
+	policies "evaluate"
 )
 
 func TestDefaultBundle(t *testing.T) {
@@ -47,11 +47,11 @@ func TestDefaultBundle(t *testing.T) {
 func copyBundle(t *testing.T, edits ...[3]string) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(policies.Policies, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		src, err := fs.ReadFile(policies.FS, p)
+		src, err := fs.ReadFile(policies.Policies, p)
 		m[p] = &fstest.MapFile{Data: src}
 		return err
 	})

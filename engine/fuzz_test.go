@@ -5,17 +5,17 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"evaluate/policies"
+	policies "evaluate"
 )
 
 // FuzzParams: any params.yaml is either accepted by the bundle's schema or
 // refused with errors, never a panic or a hang.
 func FuzzParams(f *testing.F) {
-	shipped, err := fs.ReadFile(policies.FS, "modern_work/params.yaml")
+	shipped, err := fs.ReadFile(policies.Policies, "modern_work/params.yaml")
 	if err != nil {
 		f.Fatal(err)
 	}
-	schema, err := fs.ReadFile(policies.FS, "modern_work/params.schema.yaml")
+	schema, err := fs.ReadFile(policies.Policies, "modern_work/params.schema.yaml")
 	if err != nil {
 		f.Fatal(err)
 	}

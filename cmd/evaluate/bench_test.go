@@ -79,14 +79,12 @@ func benchInput(b *testing.B, tenants, partners int) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// TestMain removes the generated benchmark inputs (hundreds of megabytes)
-// when the package's tests and benchmarks are done.
-func TestMain(m *testing.M) {
-	code := m.Run()
+// removeBenchInputs removes the generated benchmark inputs (hundreds of
+// megabytes) when the package's tests and benchmarks are done.
+func removeBenchInputs() {
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
-	os.Exit(code)
 }
 
 func benchCLI(b *testing.B, args ...string) {

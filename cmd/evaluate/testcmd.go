@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"evaluate/policies"
+	policies "evaluate"
 
 	"github.com/open-policy-agent/opa/v1/tester"
 )
@@ -123,7 +123,7 @@ func regoTests(ctx context.Context, dir string) ([]*tester.Result, error) {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		if err := os.CopyFS(tmp, policies.FS); err != nil {
+		if err := os.CopyFS(tmp, policies.Policies); err != nil {
 			return nil, err
 		}
 		dir = tmp

@@ -1,4 +1,4 @@
-package policies
+package evaluate
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // TestRego runs every *_test.rego of the bundle with OPA's tester, exactly as
 // `opa test policies/` does (data files under their folder's path).
 func TestRego(t *testing.T) {
-	results, err := tester.Run(context.Background(), ".")
+	results, err := tester.Run(context.Background(), "policies")
 	if err != nil {
 		t.Fatal(err)
 	}
