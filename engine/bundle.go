@@ -104,7 +104,7 @@ type Metric struct {
 	Over      string // "tenants" or "people"
 	PerOption bool
 	// Unit is what one more of the metric's value is (customers, ...).
-	Unit string
+	Unit Unit
 	// reporting and baseline score people metrics; tenant metrics run
 	// them joined in scopeAll.
 	reporting *program

@@ -110,8 +110,8 @@ func TestBundleErrorsPointIntoFiles(t *testing.T) {
 }
 
 func TestForbiddenBuiltinIsRefused(t *testing.T) {
-	fsys := copyBundle(t, [3]string{"modern_work/designation.rego", "round2(x) := round(x * 100) / 100",
-		"round2(x) := round(x * 100) / 100 if http.send({\"method\": \"GET\", \"url\": \"http://example.invalid\"})"})
+	fsys := copyBundle(t, [3]string{"modern_work/designation.rego", "shown(x) := floor((x * 100) + 0.000001) / 100",
+		"shown(x) := floor((x * 100) + 0.000001) / 100 if http.send({\"method\": \"GET\", \"url\": \"http://example.invalid\"})"})
 	_, err := Load(context.Background(), fsys, "copy", "")
 	if err == nil || !strings.Contains(err.Error(), "built-in http.send is not allowed") {
 		t.Fatalf("err = %v, want http.send refused", err)
@@ -184,8 +184,8 @@ func TestCostlyExpressionIsRefused(t *testing.T) {
 func TestClockAndRuntimeAreRefused(t *testing.T) {
 	for _, call := range []string{"time.now_ns()", "opa.runtime()", `net.lookup_ip_addr("example.invalid")`, "rand.intn(\"x\", 3)"} {
 		name := call[:strings.Index(call, "(")]
-		fsys := copyBundle(t, [3]string{"modern_work/designation.rego", "round2(x) := round(x * 100) / 100",
-			"round2(x) := round(x * 100) / 100 if {\n\t_ := " + call + "\n}"})
+		fsys := copyBundle(t, [3]string{"modern_work/designation.rego", "shown(x) := floor((x * 100) + 0.000001) / 100",
+			"shown(x) := floor((x * 100) + 0.000001) / 100 if {\n\t_ := " + call + "\n}"})
 		_, err := Load(context.Background(), fsys, "copy", "")
 		if err == nil || !strings.Contains(err.Error(), "built-in "+name+" is not allowed") {
 			t.Errorf("%s: err = %v", name, err)

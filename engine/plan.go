@@ -28,6 +28,7 @@ type Step struct {
 	Metric      string  `json:"metric"`
 	Option      string  `json:"option,omitempty"`
 	Add         int64   `json:"add"`
+	// Unit names what is added, in the form for Add ("1 customer").
 	Unit        string  `json:"unit"`
 	PointsAfter float64 `json:"points_after"`
 }
@@ -486,7 +487,7 @@ func (pl *planner) plan(s state) *Plan {
 			continue
 		}
 		m := pl.b.Metrics[c.metric]
-		p.Steps = append(p.Steps, Step{Metric: m.ID, Option: c.option, Add: c.add, Unit: m.Unit, PointsAfter: c.points})
+		p.Steps = append(p.Steps, Step{Metric: m.ID, Option: c.option, Add: c.add, Unit: m.Unit.For(c.add), PointsAfter: c.points})
 	}
 	sort.SliceStable(p.Steps, func(i, j int) bool {
 		return pl.metricIndex(p.Steps[i].Metric) < pl.metricIndex(p.Steps[j].Metric)

@@ -56,6 +56,43 @@ func indentOf(src []byte, line int) int {
 	return len(l) - len(bytes.TrimLeft(l, " \t"))
 }
 
+// Unit names one unit of a metric's value, in the singular and the plural
+// ("customer", "customers"), for the plan of what it takes. rules.yaml gives
+// it as {one: customer, many: customers}, or as one word used for both.
+type Unit struct {
+	One  string `yaml:"one" json:"-"`
+	Many string `yaml:"many" json:"-"`
+}
+
+// UnmarshalYAML accepts a word or {one, many}.
+func (u *Unit) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		u.One, u.Many = n.Value, n.Value
+		return nil
+	}
+	type plain Unit
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*u = Unit(p)
+	if u.One == "" {
+		u.One = u.Many
+	}
+	if u.Many == "" {
+		u.Many = u.One
+	}
+	return nil
+}
+
+// For is the form of the unit for n of them.
+func (u Unit) For(n int64) string {
+	if n == 1 || n == -1 {
+		return u.One
+	}
+	return u.Many
+}
+
 // conditionSource is one named condition of a rule that holds when all its
 // conditions do; says is a CEL string explaining a failure.
 type conditionSource struct {
@@ -80,7 +117,7 @@ type metricSource struct {
 	Over string `yaml:"over"`
 	// PerOption scores the metric once per attribution type of the track.
 	PerOption bool         `yaml:"per_option"`
-	Unit      string       `yaml:"unit"`
+	Unit      Unit         `yaml:"unit"`
 	Reporting exprSource   `yaml:"reporting"`
 	Baseline  exprSource   `yaml:"baseline"`
 	Notes     []noteSource `yaml:"notes"`

@@ -45,8 +45,8 @@ func TestCheckReportsEveryTypo(t *testing.T) {
 }
 
 func TestForbiddenBuiltinRefusedByCheckAndEvaluation(t *testing.T) {
-	dir := copyPolicies(t, edit{"designation.rego", "round2(x) := round(x * 100) / 100",
-		"round2(x) := y if {\n\tresp := http.send({\"method\": \"GET\", \"url\": \"https://example.invalid\"})\n\ty := round(x * 100) / 100 + count(resp)\n}"})
+	dir := copyPolicies(t, edit{"designation.rego", "shown(x) := floor((x * 100) + 0.000001) / 100",
+		"shown(x) := y if {\n\tresp := http.send({\"method\": \"GET\", \"url\": \"https://example.invalid\"})\n\ty := floor(x * 100) / 100 + count(resp)\n}"})
 	for _, args := range [][]string{{"check", "--policies", dir}, {"--policies", dir, tc("exact_70.yaml")}} {
 		code, out, errOut := runCLI(t, "", args...)
 		if code != exitBadInput || out != "" || !strings.Contains(errOut, "built-in http.send is not allowed") || !strings.Contains(errOut, "designation.rego:") {
@@ -60,20 +60,24 @@ func TestTestCommand(t *testing.T) {
 	if code != exitQualified || !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
 		t.Fatalf("shipped bundle: exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out, "PASS rego data.modern_work_test.test_exactly_70_qualifies") || !strings.Contains(out, "PASS case exact_70") || !strings.Contains(out, "PASS case invalid/unknown_key") {
+	if !strings.Contains(out, "PASS rego data.modern_work_test.test_exactly_the_bar_qualifies") || !strings.Contains(out, "PASS case exact_70") || !strings.Contains(out, "PASS case invalid/unknown_key") {
 		t.Errorf("missing PASS lines:\n%s", out)
 	}
 
-	// A higher bar makes the cases that qualified fail, with a diff.
+	// A higher bar makes the golden cases that qualified fail, with a diff;
+	// the Rego tests read the bar from params.yaml and still pass.
 	dir := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 75"})
 	code, out, _ = runCLI(t, "", "test", "--policies", dir, testcasesDir)
 	if code != exitNotQualified {
 		t.Errorf("changed threshold: exit %d, want 1", code)
 	}
-	for _, want := range []string{"FAIL case exact_70", ".qualified: got false, want true", "FAIL rego data.modern_work_test.test_exactly_70_qualifies", "PASS case seat_bounds"} {
+	for _, want := range []string{"FAIL case exact_70", ".qualified: got false, want true", "PASS rego data.modern_work_test.test_exactly_the_bar_qualifies", "PASS case seat_bounds"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "FAIL rego") {
+		t.Errorf("a Rego test pins the shipped bar:\n%s", out)
 	}
 	if !regexp.MustCompile(`(?m)^\d+ passed, [1-9]\d* failed$`).MatchString(out) {
 		t.Errorf("no closing count line:\n%s", out)

@@ -42,9 +42,9 @@ func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) erro
 		fmt.Fprintln(w, verdict)
 		fmt.Fprintln(w)
 		if r.Qualified {
-			fmt.Fprintf(w, "**QUALIFIED** on the %s track with %s points.\n", r.Track, num(r.Score))
+			fmt.Fprintf(w, "**QUALIFIED** on the %s track with %s.\n", r.Track, pointsText(r.Score))
 		} else {
-			fmt.Fprintf(w, "**NOT QUALIFIED**: no track qualifies; the best is %s with %s points.\n", r.Track, num(r.Score))
+			fmt.Fprintf(w, "**NOT QUALIFIED**: no track qualifies; the best is %s with %s.\n", r.Track, pointsText(r.Score))
 		}
 		for _, t := range r.TrackOrder {
 			tr := r.Tracks[t]
@@ -56,13 +56,13 @@ func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) erro
 				fmt.Fprintf(w, "- %s\n", mdEscape(why))
 			}
 			if g := tr.Gap; g != nil && g.Possible && len(g.Steps) > 0 {
-				fmt.Fprintf(w, "\nWhat it takes (%s points after):\n\n", num(g.ScoreAfter))
+				fmt.Fprintf(w, "\nWhat it takes (%s after):\n\n", pointsText(g.ScoreAfter))
 				for _, s := range g.Steps {
 					metric := s.Metric
 					if s.Option != "" {
 						metric += " (" + s.Option + ")"
 					}
-					fmt.Fprintf(w, "- %s: +%d %s → %s points\n", metric, s.Add, s.Unit, num(s.PointsAfter))
+					fmt.Fprintf(w, "- %s: +%d %s → %s\n", metric, s.Add, s.Unit, pointsText(s.PointsAfter))
 				}
 			}
 		}

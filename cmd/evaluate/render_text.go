@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -64,9 +65,9 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	}
 	fmt.Fprintln(w)
 	if r.Qualified {
-		fmt.Fprintf(w, "QUALIFIED on the %s track with %s points.\n", r.Track, num(r.Score))
+		fmt.Fprintf(w, "QUALIFIED on the %s track with %s.\n", r.Track, pointsText(r.Score))
 	} else {
-		fmt.Fprintf(w, "NOT QUALIFIED: no track qualifies; the best is %s with %s points.\n", r.Track, num(r.Score))
+		fmt.Fprintf(w, "NOT QUALIFIED: no track qualifies; the best is %s with %s.\n", r.Track, pointsText(r.Score))
 	}
 	for _, t := range r.TrackOrder {
 		if tr := r.Tracks[t]; !tr.Qualified {
@@ -126,11 +127,29 @@ func qualifiedWord(q bool) string {
 	return "not qualified"
 }
 
-// num prints points rounded to 2 decimals, without trailing zeros; JSON
-// carries the unrounded value.
+// num prints a number for people: rounded down to 2 decimals, without
+// trailing zeros, so that a shown number never sits on the other side of a
+// bar from the true one (69.9975 points shows as 69.99, not 70). A value
+// that float arithmetic leaves a hair under a hundredth (0.29 computed as
+// 0.28999…) shows as that hundredth. JSON carries the unrounded value.
 func num(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 2, 64)
+	x := math.Floor(f*100+1e-6) / 100
+	if x == 0 {
+		x = 0 // no "-0"
+	}
+	s := strconv.FormatFloat(x, 'f', 2, 64)
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+// pointsText is num with its unit: "1 point", "0.99 points".
+func pointsText(f float64) string { return num(f) + " " + pointsWord(f) }
+
+// pointsWord is "point" for what shows as 1, else "points".
+func pointsWord(f float64) string {
+	if num(f) == "1" {
+		return "point"
+	}
+	return "points"
 }
 
 // writeGap prints the plan of what it takes for a track to qualify.
@@ -142,13 +161,13 @@ func writeGap(w io.Writer, track string, p *engine.Plan) {
 		fmt.Fprintf(w, "  what it takes: no additions can make %s qualify\n", track)
 		return
 	}
-	fmt.Fprintf(w, "  what it takes (%s points after, effort %s):\n", num(p.ScoreAfter), num(p.Effort))
+	fmt.Fprintf(w, "  what it takes (%s after):\n", pointsText(p.ScoreAfter))
 	for _, s := range p.Steps {
 		metric := s.Metric
 		if s.Option != "" {
 			metric += " (" + s.Option + ")"
 		}
-		fmt.Fprintf(w, "    %s: +%d %s → %s points\n", metric, s.Add, s.Unit, num(s.PointsAfter))
+		fmt.Fprintf(w, "    %s: +%d %s → %s\n", metric, s.Add, s.Unit, pointsText(s.PointsAfter))
 	}
 }
 

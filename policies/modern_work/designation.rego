@@ -66,16 +66,24 @@ below(points, bar) if points + tolerance < bar
 # Why a track does not qualify, most important first: the total, then each
 # metric under its minimum (sorted by metric id so the output is stable).
 reasons(score, metrics) := array.concat(
-	[sprintf("total %v is under the minimum of %v points", [round2(score), min_total]) |
+	[sprintf("total %v is under the minimum of %v %s", [shown(score), min_total, points_word(min_total)]) |
 		below(score, min_total)
 	],
-	sort([sprintf("%s has %v points, under the minimum of %v", [id, round2(m.points), min_metric]) |
+	sort([sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]) |
 		some id, m in metrics
 		below(m.points, min_metric)
 	]),
 )
 
-round2(x) := round(x * 100) / 100
+# Points as the reasons show them: rounded down to 2 decimals, so that a
+# shown number never sits on the bar the true one is under (69.9975 points
+# show as 69.99, not 70). The millionth absorbs float noise (0.29 computed
+# as 0.28999...).
+shown(x) := floor((x * 100) + 0.000001) / 100
+
+points_word(x) := "point" if shown(x) == 1
+
+else := "points"
 
 # Each track on its own; "Metrics are never mixed across tracks."
 track_results[track] := {

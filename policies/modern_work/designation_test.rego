@@ -2,87 +2,110 @@ package modern_work_test
 
 import data.modern_work
 
+# Every bar and maximum comes from params.yaml (data.modern_work), so a
+# program manager's edit of a number does not break these tests; they pin
+# how the policy combines the numbers, not the numbers themselves.
+bar := data.modern_work.min_total_points
+
+least := data.modern_work.min_metric_points
+
+tracks := data.modern_work.tracks
+
 # A track-wide metric input.
 flat(v, p) := {"value": v, "points": p}
 
-# A full-marks enterprise track: 20 + 10 + 15 + 30 + 25 = 100.
-full_enterprise := {"metrics": {
-	"net_customer_adds": flat(5, 20),
-	"intermediate_certifications": flat(4, 10),
-	"advanced_certifications": flat(2, 15),
-	"usage_growth": {"options": {"CPOR": flat(1000, 30), "DPOR": flat(0, 0)}},
-	"deployments": {"options": {"CPOR": flat(5, 25), "DPOR": flat(0, 0)}},
-}}
+# A track of tracks[t]'s metrics with the given points (in the order of
+# metric_ids); per-option metrics give the points to their first type and 0
+# to the others.
+metric_ids := ["net_customer_adds", "intermediate_certifications", "advanced_certifications", "usage_growth", "deployments"]
 
-# Exactly 70 with every metric >= 1: 20 + 10 + 15 + 1 + 24.
-exact_70 := {"metrics": {
-	"net_customer_adds": flat(5, 20),
-	"intermediate_certifications": flat(4, 10),
-	"advanced_certifications": flat(2, 15),
-	"usage_growth": {"options": {"CPOR": flat(34, 1), "DPOR": flat(0, 0)}},
-	"deployments": {"options": {"CPOR": flat(5, 24), "DPOR": flat(0, 0)}},
-}}
+track_with(t, points) := {"metrics": {id: metric_input(t, id, points[i]) | some i, id in metric_ids}}
 
-zero_smb := {"metrics": {
-	"net_customer_adds": flat(0, 0),
-	"intermediate_certifications": flat(0, 0),
-	"advanced_certifications": flat(0, 0),
-	"usage_growth": {"options": {"CPOR": flat(0, 0), "CSP": flat(0, 0)}},
-	"deployments": {"options": {"CPOR": flat(0, 0), "CSP": flat(0, 0)}},
-}}
+metric_input(t, id, p) := flat(1, p) if {
+	not is_object(tracks[t].metrics[id].full_at)
+}
+
+metric_input(t, id, p) := {"options": {o: flat(1, option_points(o, first, p)) |
+	some o, _ in tracks[t].metrics[id].full_at
+}} if {
+	is_object(tracks[t].metrics[id].full_at)
+	first := sort(object.keys(tracks[t].metrics[id].full_at))[0]
+}
+
+option_points(o, first, p) := p if o == first
+
+else := 0
+
+max_points(t) := [tracks[t].metrics[id].max_points | some id in metric_ids]
+
+full(t) := track_with(t, max_points(t))
+
+# Every metric at its minimum but the last, which makes the total exactly the bar.
+exact_bar(t) := track_with(t, [least, least, least, least, bar - (4 * least)])
+
+zero(t) := track_with(t, [0, 0, 0, 0, 0])
 
 test_full_marks_qualify if {
-	r := modern_work.result with input as {"tracks": {"enterprise": full_enterprise, "smb": zero_smb}}
+	r := modern_work.result with input as {"tracks": {"enterprise": full("enterprise"), "smb": zero("smb")}}
 	r.qualified
 	r.track == "enterprise"
-	r.score == 100
+	r.score == sum(max_points("enterprise"))
 	not r.tracks.smb.qualified
 }
 
-test_exactly_70_qualifies if {
-	r := modern_work.result with input as {"tracks": {"enterprise": exact_70, "smb": zero_smb}}
-	r.tracks.enterprise.score == 70
+test_exactly_the_bar_qualifies if {
+	r := modern_work.result with input as {"tracks": {"enterprise": exact_bar("enterprise"), "smb": zero("smb")}}
+	r.tracks.enterprise.score == bar
 	r.tracks.enterprise.qualified
 	r.tracks.enterprise.reasons == []
 }
 
-test_just_under_70_does_not_qualify if {
-	under := json.patch(exact_70, [{"op": "replace", "path": "/metrics/deployments/options/CPOR/points", "value": 23.99}])
-	r := modern_work.result with input as {"tracks": {"enterprise": under, "smb": zero_smb}}
+test_just_under_the_bar_does_not_qualify if {
+	r := modern_work.result with input as {"tracks": {"enterprise": track_with("enterprise", [least, least, least, least, (bar - (4 * least)) - 0.0025]), "smb": zero("smb")}}
 	not r.qualified
-	r.tracks.enterprise.reasons == ["total 69.99 is under the minimum of 70 points"]
+	r.tracks.enterprise.reasons == [sprintf("total %v is under the minimum of %v points", [modern_work.shown(bar - 0.0025), bar])]
 }
 
-test_float_sum_at_70_qualifies if {
-	# 0.1 + 0.2 style rounding must not push a true 70 under the bar.
-	t := json.patch(exact_70, [
-		{"op": "replace", "path": "/metrics/usage_growth/options/CPOR/points", "value": 1.1},
-		{"op": "replace", "path": "/metrics/deployments/options/CPOR/points", "value": 23.9},
-	])
-	r := modern_work.result with input as {"tracks": {"enterprise": t, "smb": zero_smb}}
+test_shown_points_never_reach_a_bar_they_are_under if {
+	modern_work.shown(69.9975) == 69.99
+	modern_work.shown(0.9975) == 0.99
+	modern_work.shown(0.29) == 0.29
+	modern_work.shown(70) == 70
+}
+
+test_float_sum_at_the_bar_qualifies if {
+	# 0.1 + 0.2 style rounding must not push a true total under the bar.
+	r := modern_work.result with input as {"tracks": {"enterprise": track_with("enterprise", [least, least, least, least + 0.1, (bar - (4 * least)) - 0.1]), "smb": zero("smb")}}
 	r.tracks.enterprise.qualified
 }
 
 test_metric_under_minimum_blocks if {
-	t := json.patch(full_enterprise, [{"op": "replace", "path": "/metrics/intermediate_certifications", "value": {"value": 0, "points": 0}}])
-	r := modern_work.result with input as {"tracks": {"enterprise": t, "smb": zero_smb}}
-	r.tracks.enterprise.score == 90
+	under := least - 0.0025
+	t := json.patch(full("enterprise"), [{"op": "replace", "path": "/metrics/intermediate_certifications", "value": flat(0, under)}])
+	r := modern_work.result with input as {"tracks": {"enterprise": t, "smb": zero("smb")}}
 	not r.tracks.enterprise.qualified
-	r.tracks.enterprise.reasons == ["intermediate_certifications has 0 points, under the minimum of 1"]
+	sprintf("intermediate_certifications has %v %s, under the minimum of %v", [modern_work.shown(under), modern_work.points_word(under), least]) in r.tracks.enterprise.reasons
 	not r.qualified
 	r.track == "enterprise"
 }
 
+test_one_point_is_singular if {
+	modern_work.points_word(1) == "point"
+	modern_work.points_word(0.99) == "points"
+	modern_work.points_word(2) == "points"
+}
+
 test_min_metric_points_is_a_parameter if {
-	t := json.patch(full_enterprise, [{"op": "replace", "path": "/metrics/intermediate_certifications", "value": {"value": 0, "points": 0}}])
-	r := modern_work.result with input as {"tracks": {"enterprise": t, "smb": zero_smb}}
+	t := json.patch(full("enterprise"), [{"op": "replace", "path": "/metrics/intermediate_certifications", "value": flat(0, 0)}])
+	r := modern_work.result with input as {"tracks": {"enterprise": t, "smb": zero("smb")}}
 		with data.modern_work.min_metric_points as 0
+		with data.modern_work.min_total_points as 0
 	r.qualified
 }
 
 test_min_total_points_is_a_parameter if {
-	r := modern_work.result with input as {"tracks": {"enterprise": exact_70, "smb": zero_smb}}
-		with data.modern_work.min_total_points as 71
+	r := modern_work.result with input as {"tracks": {"enterprise": exact_bar("enterprise"), "smb": zero("smb")}}
+		with data.modern_work.min_total_points as bar + 1
 	not r.qualified
 }
 
@@ -92,7 +115,7 @@ test_best_option_takes_most_points if {
 	m.option == "CPOR"
 	m.points == 30
 	m.value == 1500
-	m.max_points == 30
+	m.max_points == tracks.enterprise.metrics.usage_growth.max_points
 }
 
 test_option_tie_goes_to_higher_value if {
@@ -104,40 +127,35 @@ test_option_full_tie_goes_to_first_name if {
 }
 
 test_qualifying_track_beats_higher_total if {
-	# SMB has more points but a metric at 0; Enterprise qualifies with fewer.
-	smb := json.patch(full_enterprise, [
-		{"op": "replace", "path": "/metrics/usage_growth", "value": {"options": {"CPOR": flat(0, 0), "CSP": flat(0, 0)}}},
-		{"op": "replace", "path": "/metrics/deployments", "value": {"options": {"CPOR": flat(0, 0), "CSP": flat(0, 0)}}},
-		{"op": "replace", "path": "/metrics/net_customer_adds", "value": flat(50, 20)},
-	])
-	r := modern_work.result with input as {"tracks": {"enterprise": exact_70, "smb": json.patch(smb, [{"op": "replace", "path": "/metrics/deployments/options/CPOR", "value": flat(100, 25)}])}}
-	r.tracks.smb.score == 70
+	# SMB has every point but one metric's; Enterprise qualifies with fewer.
+	smb := json.patch(full("smb"), [{"op": "replace", "path": "/metrics/net_customer_adds", "value": flat(0, 0)}])
+	r := modern_work.result with input as {"tracks": {"enterprise": exact_bar("enterprise"), "smb": smb}}
+	r.tracks.smb.score > r.tracks.enterprise.score
 	not r.tracks.smb.qualified
 	r.track == "enterprise"
 	r.qualified
 }
 
 test_higher_qualifying_total_wins if {
-	r := modern_work.result with input as {"tracks": {"enterprise": exact_70, "smb": full_enterprise}}
+	r := modern_work.result with input as {"tracks": {"enterprise": exact_bar("enterprise"), "smb": full("smb")}}
 	r.track == "smb"
-	r.score == 100
+	r.score == sum(max_points("smb"))
 }
 
-test_tie_goes_to_enterprise if {
-	r := modern_work.result with input as {"tracks": {"enterprise": zero_smb, "smb": zero_smb}}
-	r.track == "enterprise"
+test_tie_goes_to_the_preferred_track if {
+	r := modern_work.result with input as {"tracks": {"enterprise": zero("enterprise"), "smb": zero("smb")}}
+	r.track == data.modern_work.track_preference[0]
 	not r.qualified
 	r.score == 0
-	count(r.tracks.smb.reasons) == 6
 }
 
-test_tie_between_qualifying_goes_to_enterprise if {
-	r := modern_work.result with input as {"tracks": {"enterprise": full_enterprise, "smb": full_enterprise}}
-	r.track == "enterprise"
+test_tie_between_qualifying_goes_to_the_preferred_track if {
+	r := modern_work.result with input as {"tracks": {"enterprise": full("enterprise"), "smb": full("enterprise")}}
+	r.track == data.modern_work.track_preference[0]
 }
 
 test_no_qualifying_track_reports_higher_total if {
-	r := modern_work.result with input as {"tracks": {"enterprise": zero_smb, "smb": json.patch(zero_smb, [{"op": "replace", "path": "/metrics/net_customer_adds", "value": flat(1, 2)}])}}
+	r := modern_work.result with input as {"tracks": {"enterprise": zero("enterprise"), "smb": json.patch(zero("smb"), [{"op": "replace", "path": "/metrics/net_customer_adds", "value": flat(1, 2)}])}}
 	r.track == "smb"
 	r.score == 2
 	not r.qualified
