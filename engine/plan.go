@@ -25,9 +25,9 @@ type Plan struct {
 
 // Step adds Add units to one metric (and attribution option).
 type Step struct {
-	Metric      string  `json:"metric"`
-	Option      string  `json:"option,omitempty"`
-	Add         int64   `json:"add"`
+	Metric string `json:"metric"`
+	Option string `json:"option,omitempty"`
+	Add    int64  `json:"add"`
 	// Unit names what is added, in the form for Add ("1 customer").
 	Unit        string  `json:"unit"`
 	PointsAfter float64 `json:"points_after"`
