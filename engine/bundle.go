@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -43,6 +44,9 @@ type Bundle struct {
 	Designation string
 	// Params is params.yaml as decoded.
 	Params map[string]any
+	// Warnings are what params.schema.yaml's warning rules found: sound
+	// rules that may not do what was meant (a bar no partner can reach).
+	Warnings PolicyErrors
 	// Vocabulary is what fact files may name under this bundle.
 	Vocabulary facts.Vocabulary
 	// Tracks are scored in this order.
@@ -229,7 +233,10 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	if b.Hash, err = hashDir(fsys, designation); err != nil {
 		return nil, PolicyErrors{{File: designation, Message: err.Error()}}
 	}
-	b.Params, errs = readParams(fsys, designation)
+	b.Params, b.Warnings, errs = readParams(fsys, designation)
+	for i := range b.Warnings {
+		b.Warnings[i].File = displayPath(source, b.Warnings[i].File)
+	}
 	rulesPath := path.Join(designation, RulesFile)
 	src, err := fs.ReadFile(fsys, rulesPath)
 	if err != nil {
@@ -247,6 +254,9 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if err := b.checkShape(ctx); err != nil {
+		return nil, PolicyErrors{{File: designation, Message: err.Error()}}
+	}
 	if err := b.checkPlans(ctx); err != nil {
 		return nil, PolicyErrors{{File: rulesPath, Message: "plan: " + err.Error()}}
 	}
@@ -255,35 +265,35 @@ func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle,
 
 // readParams reads params.yaml and checks it against params.schema.yaml
 // when the designation has one.
-func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors) {
+func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors, PolicyErrors) {
 	p := path.Join(dir, ParamsFile)
 	src, err := fs.ReadFile(fsys, p)
 	if err != nil {
-		return nil, PolicyErrors{{File: p, Message: err.Error()}}
+		return nil, nil, PolicyErrors{{File: p, Message: err.Error()}}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, PolicyErrors{yamlPolicyError(p, err)}
+		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}
 	}
 	if len(doc.Content) == 0 {
-		return nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}
+		return nil, nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}
 	}
 	var params map[string]any
 	if err := doc.Decode(&params); err != nil {
-		return nil, PolicyErrors{yamlPolicyError(p, err)}
+		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}
 	}
 	sp := path.Join(dir, SchemaFile)
 	ssrc, err := fs.ReadFile(fsys, sp)
 	if err != nil {
-		return params, nil // no schema: nothing to check against
+		return params, nil, nil // no schema: nothing to check against
 	}
 	s, errs := readSchema(sp, ssrc)
 	if len(errs) > 0 {
-		return params, errs
+		return params, nil, errs
 	}
 	v := &validator{file: p, root: params}
 	v.validate(s, doc.Content[0], "", nil)
-	return params, v.errs
+	return params, v.warns, v.errs
 }
 
 // compileRules compiles every expression, then evaluates the ones that
@@ -309,6 +319,7 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	types := c.compile(&rs.AttributionTypes, &kindParamsList)
 	workloads := c.compile(&rs.EligibleWorkloads, &kindParamsList)
 	certNames := c.compile(&rs.CertNames, &kindParamsList)
+	tiers := c.compile(&rs.AssociationTiers, &kindParamsTiers)
 	trackTypes := c.compile(&rs.TrackTypes, &kindTrackTypes)
 	b.eligibleIf = conditions(rs.Month.Eligible, &kindEligible, &kindEligibleMsg)
 	// Deployed and active users are checked here, one by one, and then
@@ -374,6 +385,18 @@ func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyEr
 	b.Vocabulary.EligibleWorkloads = evalList("eligible_workloads", workloads, map[string]any{})
 	if certNames != nil {
 		b.Vocabulary.Certifications = evalList("certification_names", certNames, map[string]any{})
+	}
+	if tiers != nil {
+		v, _, err := tiers.Eval(map[string]any{varParams: b.Params})
+		if err == nil {
+			var native any
+			if native, err = v.ConvertToNative(reflect.TypeFor[map[string][]int64]()); err == nil {
+				b.Vocabulary.Tiers = native.(map[string][]int64)
+			}
+		}
+		if err != nil {
+			fail("association_tiers", err)
+		}
 	}
 	b.names = celNames(b.Vocabulary.AttributionTypes, b.Vocabulary.EligibleWorkloads)
 	b.pointsMemo = newPointsMemo(b.Tracks, b.Metrics)

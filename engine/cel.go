@@ -65,6 +65,7 @@ const (
 	varLevels = "levels"
 	varCert   = "cert"
 	varEnd    = "month_end"
+	varGiven  = "as_of_given"
 )
 
 var (
@@ -172,10 +173,11 @@ var (
 	}
 	personVars      = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varLevels, stringList), cel.Variable(varPerson, personType)}
 	trackMetricVars = []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType)}
-	evaluationVars  = []cel.EnvOption{cel.Variable(varMonth, cel.StringType), cel.Variable(varEnd, cel.StringType), cel.Variable(varAsOf, cel.StringType)}
+	evaluationVars  = []cel.EnvOption{cel.Variable(varMonth, cel.StringType), cel.Variable(varEnd, cel.StringType), cel.Variable(varAsOf, cel.StringType), cel.Variable(varGiven, cel.BoolType)}
 
 	kindParamsList  = exprKind{want: wantList}
 	kindParamsValue = exprKind{want: wantNumber}
+	kindParamsTiers = exprKind{want: []*cel.Type{cel.MapType(cel.StringType, cel.ListType(cel.IntType)), cel.DynType, cel.MapType(cel.StringType, cel.DynType), cel.MapType(cel.DynType, cel.DynType)}}
 	kindTrackTypes  = exprKind{vars: []cel.EnvOption{cel.Variable(varTrack, cel.StringType)}, want: wantList}
 	kindEligible    = exprKind{vars: typesVars, want: wantBool}
 	kindEligibleMsg = exprKind{vars: typesVars, want: wantString}

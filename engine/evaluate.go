@@ -61,6 +61,9 @@ func (b *Bundle) EvaluateWith(ctx context.Context, f *facts.File, w *facts.Windo
 	if err != nil {
 		return nil, err
 	}
+	if err := b.checkResult(r); err != nil {
+		return nil, err
+	}
 	r.File = f.Name
 	r.Partner = f.Partner
 	r.Month, r.Baseline, r.AsOf = w.Month.String(), w.Baseline.String(), string(w.AsOf)
@@ -553,6 +556,45 @@ func (b *Bundle) scoreMetrics(sums metricSums) (map[string]any, error) {
 		tracks[t.Name] = map[string]any{"metrics": metrics}
 	}
 	return map[string]any{"tracks": tracks}, nil
+}
+
+// checkResult checks that the Rego's result has every track and metric of
+// the rules, each with a number of points, and names one of its tracks as
+// the partner's: renderers read them all.
+func (b *Bundle) checkResult(r *Result) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("policy %s: data.%s.%s: %s", b.Designation, b.Designation, ResultRule, fmt.Sprintf(format, args...))
+	}
+	for _, t := range b.Tracks {
+		tr := r.Tracks[t.Name]
+		if tr == nil {
+			return fail("tracks has no track %q (the rules have %d tracks)", t.Name, len(b.Tracks))
+		}
+		for _, m := range b.Metrics {
+			if tr.Metrics[m.ID] == nil {
+				return fail("tracks.%s.metrics has no metric %q", t.Name, m.ID)
+			}
+		}
+	}
+	if r.Tracks[r.Track] == nil {
+		return fail("track %q is not one of its tracks", r.Track)
+	}
+	return nil
+}
+
+// checkShape runs the verdict once, on a partner with nothing, when the
+// bundle loads, so that a result the renderers cannot read is the bundle's
+// error, found before any partner is scored.
+func (b *Bundle) checkShape(ctx context.Context) error {
+	input, err := b.scoreMetrics(b.newSums())
+	if err != nil {
+		return err
+	}
+	r, err := b.verdict(ctx, input)
+	if err != nil {
+		return err
+	}
+	return b.checkResult(r)
 }
 
 // verdict runs the designation's Rego on the scored metrics.

@@ -13,7 +13,7 @@ func (e *evaluation) notices(w *facts.Window) ([]Notice, error) {
 	b, act := e.b, e.act
 	var out []Notice
 	clear(act)
-	act[varMonth], act[varEnd], act[varAsOf] = w.Month.String(), string(w.Month.LastDay()), string(w.AsOf)
+	act[varMonth], act[varEnd], act[varAsOf], act[varGiven] = w.Month.String(), string(w.Month.LastDay()), string(w.AsOf), w.AsOfGiven
 	for _, c := range b.evalNotices {
 		on, err := evalBool(c.rule, act)
 		if err != nil {

@@ -131,6 +131,7 @@ type rulesSource struct {
 	EligibleWorkloads exprSource `yaml:"eligible_workloads"`
 	CertNames         exprSource `yaml:"certification_names"`
 	TrackTypes        exprSource `yaml:"track_types"`
+	AssociationTiers  exprSource `yaml:"association_tiers"`
 	Month             struct {
 		Eligible    []conditionSource `yaml:"eligible"`
 		Deployed    exprSource        `yaml:"deployed"`
@@ -193,6 +194,7 @@ func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 	need("eligible_workloads", &rs.EligibleWorkloads)
 	need("track_types", &rs.TrackTypes)
 	optional("certification_names", &rs.CertNames)
+	optional("association_tiers", &rs.AssociationTiers)
 	need("month.deployed", &rs.Month.Deployed)
 	need("month.active_users", &rs.Month.ActiveUsers)
 	need("certification.level", &rs.Certification.Level)

@@ -44,7 +44,10 @@ type schemaRule struct {
 	Rule              exprSource `yaml:"rule"`
 	Message           string     `yaml:"message"`
 	MessageExpression exprSource `yaml:"message_expression"`
-	rule, message     *program
+	// Severity "warning" reports a breach without refusing the bundle
+	// (say, a bar no partner can reach); anything else is an error.
+	Severity      string `yaml:"severity"`
+	rule, message *program
 }
 
 var kindSchemaRule = exprKind{vars: []cel.EnvOption{
@@ -98,9 +101,10 @@ func readSchema(file string, src []byte) (*schema, PolicyErrors) {
 // validator checks a YAML tree against a schema, collecting every problem
 // with its key path and line.
 type validator struct {
-	file string
-	root any
-	errs PolicyErrors
+	file  string
+	root  any
+	errs  PolicyErrors
+	warns PolicyErrors
 }
 
 func (v *validator) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -241,6 +245,13 @@ func (v *validator) rules(s *schema, n *yaml.Node, path string, keys []string) {
 		}
 		if msg == "" {
 			msg = "breaks the rule " + r.Rule.Text
+		}
+		if r.Severity == "warning" {
+			if path != "" {
+				msg = path + ": " + msg
+			}
+			v.warns = append(v.warns, PolicyError{File: v.file, Line: n.Line, Column: n.Column, Message: msg})
+			continue
 		}
 		v.errorf(n, path, "%s", msg)
 	}

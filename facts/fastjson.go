@@ -379,7 +379,7 @@ func (q *quick) association() (Association, bool) {
 			return err == nil
 		}
 	})
-	return a, ok && (a.To == "" || a.To >= a.From)
+	return a, ok && (a.To == "" || a.To >= a.From) && q.vocab.tierProblem(a.Type, a.Tier) == ""
 }
 
 func (q *quick) workload() (Workload, bool) {

@@ -350,5 +350,8 @@ func (s *jsonScanner) end() error {
 	if err != nil {
 		return err
 	}
+	if c == '{' {
+		return s.fail("more than one value in the file (found %q after it): several fact documents, one per line, are JSON Lines (--jsonl, or a .jsonl file)", c)
+	}
 	return s.fail("more than one value in the file (found %q after it)", c)
 }

@@ -20,8 +20,40 @@ type Vocabulary struct {
 	// reported as ignored.
 	EligibleWorkloads []string
 	// Certifications are the names and codes of eligible certifications
-	// (for generating fact files; any name is valid in one).
+	// (for generating fact files, and to point out a name written
+	// carelessly; any name is valid in a fact file).
 	Certifications []string
+	// Tiers are the tiers an association of a type may carry; a type not
+	// listed carries none.
+	Tiers map[string][]int64
+}
+
+// tierProblem says what is wrong with an association's tier ("" if
+// nothing): a tier on a type that has none, or one not allowed.
+func (v *Vocabulary) tierProblem(typ string, tier int) string {
+	if tier == 0 {
+		return ""
+	}
+	allowed := v.Tiers[typ]
+	if slices.Contains(allowed, int64(tier)) {
+		return ""
+	}
+	if len(allowed) == 0 {
+		var with []string
+		for t := range v.Tiers {
+			with = append(with, t)
+		}
+		slices.Sort(with)
+		if len(with) == 0 {
+			return fmt.Sprintf("a %s association has no tier", typ)
+		}
+		return fmt.Sprintf("a %s association has no tier (only %s associations do)", typ, strings.Join(with, ", "))
+	}
+	var want []string
+	for _, t := range allowed {
+		want = append(want, fmt.Sprint(t))
+	}
+	return fmt.Sprintf("%s has no tier %d (want %s)", typ, tier, strings.Join(want, " or "))
 }
 
 // IsJSON tells a JSON fact file from YAML: by the name (".json"), or else by
@@ -35,7 +67,13 @@ func IsJSON(name string, head []byte) bool {
 // tell JSON (".json") from YAML; content starting with '{' is read as JSON
 // too. On any problem it returns Problems listing all of them, and no File.
 func Parse(name string, data []byte, vocab Vocabulary) (*File, error) {
-	root, err := parseTree(name, data, IsJSON(name, data))
+	return ParseAt(name, 1, data, vocab)
+}
+
+// ParseAt is Parse for a document that starts on line firstLine of its
+// input (a line of JSON Lines).
+func ParseAt(name string, firstLine int, data []byte, vocab Vocabulary) (*File, error) {
+	root, err := parseTree(name, firstLine, data, IsJSON(name, data))
 	if err != nil {
 		var le *lineError
 		if errors.As(err, &le) {
@@ -43,7 +81,7 @@ func Parse(name string, data []byte, vocab Vocabulary) (*File, error) {
 		}
 		return nil, Problems{{File: name, Message: err.Error()}}
 	}
-	w := &walker{file: name}
+	w := &walker{file: name, vocab: &vocab}
 	f := w.file_(root, vocab)
 	if len(w.problems) > 0 {
 		sort.SliceStable(w.problems, func(i, j int) bool { return w.problems[i].Line < w.problems[j].Line })
@@ -162,7 +200,7 @@ func (w *walker) customer(n *yaml.Node, path string, vocab Vocabulary) Customer 
 		}
 		seen[wl.Name] = wl.Line
 		if !slices.Contains(vocab.EligibleWorkloads, wl.Name) {
-			w.warnf(wl.Line, index(path+".workloads", i)+".workload", "workload %q of tenant %q is not an eligible workload and is ignored", wl.Name, c.Tenant)
+			w.warnf("workloads ignored", wl.Name, wl.Line, index(path+".workloads", i)+".workload", "workload %q of tenant %q is not an eligible workload and is ignored%s", wl.Name, c.Tenant, Suggest(wl.Name, vocab.EligibleWorkloads))
 		}
 		c.Workloads = append(c.Workloads, wl)
 	}
@@ -191,10 +229,12 @@ func (w *walker) association(n *yaml.Node, path string, vocab Vocabulary) (Assoc
 	}
 	if fs["tier"] != nil {
 		if t, ok := w.count(fs["tier"], path+".tier"); ok {
+			a.Tier = int(t)
 			if t < 1 {
 				w.errorf(fs["tier"], path+".tier", "want a tier of 1 or more, got %d", t)
+			} else if msg := vocab.tierProblem(a.Type, a.Tier); msg != "" && a.Type != "" {
+				w.errorf(fs["tier"], path+".tier", "%s", msg)
 			}
-			a.Tier = int(t)
 		}
 	}
 	a.From, _ = w.date(fs["from"], path+".from")
@@ -242,7 +282,7 @@ func (w *walker) workload(n *yaml.Node, path, tenant string) Workload {
 		}
 		months[m] = u.Line
 		if users > seats {
-			w.warnf(u.Line, upath()+".active_users", "%d active users is more than the %d paid seats of workload %q of tenant %q in %s", users, seats, wl.Name, tenant, m)
+			w.warnf("usage rows with more active users than paid seats", "", u.Line, upath()+".active_users", "%d active users is more than the %d paid seats of workload %q of tenant %q in %s", users, seats, wl.Name, tenant, m)
 		}
 		wl.Usage = append(wl.Usage, u)
 	}
@@ -339,7 +379,10 @@ func (w *walker) person(n *yaml.Node, path string) Person {
 			c.Expires = string(d)
 		}
 		if c.Earned != "" && c.Expires != "" && c.Expires < c.Earned {
-			w.warnf(c.Line, cpath+".expires", "%s of person %q expires (%s) before it was earned (%s), so it never counts", c.Name, p.ID, c.Expires, c.Earned)
+			w.warnf("certifications that expire before they were earned", "", c.Line, cpath+".expires", "%s of person %q expires (%s) before it was earned (%s), so it never counts", c.Name, p.ID, c.Expires, c.Earned)
+		}
+		if like := SameName(c.Name, w.vocab.Certifications); like != "" {
+			w.warnf("certification names written differently", c.Name, c.Line, cpath+".name", "certification %q of person %q is not an eligible name and does not count (did you mean %q?)", c.Name, p.ID, like)
 		}
 		p.Certifications = append(p.Certifications, c)
 	}

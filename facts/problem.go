@@ -12,6 +12,11 @@ type Problem struct {
 	Line    int    `json:"line,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Kind groups warnings of one sort for a summary, as a plural phrase
+	// ("workloads ignored"); Key is what the warning is about within its
+	// kind ("PowerBI"), when the summary counts them by name.
+	Kind string `json:"-"`
+	Key  string `json:"-"`
 }
 
 // String formats the problem as "file:line: field: message".

@@ -24,7 +24,7 @@ import (
 func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts WindowOptions, onTenant func(TenantWindow)) (*File, *Window, error) {
 	s := newJSONScanner(r, firstLine)
 	defer s.release()
-	w := &walker{file: name}
+	w := &walker{file: name, vocab: &vocab}
 	f := &File{Name: name}
 	win := &Window{}
 	known := opts.HasMonth
@@ -147,12 +147,6 @@ func StreamJSON(name string, firstLine int, r io.Reader, vocab Vocabulary, opts 
 	}
 	win.People = f.People
 	win.Warnings = append(slices.Clone(f.Warnings), win.Warnings...)
-	win.AsOf = opts.AsOf
-	if win.AsOf == "" {
-		win.AsOf = f.AsOf
-	}
-	if win.AsOf == "" {
-		win.AsOf = win.Month.LastDay()
-	}
+	win.AsOf, win.AsOfGiven = f.evaluationDate(opts, win.Month)
 	return f, win, nil
 }

@@ -17,6 +17,7 @@ var vocab = facts.Vocabulary{
 	AttributionTypes:  []string{"CPOR", "CSP", "DPOR"},
 	EligibleWorkloads: []string{"Teams", "Exchange", "SharePoint", "Intune"},
 	Certifications:    []string{"MS-102", "MS-700"},
+	Tiers:             map[string][]int64{"CSP": {1, 2}},
 }
 
 // TestStreamMatchesWholeFile checks that reading a JSON fact file as a

@@ -15,9 +15,9 @@ import (
 // every key and value, so that validation can point at the spot. JSON is read
 // by our own scanner rather than as YAML because YAML rejects some valid JSON
 // (tabs in indentation) and reports JSON syntax errors less clearly.
-func parseTree(name string, data []byte, isJSON bool) (*yaml.Node, error) {
+func parseTree(name string, firstLine int, data []byte, isJSON bool) (*yaml.Node, error) {
 	if isJSON {
-		return parseJSONTree(data)
+		return parseJSONTree(data, firstLine)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -104,12 +104,12 @@ func yamlError(err error) error {
 	return &lineError{msg: "invalid YAML: " + err.Error()}
 }
 
-func parseJSONTree(data []byte) (*yaml.Node, error) {
-	s := newJSONScanner(bytes.NewReader(data), 1)
+func parseJSONTree(data []byte, firstLine int) (*yaml.Node, error) {
+	s := newJSONScanner(bytes.NewReader(data), firstLine)
 	defer s.release()
 	c, err := s.next()
 	if err == io.EOF {
-		return nil, &lineError{line: 1, msg: "the file is empty"}
+		return nil, &lineError{line: firstLine, msg: "the file is empty"}
 	}
 	if err != nil {
 		return nil, err

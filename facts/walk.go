@@ -19,6 +19,7 @@ type walker struct {
 	// within names the record being read (a tenant, a workload, a person),
 	// so that an error deep inside it says whose it is.
 	within string
+	vocab  *Vocabulary
 }
 
 func (w *walker) errorf(n *yaml.Node, field, format string, args ...any) {
@@ -29,8 +30,9 @@ func (w *walker) errorf(n *yaml.Node, field, format string, args ...any) {
 	w.problems = append(w.problems, Problem{File: w.file, Line: line(n), Field: field, Message: msg})
 }
 
-func (w *walker) warnf(line int, field, format string, args ...any) {
-	w.warnings = append(w.warnings, Problem{File: w.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+// warnf records a warning of a kind (see Problem.Kind) about key.
+func (w *walker) warnf(kind, key string, line int, field, format string, args ...any) {
+	w.warnings = append(w.warnings, Problem{File: w.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...), Kind: kind, Key: key})
 }
 
 func line(n *yaml.Node) int {
@@ -227,6 +229,20 @@ func Suggest(got string, allowed []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// SameName returns the name in allowed that got is a careless spelling of:
+// equal but for case, spaces, hyphens and underscores ("ms-700", "MS 700"
+// for "MS-700"). It returns "" when there is none, or got is exact.
+func SameName(got string, allowed []string) string {
+	squash := strings.NewReplacer(" ", "", "-", "", "_", "")
+	g := strings.ToLower(squash.Replace(got))
+	for _, a := range allowed {
+		if a != got && strings.ToLower(squash.Replace(a)) == g {
+			return a
+		}
+	}
+	return ""
 }
 
 // distance is the Levenshtein edit distance.

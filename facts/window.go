@@ -13,9 +13,12 @@ type Window struct {
 	Month    Month // reporting month M
 	Baseline Month // B = M - 12
 	AsOf     Date  // evaluation date for certifications
-	Tenants  []TenantWindow
-	People   []Person
-	Warnings []Problem
+	// AsOfGiven tells an evaluation date that was given (by the file or
+	// --as-of) from the default, the last day of M.
+	AsOfGiven bool
+	Tenants   []TenantWindow
+	People    []Person
+	Warnings  []Problem
 }
 
 // TenantWindow is one tenant in the reporting and baseline months, and in the
@@ -72,6 +75,7 @@ func (f *File) Window(opts WindowOptions) (*Window, error) {
 	if opts.AsOf != "" {
 		asOf = opts.AsOf
 	}
+	// asOf picks the default month only; the window's own date follows.
 	switch {
 	case opts.HasMonth:
 		w.Month = opts.Month
@@ -89,15 +93,27 @@ func (f *File) Window(opts WindowOptions) (*Window, error) {
 		}
 	}
 	w.Baseline = w.Month - 12
-	w.AsOf = asOf
-	if w.AsOf == "" {
-		w.AsOf = w.Month.LastDay()
-	}
+	w.AsOf, w.AsOfGiven = f.evaluationDate(opts, w.Month)
 	w.Tenants = make([]TenantWindow, len(f.Customers))
 	for i := range f.Customers {
 		w.Tenants[i] = w.tenant(f.Name, i, &f.Customers[i])
 	}
 	return w, nil
+}
+
+// evaluationDate is the date certifications are counted on for reporting
+// month m: --as-of; else the file's as_of, which belongs to the file's own
+// reporting month (its month, or the default when it has none), so it is
+// not used when --month chooses another; else the last day of m. given
+// tells a date that was given from that default.
+func (f *File) evaluationDate(opts WindowOptions, m Month) (d Date, given bool) {
+	switch {
+	case opts.AsOf != "":
+		return opts.AsOf, true
+	case f.AsOf != "" && (!opts.HasMonth || f.HasMonth && opts.Month == f.Month):
+		return f.AsOf, true
+	}
+	return m.LastDay(), false
 }
 
 func (f *File) latestUsage() (Month, bool) {
@@ -126,7 +142,8 @@ func (w *Window) tenant(file string, i int, c *Customer) TenantWindow {
 		t.New = append(t.New, NewAssociation{Type: typ, State: st})
 		if !hasUsage(c, from.Month()) {
 			w.Warnings = append(w.Warnings, Problem{File: file, Line: c.Line, Field: index("customers", i),
-				Message: fmt.Sprintf("tenant %q is newly associated (%s from %s) but has no usage row in %s; its usage baseline is taken as 0", c.Tenant, typ, from, from.Month())})
+				Message: fmt.Sprintf("tenant %q is newly associated (%s from %s) but has no usage row in %s; its usage baseline is taken as 0", c.Tenant, typ, from, from.Month()),
+				Kind:    "newly associated tenants without usage in their association month"})
 		}
 	}
 	return t

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var vocab = Vocabulary{AttributionTypes: []string{"CPOR", "CSP", "DPOR"}, EligibleWorkloads: []string{"Teams", "Exchange"}}
+var vocab = Vocabulary{AttributionTypes: []string{"CPOR", "CSP", "DPOR"}, EligibleWorkloads: []string{"Teams", "Exchange"}, Tiers: map[string][]int64{"CSP": {1, 2}}}
 
 func mustParse(t *testing.T, name, src string) *File {
 	t.Helper()

@@ -36,43 +36,43 @@ type Options struct {
 // the fact file's keys for encoding.
 type (
 	document struct {
-		Partner   partner    `json:"partner"`
-		Month     string     `json:"month"`
-		Customers []customer `json:"customers"`
-		People    []person   `json:"people"`
+		Partner   partner    `json:"partner" yaml:"partner"`
+		Month     string     `json:"month" yaml:"month"`
+		Customers []customer `json:"customers" yaml:"customers"`
+		People    []person   `json:"people" yaml:"people"`
 	}
 	partner struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
+		ID   string `json:"id" yaml:"id"`
+		Name string `json:"name" yaml:"name"`
 	}
 	customer struct {
-		Tenant       string        `json:"tenant"`
-		Associations []association `json:"associations"`
-		Workloads    []workload    `json:"workloads"`
+		Tenant       string        `json:"tenant" yaml:"tenant"`
+		Associations []association `json:"associations" yaml:"associations"`
+		Workloads    []workload    `json:"workloads" yaml:"workloads"`
 	}
 	association struct {
-		Type string `json:"type"`
-		Tier int    `json:"tier,omitempty"`
-		From string `json:"from"`
-		To   string `json:"to,omitempty"`
+		Type string `json:"type" yaml:"type"`
+		Tier int    `json:"tier,omitempty" yaml:"tier,omitempty"`
+		From string `json:"from" yaml:"from"`
+		To   string `json:"to,omitempty" yaml:"to,omitempty"`
 	}
 	workload struct {
-		Workload string  `json:"workload"`
-		Usage    []usage `json:"usage"`
+		Workload string  `json:"workload" yaml:"workload"`
+		Usage    []usage `json:"usage" yaml:"usage"`
 	}
 	usage struct {
-		Month       string `json:"month"`
-		PaidSeats   int64  `json:"paid_seats"`
-		ActiveUsers int64  `json:"active_users"`
+		Month       string `json:"month" yaml:"month"`
+		PaidSeats   int64  `json:"paid_seats" yaml:"paid_seats"`
+		ActiveUsers int64  `json:"active_users" yaml:"active_users"`
 	}
 	person struct {
-		ID             string          `json:"id"`
-		Certifications []certification `json:"certifications"`
+		ID             string          `json:"id" yaml:"id"`
+		Certifications []certification `json:"certifications" yaml:"certifications"`
 	}
 	certification struct {
-		Name    string `json:"name"`
-		Earned  string `json:"earned,omitempty"`
-		Expires string `json:"expires,omitempty"`
+		Name    string `json:"name" yaml:"name"`
+		Earned  string `json:"earned,omitempty" yaml:"earned,omitempty"`
+		Expires string `json:"expires,omitempty" yaml:"expires,omitempty"`
 	}
 )
 
@@ -136,8 +136,8 @@ func (o *Options) customer(r *rand.Rand, i int) customer {
 	for _, k := range r.Perm(len(types))[:1+r.IntN(min(2, len(types)))] {
 		start := o.Month - facts.Month(r.IntN(36))
 		a := association{Type: types[k], From: fmt.Sprintf("%s-%02d", start, 1+r.IntN(28))}
-		if r.IntN(3) == 0 {
-			a.Tier = 1 + r.IntN(2)
+		if tiers := o.Vocabulary.Tiers[a.Type]; len(tiers) > 0 && r.IntN(3) > 0 {
+			a.Tier = int(tiers[r.IntN(len(tiers))])
 		}
 		if r.IntN(5) == 0 {
 			end := start + facts.Month(r.IntN(30))

@@ -8,7 +8,7 @@ import (
 	"evaluate/gen"
 )
 
-var vocab = facts.Vocabulary{AttributionTypes: []string{"CPOR", "CSP", "DPOR"}, EligibleWorkloads: []string{"Teams", "Exchange"}, Certifications: []string{"MS-102"}}
+var vocab = facts.Vocabulary{AttributionTypes: []string{"CPOR", "CSP", "DPOR"}, EligibleWorkloads: []string{"Teams", "Exchange"}, Certifications: []string{"MS-102"}, Tiers: map[string][]int64{"CSP": {1, 2}}}
 
 func write(t *testing.T, seed uint64) []byte {
 	m, _ := facts.ParseMonth("2026-10")

@@ -8,25 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"evaluate/engine"
 	"evaluate/facts"
-
-	"golang.org/x/term"
 )
 
-// batch scores a population: many files, folders or JSON Lines documents,
-// in parallel with the policies compiled once, results in input order.
+// batch scores every document of the inputs, in parallel with the policies
+// compiled once, and hands the outcomes on in input order. One document,
+// or a whole population: the CLI scores everything through it.
 type batch struct {
 	sc    *scorer
 	jobs  int
-	jsonl bool // inputs are JSON Lines, one fact document per line
 	shard shard
 }
 
@@ -48,13 +44,17 @@ func parseShard(s string) (shard, error) {
 	return shard{i, n}, nil
 }
 
-// item is one partner to score: a file, or one line of a JSON Lines input.
+// item is one partner to score: a file, or one line of a JSON Lines
+// input; or an input that could not be read, in its place.
 type item struct {
 	index int
-	name  string // file name
+	name  string // the input as messages name it
+	path  string // a fact file to read; "" for a JSON Lines document
 	line  int    // for JSON Lines, the document's line
 	data  []byte // the document, for JSON Lines
 	buf   *[]byte
+	size  int64 // bytes of input the item stands for, for the progress bar
+	err   error // why the item could not be read
 }
 
 // lineBuffers hold JSON Lines documents between the reader and the workers;
@@ -66,88 +66,55 @@ var lineBuffers = sync.Pool{New: func() any { return new([]byte) }}
 type outcome struct {
 	item
 	result *engine.Result
-	err    error
 }
 
-// items lists the inputs in order, reading JSON Lines line by line.
-func (b *batch) items(ctx context.Context, inputs []string, out chan<- item) error {
+// where names the outcome's input for messages: the file, or file:line.
+func (o *outcome) where() string {
+	if o.line > 0 {
+		return fmt.Sprintf("%s:%d", o.name, o.line)
+	}
+	return o.name
+}
+
+// read sends every document of the inputs, in order, to out; the shard
+// keeps its own.
+func (b *batch) read(ctx context.Context, srcs []source, out chan<- item) {
 	defer close(out)
 	k := 0
 	emit := func(it item) bool {
-		if k%b.shard.Count == b.shard.Index {
-			it.index = k
-			select {
-			case out <- it:
-			case <-ctx.Done():
-				return false
+		defer func() { k++ }()
+		if k%b.shard.Count != b.shard.Index {
+			if it.buf != nil {
+				lineBuffers.Put(it.buf) // another shard's partner
 			}
-		} else if it.buf != nil {
-			lineBuffers.Put(it.buf) // another shard's partner
+			return true
 		}
-		k++
-		return true
-	}
-	for _, name := range inputs {
-		if !b.jsonl {
-			if !emit(item{name: name}) {
-				return ctx.Err()
-			}
-			continue
-		}
-		var r io.Reader = b.sc.stdin
-		display := "<stdin>"
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				return fmt.Errorf("%s: %v", name, unwrapPath(err))
-			}
-			defer f.Close()
-			r, display = f, name
-		}
-		sc := bufio.NewScanner(r)
-		lineMax := maxLine
-		if b.sc.maxBytes > 0 && b.sc.maxBytes < maxLine {
-			lineMax = int(b.sc.maxBytes) + 1
-		}
-		sc.Buffer(make([]byte, 0, min(1<<20, lineMax)), lineMax)
-		line := 0
-		for sc.Scan() {
-			line++
-			doc := bytes.TrimSpace(sc.Bytes())
-			if len(doc) == 0 {
-				continue
-			}
-			buf := lineBuffers.Get().(*[]byte)
-			*buf = append((*buf)[:0], doc...)
-			if !emit(item{name: display, line: line, data: *buf, buf: buf}) {
-				return ctx.Err()
-			}
-		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				return fmt.Errorf("%s:%d: a document larger than --max-bytes allows", display, line+1)
-			}
-			return fmt.Errorf("%s:%d: %v", display, line+1, err)
+		it.index = k
+		select {
+		case out <- it:
+			return true
+		case <-ctx.Done():
+			return false
 		}
 	}
-	return nil
+	for _, s := range srcs {
+		if !b.readSource(ctx, s, emit) {
+			return
+		}
+	}
 }
 
-// maxLine bounds one JSON Lines document.
-const maxLine = 256 << 20
-
-// run scores every item with b.jobs workers and calls emit with the
-// outcomes in input order.
-func (b *batch) run(ctx context.Context, inputs []string, progress *progress, emit func(outcome)) error {
+// run scores every document with b.jobs workers and calls emit with the
+// outcomes in input order. Reading problems are outcomes too, so nothing
+// is shared between the reader and the caller but the channels.
+func (b *batch) run(ctx context.Context, srcs []source, emit func(outcome)) {
 	jobs := b.jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	b.sc.workers = 1 // partners run in parallel; each on one worker
 	items := make(chan item, jobs*2)
 	results := make(chan outcome, jobs*2)
-	var readErr error
-	go func() { readErr = b.items(ctx, inputs, items) }()
+	go b.read(ctx, srcs, items)
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Go(func() {
@@ -169,29 +136,54 @@ func (b *batch) run(ctx context.Context, inputs []string, progress *progress, em
 			}
 			delete(pending, next)
 			emit(p)
-			progress.add(1)
 			next += b.shard.Count
 		}
 	}
-	return readErr
 }
 
 func (b *batch) score(ctx context.Context, it item) outcome {
-	if it.data == nil {
-		r, err := b.sc.file(ctx, it.name)
-		return outcome{item: it, result: r, err: err}
+	switch {
+	case it.err != nil:
+		return outcome{item: it}
+	case it.data == nil:
+		r, err := b.sc.file(ctx, it.path)
+		it.err = err
+		return outcome{item: it, result: r}
 	}
 	f, w, err := facts.StreamJSON(it.name, it.line, bytes.NewReader(it.data), b.sc.bundle.Vocabulary, b.sc.window, nil)
 	lineBuffers.Put(it.buf) // nothing read refers into it
 	it.data, it.buf = nil, nil
 	if err != nil {
-		return outcome{item: it, err: err}
+		it.err = err
+		return outcome{item: it}
 	}
 	r, err := b.sc.score1(ctx, f, w, nil)
 	if r != nil {
 		r.File = fmt.Sprintf("%s:%d", it.name, it.line)
 	}
-	return outcome{item: it, result: r, err: err}
+	it.err = err
+	return outcome{item: it, result: r}
+}
+
+// errorRecord is a document that was not scored, as JSON output shows it in
+// the document's place: its input, its line (for JSON Lines) and every
+// problem found.
+type errorRecord struct {
+	File   string          `json:"file"`
+	Line   int             `json:"line,omitempty"`
+	Errors []facts.Problem `json:"errors"`
+}
+
+func (o *outcome) errorRecord() *errorRecord {
+	rec := &errorRecord{File: o.name, Line: o.line}
+	var ps facts.Problems
+	if errors.As(o.err, &ps) {
+		rec.Errors = ps
+		return rec
+	}
+	msg := strings.TrimPrefix(o.err.Error(), o.name+": ")
+	rec.Errors = []facts.Problem{{File: o.name, Line: o.line, Message: msg}}
+	return rec
 }
 
 // summary counts a population's outcomes.
@@ -222,114 +214,73 @@ func (s *summary) String(tracks []engine.Track) string {
 		s.evaluated, s.qualified, strings.Join(parts, ", "), s.evaluated-s.qualified, s.errors)
 }
 
-// progress draws a bar on stderr for long runs, only when stderr is a
-// terminal, so it never mixes with output meant for machines.
-type progress struct {
-	w     io.Writer
-	total int // 0 when unknown (a stream)
-	mu    sync.Mutex
-	done  int
-	last  time.Time
+// recordWriter writes JSON Lines records, each whole: a record is never
+// split between two writes to the output, so a reader that stops early
+// (a closed pipe, an interrupt) never sees half a line.
+type recordWriter struct {
+	w *bufio.Writer
 }
 
-func newProgress(stderr io.Writer, total int) *progress {
-	f, ok := stderr.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return &progress{w: stderr, total: total}
-}
-
-func (p *progress) add(n int) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done += n
-	if time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	if p.total > 0 {
-		const width = 30
-		filled := p.done * width / p.total
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d partners", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.done, p.total)
-	} else {
-		fmt.Fprintf(p.w, "\r%d partners", p.done)
-	}
-}
-
-// clear wipes the bar so a message can be printed on a clean line.
-func (p *progress) clear() {
-	if p != nil {
-		p.mu.Lock()
-		fmt.Fprint(p.w, "\r\033[K")
-		p.last = time.Time{}
-		p.mu.Unlock()
-	}
-}
-
-func (p *progress) finish() {
-	if p != nil {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-}
-
-// writeJSONLine writes one result as a line of JSON.
-func writeJSONLine(w io.Writer, r *engine.Result) error {
-	b, err := json.Marshal(r)
+func (rw *recordWriter) write(v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	b = append(b, '\n')
+	if len(b) > rw.w.Available() {
+		if err := rw.w.Flush(); err != nil {
+			return err
+		}
+	}
+	// Into an empty buffer, a record larger than it is written through in
+	// one write.
+	_, err = rw.w.Write(b)
 	return err
 }
 
-// runBatch scores a population and writes its results: a line each as they
-// come (-o jsonl, with a summary on stderr), or all at once in the chosen
-// format.
-func runBatch(ctx context.Context, b *batch, files []string, output string, render renderer, ropts renderOptions, stdout, stderr io.Writer) int {
-	total := 0
-	if !b.jsonl {
-		total = (len(files) - b.shard.Index + b.shard.Count - 1) / b.shard.Count
-	}
-	prog := newProgress(stderr, total)
+// scoreInputs scores every document of the inputs and writes the results:
+// a line each as they come (-o jsonl, with a summary on stderr), or all at
+// once in the chosen format. Errors go to stderr as they come, and into
+// the output in the document's place where the format has one.
+func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, render renderer, ropts renderOptions, warn warningMode, stdout, stderr io.Writer) int {
+	prog := newProgress(stderr, totalSize(srcs))
 	out := bufio.NewWriterSize(stdout, 1<<16)
+	rw := &recordWriter{w: out}
 	sum := summary{byTrack: map[string]int{}}
 	code := exitQualified
-	var results []*engine.Result
+	var entries []entry
 	var writeErr error
-	err := b.run(ctx, files, prog, func(o outcome) {
+	b.run(ctx, srcs, func(o outcome) {
+		prog.add(o.size)
 		sum.add(o)
 		if o.err != nil {
 			prog.clear()
 			fmt.Fprintln(stderr, o.err)
 			code = exitBadInput
+			rec := o.errorRecord()
+			if output == "jsonl" {
+				writeErr = errors.Join(writeErr, rw.write(rec))
+			} else {
+				entries = append(entries, entry{Error: rec})
+			}
 			return
 		}
-		if len(o.result.Problems) > 0 {
+		if len(o.result.Problems) > 0 && warn != warningsNone {
 			prog.clear()
 		}
-		printWarnings(stderr, o.result)
+		printWarnings(stderr, o.result, warn)
 		if !o.result.Qualified && code == exitQualified {
 			code = exitNotQualified
 		}
 		if output == "jsonl" {
-			if err := writeJSONLine(out, o.result); err != nil && writeErr == nil {
-				writeErr = err
-			}
+			writeErr = errors.Join(writeErr, rw.write(o.result))
 			return
 		}
-		results = append(results, o.result)
+		entries = append(entries, entry{Result: o.result})
 	})
 	prog.finish()
-	if err != nil {
-		fmt.Fprintf(stderr, "evaluate: %v\n", err)
-		code = exitBadInput
-	}
-	if output != "jsonl" {
-		writeErr = render(out, results, ropts)
+	if output != "jsonl" && writeErr == nil {
+		writeErr = render(out, entries, ropts)
 	}
 	if ferr := out.Flush(); writeErr == nil {
 		writeErr = ferr
@@ -342,18 +293,4 @@ func runBatch(ctx context.Context, b *batch, files []string, output string, rend
 		fmt.Fprintln(stderr, sum.String(b.sc.bundle.Tracks))
 	}
 	return code
-}
-
-// maxWarnings is how many warnings of one partner are printed; the JSON
-// result carries them all.
-const maxWarnings = 20
-
-func printWarnings(w io.Writer, r *engine.Result) {
-	for i, p := range r.Problems {
-		if i == maxWarnings {
-			fmt.Fprintf(w, "warning: %s: %d more warnings (the JSON result lists them all)\n", r.File, len(r.Problems)-maxWarnings)
-			return
-		}
-		fmt.Fprintf(w, "warning: %s\n", p)
-	}
 }

@@ -96,8 +96,26 @@ func TestBadPartnerDoesNotStopTheRest(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(pop), "\n")
 	lines = slices.Insert(lines, 1, `{"partner": {"id": "broken"}, "customers": [{"tenant": "x", "associations": [{"type": "NOPE", "from": "2024-01-01"}]}]}`)
 	code, out, errOut := runCLI(t, strings.Join(lines, "\n"), "-o", "jsonl", "--jsonl", "-")
-	if code != exitBadInput || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
-		t.Errorf("exit %d, output %d lines", code, len(strings.Split(out, "\n")))
+	// One line out per line in, the bad one an error record in its place.
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitBadInput || len(got) != 4 {
+		t.Fatalf("exit %d, output %d lines", code, len(got))
+	}
+	var rec struct {
+		File   string
+		Line   int
+		Errors []struct {
+			Line           int
+			Field, Message string
+		}
+	}
+	if err := json.Unmarshal([]byte(got[1]), &rec); err != nil || rec.File != "<stdin>" || rec.Line != 2 || len(rec.Errors) != 1 || rec.Errors[0].Field != "customers[0].associations[0].type" {
+		t.Errorf("line 2 of the output is not the error record of line 2 of the input: %s (%v)", got[1], err)
+	}
+	for _, i := range []int{0, 2, 3} {
+		if !strings.Contains(got[i], `"partner"`) {
+			t.Errorf("line %d is not a result: %s", i+1, got[i])
+		}
 	}
 	if !strings.Contains(errOut, `<stdin>:2: customers[0].associations[0].type: unknown attribution type "NOPE"`) || !strings.Contains(errOut, "errors 1") {
 		t.Errorf("stderr: %s", errOut)

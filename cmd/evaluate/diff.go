@@ -8,7 +8,28 @@ import (
 	"math"
 
 	"evaluate/engine"
+	"evaluate/facts"
 )
+
+// copyItem gives a JSON Lines document its own buffer, so that it can be
+// read twice; stdin is read into one.
+func (s *scorer) copyItem(it item) (item, error) {
+	if it.err == nil && it.path == "-" {
+		data, err := io.ReadAll(s.limit(s.stdin))
+		if err != nil {
+			return it, fmt.Errorf("<stdin>: %v", err)
+		}
+		buf := lineBuffers.Get().(*[]byte)
+		*buf = append((*buf)[:0], data...)
+		it.path, it.data, it.buf, it.line = "", *buf, buf, 1
+	}
+	if it.buf != nil {
+		buf := lineBuffers.Get().(*[]byte)
+		*buf = append((*buf)[:0], it.data...)
+		return item{name: it.name, line: it.line, data: *buf, buf: buf}, nil
+	}
+	return it, nil
+}
 
 const diffUsage = `evaluate diff scores every fact file under two policy bundles and lists the
 partners whose verdict, track or score changes: the impact of a rule change,
@@ -60,6 +81,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sf     scoreFlags
 		base   string
 		output string
+		jsonl  bool
 		help   bool
 	)
 	fs := newFlagSet("evaluate diff")
@@ -67,6 +89,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	bf.register(fs)
 	fs.StringVarP(&output, "output", "o", "text", "output format: text, json")
 	sf.register(fs)
+	fs.BoolVar(&jsonl, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line (.jsonl and .ndjson files always are)")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, "evaluate diff", err)
@@ -99,32 +122,44 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate diff", err)
 	}
 	sa, _ := sf.scorer(after, stdin)
-	files, _, err := expandPaths(fs.Args())
-	if err != nil {
-		fmt.Fprintf(stderr, "evaluate diff: %v\n", err)
-		return exitBadInput
-	}
+	srcs := expandSources(fs.Args(), jsonl)
 
 	code := exitQualified
 	changes := []partnerChange{}
 	evaluated, gained, lost := 0, 0, 0
-	for _, f := range files {
-		rb, err := sb.file(ctx, f)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			code = exitBadInput
-			continue
+	sb.documents(ctx, srcs, func(it item) {
+		// Each bundle reads the document itself: they may accept
+		// different vocabularies.
+		var fb, fa *facts.File
+		first, err := sb.copyItem(it)
+		if err == nil {
+			it, err = sb.copyItem(first)
 		}
-		ra, err := sa.file(ctx, f)
+		if err == nil {
+			fb, err = sb.readItem(first)
+		}
+		if err == nil {
+			fa, err = sa.readItem(it)
+		}
+		var rb, ra *engine.Result
+		if err == nil {
+			rb, err = sb.evaluate(ctx, fb, sb.window)
+		}
+		if err == nil {
+			ra, err = sa.evaluate(ctx, fa, sa.window)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitBadInput
-			continue
+			return
+		}
+		if it.line > 0 {
+			ra.File = fmt.Sprintf("%s:%d", it.name, it.line)
 		}
 		evaluated++
 		c, changed := compare(rb, ra)
 		if !changed {
-			continue
+			return
 		}
 		switch {
 		case !c.Before.Qualified && c.After.Qualified:
@@ -133,7 +168,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			lost++
 		}
 		changes = append(changes, c)
-	}
+	})
 	summary := fmt.Sprintf("evaluated %d, changed %d, newly qualified %d, newly not qualified %d", evaluated, len(changes), gained, lost)
 	if output == "json" {
 		enc := json.NewEncoder(stdout)

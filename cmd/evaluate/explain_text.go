@@ -45,6 +45,14 @@ func writeExplanations(w io.Writer, r *engine.Result, opts renderOptions) error 
 	return nil
 }
 
+// explainText is the explanation of one metric on one track, as text
+// (empty unless the result was explained).
+func explainText(r *engine.Result, track, metric string) string {
+	var b strings.Builder
+	writeExplanations(&b, r, renderOptions{Track: track, Metric: metric})
+	return strings.TrimPrefix(b.String(), "\n")
+}
+
 func writeExplanation(w io.Writer, x *engine.Explanation) {
 	fmt.Fprintf(w, "  rule %s\n", x.Rule)
 	section := func(title string, cs []engine.Contribution) {

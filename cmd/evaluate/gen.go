@@ -53,6 +53,20 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, genUsage, fs.FlagUsages())
 		return exitQualified
 	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError(stderr, "evaluate gen", fmt.Errorf("unexpected arguments %v (gen writes to stdout)", fs.Args()))
+	case o.Tenants < 0:
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--tenants %d: want 0 or more", o.Tenants))
+	case o.People < 0:
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--people %d: want 0 or more", o.People))
+	case o.Months < 1:
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--months %d: want 1 or more", o.Months))
+	case partners < 1:
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--partners %d: want 1 or more", partners))
+	case fs.Changed("partners") && format != "jsonl":
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--partners writes several partners, one per line: it needs --format jsonl"))
+	}
 	m, err := facts.ParseMonth(month)
 	if err != nil {
 		return usageError(stderr, "evaluate gen", fmt.Errorf("--month: %v", err))

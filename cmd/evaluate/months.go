@@ -16,6 +16,7 @@ type monthRow struct {
 	Partner   facts.Partner         `json:"partner"`
 	File      string                `json:"file"`
 	Month     string                `json:"month"`
+	AsOf      string                `json:"as_of"`
 	Qualified bool                  `json:"qualified"`
 	Track     string                `json:"track"`
 	Score     float64               `json:"score"`
@@ -67,7 +68,7 @@ func parseMonths(s string) (from, to facts.Month, err error) {
 // --month would one at a time, and says whether the designation is held.
 // The months before FROM that the retention rule looks back on are scored
 // too, but not shown.
-func runMonths(ctx context.Context, sc *scorer, months string, files []string, output string, stdout, stderr io.Writer) int {
+func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, output string, warn warningMode, stdout, stderr io.Writer) int {
 	from, to, err := parseMonths(months)
 	if err != nil {
 		return usageError(stderr, "evaluate", err)
@@ -78,16 +79,14 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 	keep := facts.Month(sc.bundle.RetentionMonths())
 	code := exitQualified
 	var histories []history
-	for _, name := range files {
-		f, err := sc.read(name)
+	sc.documents(ctx, srcs, func(it item) {
+		f, err := sc.readItem(it)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitBadInput
-			continue
+			return
 		}
-		for _, w := range f.Warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
+		printWarnings(stderr, &engine.Result{File: f.Name, Problems: f.Warnings}, warn)
 		h := history{Partner: f.Partner, File: f.Name, Months: []monthRow{}}
 		lastQualified := facts.Month(-1)
 		failed := false
@@ -106,7 +105,7 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 			if m < from {
 				continue
 			}
-			row := monthRow{Partner: r.Partner, File: r.File, Month: r.Month, Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
+			row := monthRow{Partner: r.Partner, File: r.File, Month: r.Month, AsOf: r.AsOf, Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
 			for t, tr := range r.Tracks {
 				row.Tracks[t] = trackScore{tr.Score, tr.Qualified}
 			}
@@ -119,19 +118,21 @@ func runMonths(ctx context.Context, sc *scorer, months string, files []string, o
 		}
 		if failed {
 			code = exitBadInput
-			continue
+			return
 		}
 		if last := h.Months[len(h.Months)-1]; !last.Qualified && code == exitQualified {
 			code = exitNotQualified
 		}
 		histories = append(histories, h)
-	}
+	})
 	if output == "html" {
-		for _, h := range histories {
-			if err := writeReport(stdout, h.last, &h); err != nil {
-				fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
-				return exitBadInput
-			}
+		var views []htmlView
+		for i := range histories {
+			views = append(views, partnerView(histories[i].last, &histories[i]))
+		}
+		if err := writePage(stdout, views); err != nil {
+			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
+			return exitBadInput
 		}
 		return code
 	}
@@ -161,13 +162,13 @@ func writeHistory(w io.Writer, h history, b *engine.Bundle, keep int) {
 	name := partnerName(h.Partner.ID, h.Partner.Name)
 	fmt.Fprintf(w, "%s, %s..%s\n\n", name, h.Months[0].Month, h.Months[len(h.Months)-1].Month)
 	var t table
-	head := []string{"month"}
+	head := []string{"month", "as of"}
 	for _, tr := range b.Tracks {
 		head = append(head, tr.Name, "", "")
 	}
 	t.add(append(head, "designation")...)
 	for _, m := range h.Months {
-		cells := []string{m.Month}
+		cells := []string{m.Month, m.AsOf}
 		for _, tr := range b.Tracks {
 			ts := m.Tracks[tr.Name]
 			cells = append(cells, num(ts.Score), qualifiedMark(ts.Qualified), "")
@@ -180,6 +181,7 @@ func writeHistory(w io.Writer, h history, b *engine.Bundle, keep int) {
 	}
 	t.write(w)
 	fmt.Fprintf(w, "\nThe designation is held in a month when the partner qualified in it or in one of the %d months before.\n", keep)
+	fmt.Fprintln(w, "Certifications count on each month's evaluation date: its last day, the file's as_of in the file's own month, or --as-of.")
 }
 
 func qualifiedMark(q bool) string {

@@ -8,15 +8,23 @@ import (
 	"evaluate/engine"
 )
 
-// renderer writes results in one format.
-type renderer func(w io.Writer, results []*engine.Result, opts renderOptions) error
+// entry is one document's outcome as renderers see it: a result, or the
+// errors that kept it from being scored (JSON shows these in its place;
+// the other formats leave them to stderr).
+type entry struct {
+	Result *engine.Result
+	Error  *errorRecord
+}
+
+// renderer writes the outcomes in one format.
+type renderer func(w io.Writer, entries []entry, opts renderOptions) error
 
 // renderOptions tune a renderer.
 type renderOptions struct {
-	// List is true when several files were given, so that JSON writes an
-	// array even if only one file was good.
+	// List is true when several documents were given (files, a folder,
+	// JSON Lines), so that JSON writes an array even if only one was good.
 	List bool
-	// Track and Metric limit the text explanation to one track or metric.
+	// Track and Metric limit the explanation to one track or metric.
 	Track, Metric string
 }
 
@@ -28,27 +36,56 @@ var renderers = map[string]renderer{
 	"markdown": renderMarkdown,
 }
 
-// renderJSONLines writes one result per line (batch runs stream them
-// instead, as they come).
-func renderJSONLines(w io.Writer, results []*engine.Result, _ renderOptions) error {
-	for _, r := range results {
-		if err := writeJSONLine(w, r); err != nil {
+func rendererNames() []string { return slices.Sorted(mapKeys(renderers)) }
+
+// results are the entries that were scored.
+func results(entries []entry) []*engine.Result {
+	var out []*engine.Result
+	for _, e := range entries {
+		if e.Result != nil {
+			out = append(out, e.Result)
+		}
+	}
+	return out
+}
+
+// value is what JSON shows for an entry.
+func (e entry) value() any {
+	if e.Result != nil {
+		return e.Result
+	}
+	return e.Error
+}
+
+// renderJSONLines writes one record per line (the batch writes them as
+// they come; this is for callers that have them all).
+func renderJSONLines(w io.Writer, entries []entry, _ renderOptions) error {
+	for _, e := range entries {
+		b, err := json.Marshal(e.value())
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func rendererNames() []string { return slices.Sorted(mapKeys(renderers)) }
-
-func renderJSON(w io.Writer, results []*engine.Result, opts renderOptions) error {
+// renderJSON writes one object for one document, else an array with an
+// object per document in input order: a result, or an error record.
+func renderJSON(w io.Writer, entries []entry, opts renderOptions) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if !opts.List && len(results) == 1 {
-		return enc.Encode(results[0])
+	if !opts.List && len(entries) == 1 {
+		if entries[0].Result == nil {
+			return nil // a single bad file: its errors are on stderr, stdout stays empty
+		}
+		return enc.Encode(entries[0].Result)
 	}
-	if results == nil {
-		results = []*engine.Result{}
+	values := make([]any, 0, len(entries))
+	for _, e := range entries {
+		values = append(values, e.value())
 	}
-	return enc.Encode(results)
+	return enc.Encode(values)
 }

@@ -28,6 +28,12 @@ func breakable(id string) template.HTML {
 	return template.HTML(strings.Join(parts, "_<wbr>"))
 }
 
+// pageView is one page: a section per partner.
+type pageView struct {
+	Title    string
+	Partners []htmlView
+}
+
 type htmlView struct {
 	R             *engine.Result
 	Name          string
@@ -51,6 +57,8 @@ type metricView struct {
 	M         *engine.MetricResult
 	Options   []optionView
 	Bar       template.HTML
+	// Why is the --explain text for the metric, when asked for.
+	Why string
 }
 
 type optionView struct {
@@ -64,20 +72,31 @@ type legend struct{ Name, Color string }
 
 var trackColors = []string{"#0f6cbd", "#b4420d", "#107c10", "#8764b8"}
 
-// renderHTML writes one page per result (several results: pages one after
-// another in one file, each starting on a new sheet when printed).
-func renderHTML(w io.Writer, results []*engine.Result, _ renderOptions) error {
-	for _, r := range results {
-		if err := writeReport(w, r, nil); err != nil {
-			return err
-		}
+// renderHTML writes one page with a section per partner, each starting on
+// a new sheet when printed.
+func renderHTML(w io.Writer, entries []entry, _ renderOptions) error {
+	var views []htmlView
+	for _, r := range results(entries) {
+		views = append(views, partnerView(r, nil))
 	}
-	return nil
+	return writePage(w, views)
 }
 
-// writeReport writes the page for r, with a score-per-month chart when a
+// writePage writes one self-contained page of partner sections.
+func writePage(w io.Writer, views []htmlView) error {
+	p := pageView{Partners: views}
+	switch len(views) {
+	case 1:
+		p.Title = "Partner capability score · " + views[0].Name + " · " + views[0].R.Month
+	default:
+		p.Title = fmt.Sprintf("Partner capability scores · %d partners", len(views))
+	}
+	return reportTemplate.Execute(w, p)
+}
+
+// partnerView is the section for r, with a score-per-month chart when a
 // history is given.
-func writeReport(w io.Writer, r *engine.Result, h *history) error {
+func partnerView(r *engine.Result, h *history) htmlView {
 	v := htmlView{R: r, Name: partnerName(r.Partner.ID, r.Partner.Name)}
 	for _, t := range r.TrackOrder {
 		tr := r.Tracks[t]
@@ -89,7 +108,7 @@ func writeReport(w io.Writer, r *engine.Result, h *history) error {
 			if m == nil {
 				continue
 			}
-			mv := metricView{ID: id, Track: t, M: m, Bar: metricBar(m.Points, m.MaxPoints, r.Bar.MinMetric)}
+			mv := metricView{ID: id, Track: t, M: m, Bar: metricBar(m.Points, m.MaxPoints, r.Bar.MinMetric), Why: explainText(r, t, id)}
 			for _, o := range slices.Sorted(mapKeys(m.Options)) {
 				mv.Options = append(mv.Options, optionView{Name: o, Metric: id, Track: t, Value: m.Options[o].Value, Points: m.Options[o].Points, Chosen: o == m.Option})
 			}
@@ -101,8 +120,12 @@ func writeReport(w io.Writer, r *engine.Result, h *history) error {
 		v.Chart, v.Legend = chart(h, r)
 	}
 	v.FirstWarnings = r.Warnings[:min(len(r.Warnings), maxWarnings)]
-	return reportTemplate.Execute(w, v)
+	return v
 }
+
+// maxWarnings is how many warnings a page lists; the JSON result carries
+// them all.
+const maxWarnings = 20
 
 // gauge draws a track's total against the bar.
 func gauge(score, max, bar float64, ok bool) template.HTML {

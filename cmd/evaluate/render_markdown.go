@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"evaluate/engine"
 )
 
 // renderMarkdown writes the text table's content as Markdown, for tickets
 // and pull requests.
-func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) error {
-	for i, r := range results {
+func renderMarkdown(w io.Writer, entries []entry, opts renderOptions) error {
+	for i, r := range results(entries) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -28,6 +26,10 @@ func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) erro
 			row := "| " + m + " |"
 			for _, t := range r.TrackOrder {
 				mr := r.Tracks[t].Metrics[m]
+				if mr == nil {
+					row += " - | - | |"
+					continue
+				}
 				row += fmt.Sprintf(" %d | %s/%s | %s |", mr.Value, num(mr.Points), num(mr.MaxPoints), mr.Option)
 			}
 			fmt.Fprintln(w, row)
@@ -68,6 +70,13 @@ func renderMarkdown(w io.Writer, results []*engine.Result, _ renderOptions) erro
 		}
 		for _, n := range r.Notices {
 			fmt.Fprintf(w, "\n> %s\n", mdEscape(n.Text))
+		}
+		var why strings.Builder
+		if err := writeExplanations(&why, r, opts); err != nil {
+			return err
+		}
+		if why.Len() > 0 {
+			fmt.Fprintf(w, "\n<details><summary>Why: the tenants, people and rules behind each number</summary>\n\n```text%s```\n\n</details>\n", strings.ReplaceAll(why.String(), "```", "`\u200b``"))
 		}
 		fmt.Fprintf(w, "\n<sub>policies: %s (%s) %s</sub>\n", r.Policies.Source, r.Policies.Designation, r.Policies.Hash)
 	}

@@ -13,8 +13,8 @@ import (
 
 // renderText writes, per partner, a table of every metric on every track
 // (value and points/max), the totals and a verdict that says why.
-func renderText(w io.Writer, results []*engine.Result, opts renderOptions) error {
-	for i, r := range results {
+func renderText(w io.Writer, entries []entry, opts renderOptions) error {
+	for i, r := range results(entries) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}

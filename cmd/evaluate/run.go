@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +36,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if cmd, ok := commands[args[0]]; ok {
 			return cmd(args[1:], stdin, stdout, stderr)
 		}
+		if like := mistypedCommand(args[0]); like != "" {
+			return usageError(stderr, "evaluate", fmt.Errorf("unknown command %q (did you mean %s?)", args[0], like))
+		}
 	}
 	return runScore(args, stdin, stdout, stderr)
+}
+
+// mistypedCommand returns the command that arg is a misspelling of, when
+// arg is no file: one word close to a command's name.
+func mistypedCommand(arg string) string {
+	if strings.ContainsAny(arg, "./\\-") {
+		return ""
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(commands))
+	if s := facts.Suggest(arg, names); s != "" {
+		return strings.Trim(strings.TrimSuffix(strings.TrimPrefix(s, " (did you mean "), "?)"), `"`)
+	}
+	return ""
 }
 
 type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
@@ -42,7 +64,7 @@ type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 var commands map[string]command
 
 func init() {
-	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff, "gen": runGen}
+	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff, "gen": runGen, "help": runHelp, "version": runVersion}
 }
 
 // bundleFlags are the flags every command has for choosing the policies.
@@ -72,7 +94,7 @@ type scoreFlags struct {
 	month    string
 	asOf     string
 	timeout  time.Duration
-	maxBytes int64
+	maxBytes byteSize
 }
 
 // defaultMaxBytes refuses fact files over 1 GiB unless --max-bytes says
@@ -84,11 +106,15 @@ func (s *scoreFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.month, "month", "", "reporting month YYYY-MM (overrides the file's month)")
 	fs.StringVar(&s.asOf, "as-of", "", "evaluation date YYYY-MM-DD for certifications (overrides the file's as_of)")
 	fs.DurationVar(&s.timeout, "timeout", defaultTimeout, "give up on a file whose evaluation takes longer (0: no limit)")
-	fs.Int64Var(&s.maxBytes, "max-bytes", defaultMaxBytes, "refuse a fact file (or JSON Lines document) larger than this (0: no limit)")
+	s.maxBytes = defaultMaxBytes
+	fs.Var(&s.maxBytes, "max-bytes", "refuse a fact file (or JSON Lines document) larger than this, e.g. 500MB, 2GiB (0: no limit)")
 }
 
 func (s *scoreFlags) scorer(b *engine.Bundle, stdin io.Reader) (*scorer, error) {
-	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin, maxBytes: s.maxBytes}
+	if s.timeout < 0 {
+		return nil, fmt.Errorf("--timeout %s: want 0 (no limit) or more", s.timeout)
+	}
+	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin, maxBytes: int64(s.maxBytes)}
 	if s.month != "" {
 		m, err := facts.ParseMonth(s.month)
 		if err != nil {
@@ -131,6 +157,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		jobs        int
 		jsonlIn     bool
 		shardSpec   string
+		warnings    string
+		quiet       bool
 		showVersion bool
 		help        bool
 	)
@@ -139,12 +167,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	bf.register(fs)
 	sf.register(fs)
 	fs.BoolVar(&explain, "explain", false, "show the tenants, people and rules behind every metric")
-	fs.StringVar(&ropts.Track, "track", "", "with --explain in text: only this track")
-	fs.StringVar(&ropts.Metric, "metric", "", "with --explain in text: only this metric")
+	fs.StringVar(&ropts.Track, "track", "", "with --explain: only this track")
+	fs.StringVar(&ropts.Metric, "metric", "", "with --explain: only this metric")
 	fs.StringVar(&months, "months", "", "score every reporting month FROM..TO (YYYY-MM..YYYY-MM) and the designation status")
 	fs.IntVar(&jobs, "jobs", runtime.NumCPU(), "partners scored in parallel")
-	fs.BoolVar(&jsonlIn, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line")
+	fs.BoolVar(&jsonlIn, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line (.jsonl and .ndjson files always are)")
 	fs.StringVar(&shardSpec, "shard", "", "score only shard i of n (i/n): the partners at positions i, i+n, i+2n, ...")
+	fs.StringVar(&warnings, "warnings", "summary", "warnings on stderr: summary (one line per kind), all, or none")
+	fs.BoolVarP(&quiet, "quiet", "q", false, "no warnings on stderr (as --warnings none)")
 	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -162,7 +192,30 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return usageError(stderr, "evaluate", fmt.Errorf("unknown output format %q (want %s)", output, strings.Join(rendererNames(), ", ")))
 	}
-	if fs.NArg() == 0 {
+	warn, err := parseWarningMode(warnings)
+	if err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
+	if quiet {
+		if fs.Changed("warnings") && warn != warningsNone {
+			return usageError(stderr, "evaluate", fmt.Errorf("--quiet and --warnings %s contradict each other", warnings))
+		}
+		warn = warningsNone
+	}
+	sh, err := parseShard(shardSpec)
+	if err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
+	switch {
+	case jobs < 1:
+		return usageError(stderr, "evaluate", fmt.Errorf("--jobs %d: want 1 or more", jobs))
+	case (ropts.Track != "" || ropts.Metric != "") && !explain:
+		return usageError(stderr, "evaluate", fmt.Errorf("--track and --metric choose what --explain shows: add --explain"))
+	case months != "" && sf.month != "":
+		return usageError(stderr, "evaluate", fmt.Errorf("--months and --month both choose the reporting month: give one"))
+	case months != "" && (sh.Count > 1 || output == "jsonl"):
+		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text, json or html, one history per partner; it has no --shard or -o jsonl"))
+	case fs.NArg() == 0:
 		return usageError(stderr, "evaluate", fmt.Errorf("no fact file given"))
 	}
 	ctx := context.Background()
@@ -171,43 +224,91 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate: bad policy bundle:\n%v\n", err)
 		return exitBadInput
 	}
+	for _, w := range bundle.Warnings {
+		fmt.Fprintf(stderr, "warning: %v\n", w)
+	}
+	if err := checkChoice("--track", ropts.Track, trackNames(bundle)); err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
+	if err := checkChoice("--metric", ropts.Metric, metricNames(bundle)); err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
 	sc, err := sf.scorer(bundle, stdin)
 	if err != nil {
 		return usageError(stderr, "evaluate", err)
 	}
 	sc.explain = explain
-	files, folder, err := expandPaths(fs.Args())
-	if err != nil {
-		fmt.Fprintf(stderr, "evaluate: %v\n", err)
-		return exitBadInput
-	}
-	ropts.List = len(files) > 1 || folder || jsonlIn
+	srcs := expandSources(fs.Args(), jsonlIn)
 	if months != "" {
-		return runMonths(ctx, sc, months, files, output, stdout, stderr)
+		return runMonths(ctx, sc, months, srcs, output, warn, stdout, stderr)
 	}
-	sh, err := parseShard(shardSpec)
-	if err != nil {
-		return usageError(stderr, "evaluate", err)
-	}
-	if ropts.List || output == "jsonl" || sh.Count > 1 {
-		b := &batch{sc: sc, jobs: jobs, jsonl: jsonlIn, shard: sh}
-		return runBatch(ctx, b, files, output, render, ropts, stdout, stderr)
-	}
-	results, code := sc.score(ctx, files, stderr)
-	if len(results) > 0 {
-		if err := render(stdout, results, ropts); err != nil {
-			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
-			return exitBadInput
+	ropts.List = len(srcs) > 1 || len(fs.Args()) > 1 || slices.ContainsFunc(srcs, func(s source) bool { return s.jsonl })
+	for _, a := range fs.Args() {
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			ropts.List = true
 		}
 	}
-	return code
+	if ropts.List {
+		sc.workers = 1 // partners run in parallel; each on one worker
+	}
+	b := &batch{sc: sc, jobs: jobs, shard: sh}
+	return scoreInputs(ctx, b, srcs, output, render, ropts, warn, stdout, stderr)
 }
 
+// checkChoice refuses a flag value that is not one of valid ("" is no choice).
+func checkChoice(flag, got string, valid []string) error {
+	if got == "" || slices.Contains(valid, got) {
+		return nil
+	}
+	return fmt.Errorf("%s %q: no such name%s (want one of %s)", flag, got, facts.Suggest(got, valid), strings.Join(valid, ", "))
+}
+
+func trackNames(b *engine.Bundle) []string {
+	var out []string
+	for _, t := range b.Tracks {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+func metricNames(b *engine.Bundle) []string {
+	var out []string
+	for _, m := range b.Metrics {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+// runHelp prints the help of evaluate or of one of its commands.
+func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		return runScore([]string{"--help"}, stdin, stdout, stderr)
+	case len(args) == 1 && commands[args[0]] != nil && args[0] != "help":
+		return commands[args[0]]([]string{"--help"}, stdin, stdout, stderr)
+	}
+	return usageError(stderr, "evaluate help", fmt.Errorf("no command %q (commands: %s)", strings.Join(args, " "), strings.Join(slices.Sorted(maps.Keys(commands)), ", ")))
+}
+
+// runVersion prints the versions, as --version does.
+func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		return usageError(stderr, "evaluate version", fmt.Errorf("takes no arguments"))
+	}
+	printVersion(stdout)
+	return exitQualified
+}
+
+// printVersion prints the module version of evaluate (or, for a build from
+// a checkout, its revision and date) and those of OPA and cel-go.
 func printVersion(w io.Writer) {
 	evaluate, cel := "(devel)", "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if info.Main.Version != "" {
 			evaluate = info.Main.Version
+		}
+		if rev := vcsRevision(info); rev != "" && (evaluate == "(devel)" || strings.Contains(evaluate, "-0.")) {
+			evaluate += " " + rev
 		}
 		for _, d := range info.Deps {
 			if d.Path == "github.com/google/cel-go" {
@@ -216,4 +317,33 @@ func printVersion(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "evaluate %s\nOPA      %s\ncel-go   %s\n", evaluate, version.Version, cel)
+}
+
+// vcsRevision is "rev <hash> (<date>)" from the build's version control
+// stamp, with "modified" when the checkout had changes; "" when the build
+// has none (go test, or a build outside a checkout).
+func vcsRevision(info *debug.BuildInfo) string {
+	var rev, at string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	out := "rev " + rev[:min(12, len(rev))]
+	if at != "" {
+		out += " (" + at + ")"
+	}
+	if modified {
+		out += " modified"
+	}
+	return out
 }

@@ -116,9 +116,14 @@ func TestBadFileAmongGoodOnes(t *testing.T) {
 	if code != exitBadInput {
 		t.Errorf("exit %d, want 2", code)
 	}
+	// The array holds an entry per file, in order; the bad file's is its
+	// errors.
 	var results []map[string]any
-	if err := json.Unmarshal([]byte(out), &results); err != nil || len(results) != 2 {
-		t.Fatalf("want the two good results, got %v: %s", err, out)
+	if err := json.Unmarshal([]byte(out), &results); err != nil || len(results) != 3 {
+		t.Fatalf("want three entries, got %v: %s", err, out)
+	}
+	if results[0]["partner"] == nil || results[2]["partner"] == nil || results[1]["errors"] == nil || results[1]["file"] != tc("invalid/negative_seats.yaml") {
+		t.Errorf("entries out of place: %s", out)
 	}
 	if !strings.Contains(errOut, "negative_seats.yaml:9: customers[0].workloads[0].usage[0].paid_seats") {
 		t.Errorf("stderr = %s", errOut)

@@ -6,11 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"evaluate/engine"
@@ -30,31 +26,51 @@ type scorer struct {
 	maxBytes int64
 }
 
-// capReader fails once more than n bytes were read, so that a huge input
-// is refused early rather than read to the end.
+// capReader fails once more than limit bytes were read, so that a huge
+// input (stdin, a pipe) is refused early rather than read to the end.
 type capReader struct {
-	r    io.Reader
-	n    int64
-	name string
+	r        io.Reader
+	n, limit int64
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
 	if c.n < 0 {
-		return 0, fmt.Errorf("%s: larger than --max-bytes allows", c.name)
+		return 0, c.tooLarge()
 	}
 	k, err := c.r.Read(p)
 	c.n -= int64(k)
 	if c.n < 0 {
-		return 0, fmt.Errorf("%s: larger than --max-bytes allows", c.name)
+		return 0, c.tooLarge()
 	}
 	return k, err
 }
 
-func (s *scorer) limit(r io.Reader, name string) io.Reader {
+func (c *capReader) tooLarge() error {
+	return fmt.Errorf("more than --max-bytes %s", formatBytes(c.limit))
+}
+
+func (s *scorer) limit(r io.Reader) io.Reader {
 	if s.maxBytes <= 0 {
 		return r
 	}
-	return &capReader{r: r, n: s.maxBytes, name: name}
+	return &capReader{r: r, n: s.maxBytes, limit: s.maxBytes}
+}
+
+// open opens a fact file ("-" is stdin) within --max-bytes: a regular
+// file larger than that is refused before it is read.
+func (s *scorer) open(name string) (io.Reader, string, func(), error) {
+	if name == "-" {
+		return s.limit(s.stdin), "<stdin>", func() {}, nil
+	}
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, name, nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+	}
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && s.maxBytes > 0 && st.Size() > s.maxBytes {
+		fh.Close()
+		return nil, name, nil, fmt.Errorf("%s: %s is larger than --max-bytes %s", name, formatBytes(st.Size()), formatBytes(s.maxBytes))
+	}
+	return s.limit(fh), name, func() { fh.Close() }, nil
 }
 
 // score evaluates each file in order. A file that cannot be read or
@@ -68,7 +84,7 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 			code = exitBadInput
 			continue
 		}
-		printWarnings(stderr, r)
+		printWarnings(stderr, r, warningsSummary)
 		if !r.Qualified && code == exitQualified {
 			code = exitNotQualified
 		}
@@ -80,17 +96,12 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 // file reads, validates and scores one fact file ("-" is stdin). JSON is
 // read as a stream, a customer at a time; YAML whole.
 func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) {
-	var in io.Reader = s.stdin
-	display := "<stdin>"
-	if name != "-" {
-		fh, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
-		}
-		defer fh.Close()
-		in, display = fh, name
+	in, display, done, err := s.open(name)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReaderSize(s.limit(in, display), 1<<16)
+	defer done()
+	br := bufio.NewReaderSize(in, 1<<16)
 	head, _ := br.Peek(64) // fewer at the end of a short file
 	if !facts.IsJSON(name, head) {
 		f, err := s.parse(display, br)
@@ -133,23 +144,19 @@ func unwrapPath(err error) error {
 // read reads and validates one whole fact file ("-" is stdin), for
 // commands that window it more than once.
 func (s *scorer) read(name string) (*facts.File, error) {
-	if name == "-" {
-		return s.parse("<stdin>", s.stdin)
-	}
-	fh, err := os.Open(name)
+	in, display, done, err := s.open(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+		return nil, err
 	}
-	defer fh.Close()
-	return s.parse(name, fh)
+	defer done()
+	return s.parse(display, in)
 }
 
+// parse reads and validates a whole fact file from r (already within
+// --max-bytes).
 func (s *scorer) parse(name string, r io.Reader) (*facts.File, error) {
-	data, err := io.ReadAll(s.limit(r, name))
+	data, err := io.ReadAll(r)
 	if err != nil {
-		if strings.Contains(err.Error(), "--max-bytes") {
-			return nil, err
-		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	return facts.Parse(name, data, s.bundle.Vocabulary)
@@ -180,48 +187,4 @@ func (s *scorer) score1(ctx context.Context, f *facts.File, w *facts.Window, tal
 		return nil, fmt.Errorf("%s: evaluate: %v", name, err)
 	}
 	return r, nil
-}
-
-// expandPaths replaces each folder by the fact files in it (*.yaml, *.yml,
-// *.json, not expected results), in name order; folder tells whether there
-// was one.
-func expandPaths(paths []string) (out []string, folder bool, err error) {
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if p == "-" || err != nil || !st.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		folder = true
-		var found []string
-		err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && f != p && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && isFactFile(f) {
-				found = append(found, f)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, folder, err
-		}
-		slices.Sort(found)
-		out = append(out, found...)
-	}
-	return out, folder, nil
-}
-
-func isFactFile(name string) bool {
-	if strings.Contains(filepath.Base(name), ".expected.") {
-		return false
-	}
-	switch filepath.Ext(name) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
 }
