@@ -181,7 +181,13 @@ func (o *outcome) errorRecord() *errorRecord {
 		rec.Errors = ps
 		return rec
 	}
-	msg := strings.TrimPrefix(o.err.Error(), o.name+": ")
+	msg := o.err.Error()
+	for _, prefix := range []string{o.where() + ": ", o.name + ": "} {
+		if strings.HasPrefix(msg, prefix) {
+			msg = strings.TrimPrefix(msg, prefix)
+			break
+		}
+	}
 	rec.Errors = []facts.Problem{{File: o.name, Line: o.line, Message: msg}}
 	return rec
 }
@@ -222,11 +228,10 @@ type recordWriter struct {
 }
 
 func (rw *recordWriter) write(v any) error {
-	b, err := json.Marshal(v)
+	b, err := marshalLine(v)
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
 	if len(b) > rw.w.Available() {
 		if err := rw.w.Flush(); err != nil {
 			return err
@@ -236,6 +241,16 @@ func (rw *recordWriter) write(v any) error {
 	// one write.
 	_, err = rw.w.Write(b)
 	return err
+}
+
+// marshalLine is v as one line of JSON, with <, > and & as they are (the
+// names people give partners and files are not HTML).
+func marshalLine(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return buf.Bytes(), err
 }
 
 // scoreInputs scores every document of the inputs and writes the results:

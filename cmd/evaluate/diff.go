@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -171,9 +170,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	})
 	summary := fmt.Sprintf("evaluated %d, changed %d, newly qualified %d, newly not qualified %d", evaluated, len(changes), gained, lost)
 	if output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(changes); err != nil {
+		if err := encodeJSON(stdout, changes); err != nil {
 			fmt.Fprintf(stderr, "evaluate diff: %v\n", err)
 			return exitBadInput
 		}

@@ -206,9 +206,17 @@ func (lr *lineReader) next() (doc []byte, line int, tooLong bool, n int64, err e
 // too, so that an empty input never passes for "every partner qualified".
 func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) bool {
 	name := s.display()
+	// bad is the item for a problem at a line of the source (0: the whole).
+	bad := func(line int, size int64, err error) item {
+		where := name
+		if line > 0 {
+			where = fmt.Sprintf("%s:%d", name, line)
+		}
+		return item{name: name, line: line, size: size, err: fmt.Errorf("%s: %w", where, err)}
+	}
 	switch {
 	case s.err != nil:
-		return emit(item{name: name, err: s.err})
+		return emit(bad(0, 0, s.err))
 	case !s.jsonl:
 		return emit(item{name: name, path: s.name, size: s.size})
 	}
@@ -216,7 +224,7 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 	if s.name != "-" {
 		f, err := os.Open(s.name)
 		if err != nil {
-			return emit(item{name: name, err: unwrapPath(err)})
+			return emit(bad(0, 0, unwrapPath(err)))
 		}
 		defer f.Close()
 		r = f
@@ -228,20 +236,20 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 		switch {
 		case errors.Is(err, io.EOF):
 			if docs == 0 {
-				return emit(item{name: name, err: errors.New("no fact documents: the JSON Lines input is empty")})
+				return emit(bad(0, 0, errors.New("no fact documents: the JSON Lines input is empty")))
 			}
 			return true
 		case err != nil:
-			return emit(item{name: name, line: line, err: err})
+			return emit(bad(line, 0, err))
 		case tooLong:
 			docs++
-			if !emit(item{name: name, line: line, size: n, err: fmt.Errorf("a document larger than --max-bytes %s", formatBytes(b.sc.maxBytes))}) {
+			if !emit(bad(line, n, fmt.Errorf("a document larger than --max-bytes %s", formatBytes(b.sc.maxBytes)))) {
 				return false
 			}
 			continue
 		}
 		if docs == 0 && !json.Valid(doc) {
-			return emit(item{name: name, line: line, size: s.size, err: fmt.Errorf("not JSON Lines: line %d is not a JSON document of its own (a JSON Lines input holds one JSON fact document per line; a YAML or pretty-printed JSON file is scored without --jsonl)", line)})
+			return emit(bad(0, s.size, fmt.Errorf("not JSON Lines: line %d is not a JSON document of its own (a JSON Lines input holds one JSON fact document per line; a YAML or pretty-printed JSON file is scored without --jsonl)", line)))
 		}
 		docs++
 		buf := lineBuffers.Get().(*[]byte)
@@ -268,8 +276,7 @@ func (s *scorer) documents(ctx context.Context, srcs []source, fn func(item)) {
 func (s *scorer) readItem(it item) (*facts.File, error) {
 	switch {
 	case it.err != nil:
-		o := outcome{item: it}
-		return nil, fmt.Errorf("%s: %v", o.where(), it.err)
+		return nil, it.err
 	case it.data == nil:
 		return s.read(it.path)
 	}

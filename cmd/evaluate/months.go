@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -142,9 +141,8 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 		for _, h := range histories {
 			rows = append(rows, h.Months...)
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rows); err != nil {
+		if err := encodeJSON(stdout, rows); err != nil {
+			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
 			return exitBadInput
 		}
 		return code

@@ -61,11 +61,11 @@ func (e entry) value() any {
 // they come; this is for callers that have them all).
 func renderJSONLines(w io.Writer, entries []entry, _ renderOptions) error {
 	for _, e := range entries {
-		b, err := json.Marshal(e.value())
+		b, err := marshalLine(e.value())
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
@@ -75,17 +75,23 @@ func renderJSONLines(w io.Writer, entries []entry, _ renderOptions) error {
 // renderJSON writes one object for one document, else an array with an
 // object per document in input order: a result, or an error record.
 func renderJSON(w io.Writer, entries []entry, opts renderOptions) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
 	if !opts.List && len(entries) == 1 {
 		if entries[0].Result == nil {
 			return nil // a single bad file: its errors are on stderr, stdout stays empty
 		}
-		return enc.Encode(entries[0].Result)
+		return encodeJSON(w, entries[0].Result)
 	}
 	values := make([]any, 0, len(entries))
 	for _, e := range entries {
 		values = append(values, e.value())
 	}
-	return enc.Encode(values)
+	return encodeJSON(w, values)
+}
+
+// encodeJSON writes v as indented JSON, with <, > and & as they are.
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

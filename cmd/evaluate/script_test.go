@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -67,4 +69,86 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
+}
+
+// TestEveryExampleHasAScript makes sure no example can rot: every command
+// of the Examples sections of --help and of the README's sh blocks that
+// runs evaluate stands in some script as "# example: COMMAND", followed by
+// the lines that run it.
+func TestEveryExampleHasAScript(t *testing.T) {
+	scripts, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	covered := map[string]bool{}
+	for _, s := range scripts {
+		src, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(src), "\n") {
+			if cmd, ok := strings.CutPrefix(line, "# example: "); ok {
+				covered[strings.Join(strings.Fields(cmd), " ")] = true
+			}
+		}
+	}
+	var examples []string
+	for _, text := range []string{usage, checkUsage, testUsage, diffUsage, genUsage} {
+		examples = append(examples, helpExamples(text)...)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples = append(examples, readmeExamples(string(readme))...)
+	if len(examples) < 20 {
+		t.Fatalf("found only %d examples", len(examples))
+	}
+	for _, ex := range examples {
+		if !covered[ex] {
+			t.Errorf("no script runs the example %q (add it, after a line \"# example: %s\")", ex, ex)
+		}
+	}
+}
+
+// helpExamples are the commands of a usage text's Examples section, each
+// without the words that explain it (after two spaces or more).
+func helpExamples(text string) []string {
+	_, rest, ok := strings.Cut(text, "Examples:\n")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(rest, "\n") {
+		if strings.TrimSpace(line) == "" {
+			break
+		}
+		out = append(out, commandOf(line))
+	}
+	return out
+}
+
+// readmeExamples are the lines of the README's sh blocks that run evaluate.
+func readmeExamples(text string) []string {
+	var out []string
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, "```sh"):
+			in = true
+		case strings.HasPrefix(line, "```"):
+			in = false
+		case in && (strings.Contains(line, "evaluate ") || strings.HasPrefix(line, "go run ./cmd/evaluate")) && !strings.HasPrefix(line, "go test"):
+			out = append(out, strings.Join(strings.Fields(comment.ReplaceAllString(line, "")), " "))
+		}
+	}
+	return out
+}
+
+var comment = regexp.MustCompile(`\s+#.*$`)
+
+var explanation = regexp.MustCompile(`\s{2,}.*$`)
+
+func commandOf(line string) string {
+	return strings.Join(strings.Fields(explanation.ReplaceAllString(strings.TrimSpace(line), "")), " ")
 }
