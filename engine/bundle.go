@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -19,9 +18,6 @@ import (
 	policies "evaluate"
 	"evaluate/facts"
 
-	"github.com/google/cel-go/cel"
-	"github.com/google/cel-go/common/types/ref"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,109 +27,76 @@ const ParamsFile = "params.yaml"
 // EmbeddedSource names the default bundle compiled into the binary.
 const EmbeddedSource = "embedded"
 
-// Bundle is a compiled policy bundle for one designation: parameters, CEL
-// programs and the prepared Rego query. It is built once and used for any
-// number of evaluations, from several goroutines.
+// Bundle is a compiled policy bundle: every designation of a bundle folder,
+// with the fact schema and the months they read together, so that one
+// fact file is read once and scored for each. It is built once and used for
+// any number of evaluations, from several goroutines.
 type Bundle struct {
 	// Source is the folder the bundle was read from, or EmbeddedSource.
 	Source string
-	// Hash is a content hash of every file of the designation folder, so a
-	// score can be traced to the exact rules.
-	Hash string
-	// Designation is the designation folder's name and the Rego package.
-	Designation string
-	// Params is params.yaml as decoded.
-	Params map[string]any
-	// Warnings are what params.schema.yaml's warning rules found: sound
-	// rules that may not do what was meant (a bar no partner can reach).
-	Warnings PolicyErrors
-	// Vocabulary is what fact files may name under this bundle.
-	Vocabulary facts.Vocabulary
-	// Tracks are scored in this order.
-	Tracks []Track
-	// Metrics are reported in this order.
-	Metrics []Metric
-
-	// eligibleIf are the eligibility conditions one by one, to explain a
-	// failure; monthAll evaluates them for scoring.
-	eligibleIf []condition
-	// monthAll computes everything the month rules decide about one month
-	// of a tenant in one evaluation: per track, eligibility for its types
-	// together and for each type alone, deployed, active users.
-	monthAll *program
-	// scopeAll computes every tenant metric's reporting and baseline values
-	// of a scope (track-wide: false, per option: true) in one evaluation.
-	scopeAll   map[bool]*program
-	certCounts []condition
-	certLevel  *program
-	points     *program
-	pointsMemo *pointsMemo
-	// names are the vocabulary's strings converted for CEL once, for the
-	// month records of every tenant.
-	names                map[string]ref.Val
-	planRules            planRules
-	certNotices          []condition
-	evalNotices          []condition
-	retention            int
-	rego                 *rego.PreparedEvalQuery
-	expressions, modules int
+	// Designations are the designations scored, in name order.
+	Designations []*Designation
+	// All are every designation of the bundle folder: the fact schema is
+	// theirs together, so a file written for one designation is valid
+	// when another is scored.
+	All []string
+	// Schema is what fact files may hold, the union of the designations'.
+	Schema facts.Schema
+	// Needs are the months the designations scored look at.
+	Needs facts.Needs
+	layout *layout
 }
 
-// RetentionMonths is how many full months before a month still keep a
-// designation earned in them (rules.yaml retention_months).
-func (b *Bundle) RetentionMonths() int { return b.retention }
-
-// Summary says what the bundle holds, for `evaluate check`.
-func (b *Bundle) Summary() string {
-	return fmt.Sprintf("%s, %s, %s, %s, params valid", count(len(b.Tracks), "track"), count(len(b.Metrics), "metric"),
-		count(b.expressions, "CEL expression"), count(b.modules, "Rego module"))
-}
-
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
+// Designation returns the designation with the given id, or nil.
+func (b *Bundle) Designation(id string) *Designation {
+	for _, d := range b.Designations {
+		if d.ID == id {
+			return d
+		}
 	}
-	return fmt.Sprintf("%d %ss", n, thing)
+	return nil
 }
 
-// Track is one way of earning the designation and the attribution types it accepts.
-type Track struct {
-	Name  string
-	Types []string
+// IDs lists the designations scored.
+func (b *Bundle) IDs() []string {
+	var out []string
+	for _, d := range b.Designations {
+		out = append(out, d.ID)
+	}
+	return out
 }
 
-// Metric is one declared metric and the programs that compute it.
-type Metric struct {
-	ID        string
-	Over      string // "tenants" or "people"
-	PerOption bool
-	// Unit is what one more of the metric's value is (customers, ...).
-	Unit Unit
-	// reporting and baseline score people metrics; tenant metrics run
-	// them joined in scopeAll.
-	reporting *program
-	baseline  *program // nil: the metric has no baseline term
-	notes     []note
+// Select returns the bundle narrowed to the given designations (nil or
+// empty: all of them); an unknown id is an error naming the known ones.
+func (b *Bundle) Select(ids []string) (*Bundle, error) {
+	if len(ids) == 0 {
+		return b, nil
+	}
+	out := *b
+	out.Designations = nil
+	out.Needs = facts.Needs{}
+	for _, id := range ids {
+		d := b.Designation(id)
+		if d == nil {
+			return nil, fmt.Errorf("no designation %q%s (the bundle has: %s)", id, facts.Suggest(id, b.IDs()), strings.Join(b.IDs(), ", "))
+		}
+		if slices.Contains(out.Designations, d) {
+			continue
+		}
+		out.Designations = append(out.Designations, d)
+		out.Needs.Add(d.needs)
+	}
+	sort.Slice(out.Designations, func(i, j int) bool { return out.Designations[i].ID < out.Designations[j].ID })
+	return &out, nil
 }
 
-// condition is one named part of a rule; says explains its failure.
-type condition struct {
-	id         string
-	name       string // as in rules.yaml, e.g. month.eligible[association_in_effect]
-	rule, says *program
-}
-
-// note explains a record's part in a metric.
-type note struct {
-	id, name   string
-	leftOut    bool
-	when, says *program
-}
-
-// planRules are the numbers the plan of what it takes needs.
-type planRules struct {
-	minTotal, minMetric, tolerance float64
-	effort                         *program
+// Warnings are every designation's warnings.
+func (b *Bundle) Warnings() PolicyErrors {
+	var out PolicyErrors
+	for _, d := range b.Designations {
+		out = append(out, d.Warnings...)
+	}
+	return out
 }
 
 // defaultBundle is the embedded bundle, compiled once per process: it never
@@ -148,32 +111,29 @@ var defaultBundle struct {
 // Default returns the bundle embedded in the binary, compiled on first use.
 func Default(ctx context.Context) (*Bundle, error) {
 	defaultBundle.once.Do(func() {
-		defaultBundle.b, defaultBundle.err = Load(context.WithoutCancel(ctx), policies.Policies, EmbeddedSource, "")
+		defaultBundle.b, defaultBundle.err = Load(context.WithoutCancel(ctx), policies.Policies, EmbeddedSource)
 	})
 	return defaultBundle.b, defaultBundle.err
 }
 
 // LoadDir loads the bundle in folder dir: a bundle folder whose
-// sub-folders are designations, or one designation's folder itself.
-func LoadDir(ctx context.Context, dir, designation string) (*Bundle, error) {
+// sub-folders are designations, or one designation's folder itself (which
+// is then the bundle's only designation).
+func LoadDir(ctx context.Context, dir string) (*Bundle, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("load policies %s: not a folder", dir)
 	}
-	if _, err := os.Stat(filepath.Join(dir, RulesFile)); err == nil {
-		// A designation folder: its parent is the bundle, and only this
-		// designation is read from it.
-		name := filepath.Base(filepath.Clean(dir))
-		if designation != "" && designation != name {
-			return nil, fmt.Errorf("load policies %s: it is the designation folder %q, not %q", dir, name, designation)
-		}
-		return Load(ctx, os.DirFS(filepath.Dir(filepath.Clean(dir))), filepath.Dir(filepath.Clean(dir)), name)
+	clean := filepath.Clean(dir)
+	if _, err := os.Stat(filepath.Join(clean, RulesFile)); err == nil {
+		parent, name := filepath.Dir(clean), filepath.Base(clean)
+		return load(ctx, os.DirFS(parent), parent, []string{name})
 	}
-	return Load(ctx, os.DirFS(dir), dir, designation)
+	return Load(ctx, os.DirFS(dir), dir)
 }
 
-// Designations lists the designation folders of a bundle: those holding a
-// rules file.
-func Designations(fsys fs.FS) ([]string, error) {
+// DesignationFolders lists the designation folders of a bundle: those
+// holding a rules file.
+func DesignationFolders(fsys fs.FS) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, err
@@ -187,11 +147,44 @@ func Designations(fsys fs.FS) ([]string, error) {
 	return names, nil
 }
 
-// Load compiles the designation folder of fsys; with designation "" the
-// bundle must hold exactly one. Every problem in the bundle is reported, as
-// PolicyErrors with file names relative to source.
-func Load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle, error) {
-	b, errs := load(ctx, fsys, source, designation)
+// Load compiles every designation folder of fsys. Every problem in the
+// bundle is reported, as PolicyErrors with file names relative to source.
+func Load(ctx context.Context, fsys fs.FS, source string) (*Bundle, error) {
+	names, err := DesignationFolders(fsys)
+	if err != nil {
+		return nil, PolicyErrors{{File: source, Message: fmt.Sprintf("read bundle: %v", err)}}
+	}
+	if len(names) == 0 {
+		return nil, PolicyErrors{{File: source, Message: "no designation folder (a folder with " + RulesFile + ") in the bundle"}}
+	}
+	return load(ctx, fsys, source, names)
+}
+
+func load(ctx context.Context, fsys fs.FS, source string, names []string) (*Bundle, error) {
+	b := &Bundle{Source: source, All: names}
+	var errs PolicyErrors
+	var decls []*declared
+	for _, name := range names {
+		d, derrs := declare(fsys, source, name)
+		errs = append(errs, derrs...)
+		if d != nil {
+			decls = append(decls, d)
+			if err := b.Schema.Merge(d.schema); err != nil {
+				errs = append(errs, PolicyError{File: path.Join(name, RulesFile), Message: "facts: " + err.Error()})
+			}
+		}
+	}
+	if len(errs) == 0 {
+		b.layout = newLayout(&b.Schema)
+		for _, d := range decls {
+			des, derrs := d.compile(ctx, b.layout)
+			errs = append(errs, derrs...)
+			if des != nil {
+				b.Designations = append(b.Designations, des)
+				b.Needs.Add(des.needs)
+			}
+		}
+	}
 	if len(errs) > 0 {
 		for i := range errs {
 			errs[i].File = displayPath(source, errs[i].File)
@@ -208,63 +201,16 @@ func displayPath(source, file string) string {
 		return source
 	case source == EmbeddedSource:
 		return "embedded:" + file
+	case strings.HasPrefix(file, source+"/"):
+		return file
 	default:
 		return path.Join(source, file)
 	}
 }
 
-func load(ctx context.Context, fsys fs.FS, source, designation string) (*Bundle, PolicyErrors) {
-	names, err := Designations(fsys)
-	if err != nil {
-		return nil, PolicyErrors{{Message: fmt.Sprintf("read bundle: %v", err)}}
-	}
-	switch {
-	case designation != "" && !slices.Contains(names, designation):
-		return nil, PolicyErrors{{Message: fmt.Sprintf("no designation %q in the bundle (it has: %s)", designation, strings.Join(names, ", "))}}
-	case designation == "" && len(names) == 1:
-		designation = names[0]
-	case designation == "" && len(names) == 0:
-		return nil, PolicyErrors{{Message: "no designation folder (a folder with " + RulesFile + ") in the bundle"}}
-	case designation == "":
-		return nil, PolicyErrors{{Message: fmt.Sprintf("the bundle has several designations (%s): choose one with --designation NAME", strings.Join(names, ", "))}}
-	}
-	b := &Bundle{Source: source, Designation: designation}
-	var errs PolicyErrors
-	if b.Hash, err = hashDir(fsys, designation); err != nil {
-		return nil, PolicyErrors{{File: designation, Message: err.Error()}}
-	}
-	b.Params, b.Warnings, errs = readParams(fsys, designation)
-	for i := range b.Warnings {
-		b.Warnings[i].File = displayPath(source, b.Warnings[i].File)
-	}
-	rulesPath := path.Join(designation, RulesFile)
-	src, err := fs.ReadFile(fsys, rulesPath)
-	if err != nil {
-		return nil, append(errs, PolicyError{File: rulesPath, Message: err.Error()})
-	}
-	rs, rerrs := parseRules(rulesPath, src)
-	errs = append(errs, rerrs...)
-	if rs != nil {
-		errs = append(errs, b.compileRules(rulesPath, src, rs)...)
-	}
-	pq, modules, regoErrs := prepareRego(ctx, fsys, designation, designation, b.Params)
-	b.modules = modules
-	errs = append(errs, regoErrs...)
-	b.rego = pq
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if err := b.checkShape(ctx); err != nil {
-		return nil, PolicyErrors{{File: designation, Message: err.Error()}}
-	}
-	if err := b.checkPlans(ctx); err != nil {
-		return nil, PolicyErrors{{File: rulesPath, Message: "plan: " + err.Error()}}
-	}
-	return b, nil
-}
-
 // readParams reads params.yaml and checks it against params.schema.yaml
-// when the designation has one.
+// when the designation has one; warnings are breaches of the schema's
+// warning rules.
 func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors, PolicyErrors) {
 	p := path.Join(dir, ParamsFile)
 	src, err := fs.ReadFile(fsys, p)
@@ -294,120 +240,6 @@ func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors, PolicyErr
 	v := &validator{file: p, root: params}
 	v.validate(s, doc.Content[0], "", nil)
 	return params, v.warns, v.errs
-}
-
-// compileRules compiles every expression, then evaluates the ones that
-// depend on params alone (tracks, vocabulary, plan numbers).
-func (b *Bundle) compileRules(file string, src []byte, rs *rulesSource) PolicyErrors {
-	base, err := baseEnv(b.Params)
-	if err != nil {
-		return PolicyErrors{{File: file, Message: fmt.Sprintf("CEL environment: %v", err)}}
-	}
-	c := &compiler{base: base, file: file, src: src, envs: map[*exprKind]*cel.Env{}}
-	if b.Params != nil {
-		c.params = b.Params
-	}
-	conditions := func(cs []conditionSource, rule, says *exprKind) []condition {
-		var out []condition
-		for i := range cs {
-			out = append(out, condition{id: cs[i].ID, name: strings.TrimSuffix(cs[i].Rule.Name, ".rule"),
-				rule: c.compile(&cs[i].Rule, rule), says: c.compile(&cs[i].Says, says)})
-		}
-		return out
-	}
-	tracks := c.compile(&rs.Tracks, &kindParamsList)
-	types := c.compile(&rs.AttributionTypes, &kindParamsList)
-	workloads := c.compile(&rs.EligibleWorkloads, &kindParamsList)
-	certNames := c.compile(&rs.CertNames, &kindParamsList)
-	tiers := c.compile(&rs.AssociationTiers, &kindParamsTiers)
-	trackTypes := c.compile(&rs.TrackTypes, &kindTrackTypes)
-	b.eligibleIf = conditions(rs.Month.Eligible, &kindEligible, &kindEligibleMsg)
-	// Deployed and active users are checked here, one by one, and then
-	// evaluated within monthAll.
-	c.compile(&rs.Month.Deployed, &kindDeployed)
-	c.compile(&rs.Month.ActiveUsers, &kindActive)
-	b.certCounts = conditions(rs.Certification.Counts, &kindCertCond, &kindCertMsg)
-	b.certLevel = c.compile(&rs.Certification.Level, &exprKind{vars: certVars, want: wantString})
-	b.points = c.compile(&rs.Points, &kindPoints)
-	b.certNotices = conditions(rs.Notices.Certification, &kindCertCond, &kindCertMsg)
-	b.evalNotices = conditions(rs.Notices.Evaluation, &kindEvalNotice, &kindEvalMsg)
-	for _, m := range rs.Metrics {
-		kind := &kindTenantSum
-		if m.Over == "people" {
-			kind = &kindPersonSum
-		}
-		metric := Metric{ID: m.ID, Over: m.Over, PerOption: m.PerOption, Unit: m.Unit,
-			reporting: c.compile(&m.Reporting, kind), baseline: c.compile(&m.Baseline, kind)}
-		for i := range m.Notes {
-			n := &m.Notes[i]
-			metric.notes = append(metric.notes, note{id: n.ID, name: strings.TrimSuffix(n.When.Name, ".when"), leftOut: n.LeftOut,
-				when: c.compile(&n.When, &kindTenantWhen), says: c.compile(&n.Says, &kindTenantMsg)})
-		}
-		b.Metrics = append(b.Metrics, metric)
-	}
-	minTotal := c.compile(&rs.Plan.MinTotal, &kindParamsValue)
-	minMetric := c.compile(&rs.Plan.MinMetric, &kindParamsValue)
-	tolerance := c.compile(&rs.Plan.Tolerance, &kindParamsValue)
-	b.planRules.effort = c.compile(&rs.Plan.Effort, &kindEffort)
-	retention := c.compile(&rs.RetentionMonths, &kindParamsValue)
-	b.expressions = c.compiled
-	if len(c.errs) > 0 {
-		return c.errs
-	}
-	// Expressions over params alone are evaluated now, once.
-	fail := func(name string, err error) {
-		c.errs = append(c.errs, PolicyError{File: file, Message: fmt.Sprintf("%s: %v", name, err)})
-	}
-	evalList := func(name string, prg *program, act map[string]any) []string {
-		act[varParams] = b.Params
-		v, err := evalStrings(prg, act)
-		if err != nil {
-			fail(name, err)
-		}
-		return v
-	}
-	evalNumber := func(name string, prg *program) float64 {
-		if prg == nil {
-			return 0
-		}
-		v, err := evalDouble(prg, map[string]any{varParams: b.Params})
-		if err != nil {
-			fail(name, err)
-		}
-		return v
-	}
-	names := evalList("tracks", tracks, map[string]any{})
-	sort.Strings(names)
-	for _, t := range names {
-		b.Tracks = append(b.Tracks, Track{Name: t, Types: evalList("track_types", trackTypes, map[string]any{varTrack: t})})
-	}
-	b.Vocabulary.AttributionTypes = slices.Compact(slices.Sorted(slices.Values(evalList("attribution_types", types, map[string]any{}))))
-	b.Vocabulary.EligibleWorkloads = evalList("eligible_workloads", workloads, map[string]any{})
-	if certNames != nil {
-		b.Vocabulary.Certifications = evalList("certification_names", certNames, map[string]any{})
-	}
-	if tiers != nil {
-		v, _, err := tiers.Eval(map[string]any{varParams: b.Params})
-		if err == nil {
-			var native any
-			if native, err = v.ConvertToNative(reflect.TypeFor[map[string][]int64]()); err == nil {
-				b.Vocabulary.Tiers = native.(map[string][]int64)
-			}
-		}
-		if err != nil {
-			fail("association_tiers", err)
-		}
-	}
-	b.names = celNames(b.Vocabulary.AttributionTypes, b.Vocabulary.EligibleWorkloads)
-	b.pointsMemo = newPointsMemo(b.Tracks, b.Metrics)
-	b.planRules.minTotal = evalNumber("plan.min_total", minTotal)
-	b.planRules.minMetric = evalNumber("plan.min_metric", minMetric)
-	b.planRules.tolerance = evalNumber("plan.tolerance", tolerance)
-	b.retention = int(evalNumber("retention_months", retention))
-	if len(c.errs) == 0 {
-		b.compileCombined(c, rs)
-	}
-	return c.errs
 }
 
 // hashDir hashes every file under dir, in path order.

@@ -1,222 +1,263 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"sort"
 
 	"evaluate/facts"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 )
 
-// Explanation says which records made a metric's (or an option's) value and
-// which were left out by which rule. It is built from the same evaluations
-// as the score, so the two cannot disagree.
+// Explanation says which records made a metric's (or an option's) value
+// and which were left out by which rule. It is built from the same rules
+// as the score, evaluated one by one.
 type Explanation struct {
-	// Rule names the metric's expressions in the bundle.
-	Rule string `json:"rule"`
-	// Reporting lists the records counted in the reporting month with what
-	// each adds; Baseline those counted in the baseline month (subtracted).
-	Reporting []Contribution `json:"reporting_month"`
-	Baseline  []Contribution `json:"baseline_month,omitempty"`
-	// LeftOut lists records that add nothing in the reporting month and why.
-	LeftOut []LeftOut `json:"left_out,omitempty"`
-	// Notes say more about a counted record (e.g. a usage baseline taken
-	// at the association month).
-	Notes []Note `json:"notes,omitempty"`
-	// NotCounted lists certifications that count for no one, and why.
-	NotCounted []CertificationNote `json:"certifications_not_counted,omitempty"`
+	// Rule names the metric in the bundle.
+	Rule       string                 `json:"rule"`
+	Aggregates []AggregateExplanation `json:"aggregates"`
 }
 
-// Contribution is one tenant or person counted in a month.
+// AggregateExplanation is one aggregate of the metric: what each record
+// added, the records left out and why, and notes.
+type AggregateExplanation struct {
+	ID         string         `json:"id"`
+	Says       string         `json:"says,omitempty"`
+	Total      any            `json:"total"`
+	Records    []Contribution `json:"records"`
+	LeftOut    []LeftOut      `json:"left_out,omitempty"`
+	Notes      []Note         `json:"notes,omitempty"`
+	NotCounted []ItemNote     `json:"not_counted,omitempty"`
+}
+
+// Contribution is one tenant or person counted, with what it adds.
 type Contribution struct {
-	Tenant         string                `json:"tenant,omitempty"`
-	Person         string                `json:"person,omitempty"`
-	Adds           int64                 `json:"adds"`
-	Month          string                `json:"month,omitempty"`
-	ActiveUsers    *int64                `json:"active_users,omitempty"`
-	Deployed       *bool                 `json:"deployed,omitempty"`
-	Associations   []string              `json:"associations,omitempty"`
-	Workloads      []facts.WorkloadMonth `json:"workloads,omitempty"`
-	Certifications []string              `json:"certifications,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
+	Person string `json:"person,omitempty"`
+	Adds   any    `json:"adds"`
+	Detail string `json:"detail,omitempty"`
 }
 
-// LeftOut is a tenant that adds nothing in a month, with the rule that
-// decided it.
+// LeftOut is a record that adds nothing, with the rule that decided it.
 type LeftOut struct {
-	Tenant string `json:"tenant"`
-	Month  string `json:"month"`
+	Tenant string `json:"tenant,omitempty"`
+	Person string `json:"person,omitempty"`
 	Rule   string `json:"rule"`
 	Reason string `json:"reason"`
 }
 
-// Note is a rule's remark on a tenant's part in a metric.
+// Note is a rule's remark on a record's part.
 type Note struct {
-	Tenant string `json:"tenant"`
-	Rule   string `json:"rule"`
-	Text   string `json:"text"`
-}
-
-// CertificationNote is a certification that does not count, and why.
-type CertificationNote struct {
-	Person        string `json:"person"`
-	Certification string `json:"certification"`
-	Rule          string `json:"rule"`
-	Reason        string `json:"reason"`
-}
-
-// Notice is something the user should know about the data, such as data
-// Partner Center may not show yet.
-type Notice struct {
-	Rule   string `json:"rule"`
+	Tenant string `json:"tenant,omitempty"`
 	Person string `json:"person,omitempty"`
+	Rule   string `json:"rule"`
 	Text   string `json:"text"`
 }
 
-// explanations collects Explanations by track, metric and option ("" for a
-// track-wide metric) while a partner is evaluated.
-type explanations map[string]map[string]map[string]*Explanation
+// ItemNote is an item of a record (a certification of a person) that
+// counts for nothing, and why.
+type ItemNote struct {
+	Person string `json:"person"`
+	Item   string `json:"item"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
 
-func (e explanations) get(track, metric, option string) *Explanation {
-	if e[track] == nil {
-		e[track] = map[string]map[string]*Explanation{}
+type exKey struct{ track, metric, option string }
+
+// explainer collects explanations while a partner is scored.
+type explainer struct {
+	b      *Bundle
+	ex     []map[exKey]*Explanation
+	asOf   string
+	totals []totals
+}
+
+func newExplainer(b *Bundle) *explainer {
+	e := &explainer{b: b, ex: make([]map[exKey]*Explanation, len(b.Designations))}
+	for i := range e.ex {
+		e.ex[i] = map[exKey]*Explanation{}
 	}
-	if e[track][metric] == nil {
-		e[track][metric] = map[string]*Explanation{}
-	}
-	x := e[track][metric][option]
+	return e
+}
+
+func (e *explainer) get(di int, track string, m *Metric, option string) *Explanation {
+	k := exKey{track, m.ID, option}
+	x := e.ex[di][k]
 	if x == nil {
-		x = &Explanation{Rule: "metrics[" + metric + "]", Reporting: []Contribution{}}
-		e[track][metric][option] = x
+		x = &Explanation{Rule: fmt.Sprintf("metrics[%s]", m.ID)}
+		for _, a := range m.Aggregates {
+			ax := AggregateExplanation{ID: a.ID, Records: []Contribution{}}
+			if a.explain != nil {
+				ax.Says = a.explain.says
+			}
+			x.Aggregates = append(x.Aggregates, ax)
+		}
+		e.ex[di][k] = x
 	}
 	return x
 }
 
-// failing returns the first condition that does not hold, and what it says.
-func failing(conds []condition, act map[string]any) (name, says string, err error) {
-	for _, c := range conds {
-		ok, err := evalBool(c.rule, act)
-		if err != nil {
-			return "", "", fmt.Errorf("%s: %w", c.name, err)
-		}
-		if !ok {
-			return c.name, sayText(c.says, act, c.name), nil
-		}
+// zero tells a part that adds nothing.
+func zero(v ref.Val) bool {
+	switch x := v.(type) {
+	case types.Int:
+		return x == 0
+	case types.Bool:
+		return !bool(x)
 	}
-	return "", "", nil
+	if s, ok := v.(interface{ Size() ref.Val }); ok {
+		return s.Size() == types.Int(0)
+	}
+	return false
 }
 
-// sayText evaluates a says expression; a rule without one, or one that
-// fails, is named instead.
-func sayText(prg *program, act map[string]any, name string) string {
-	if prg == nil {
-		return name
-	}
-	v, _, err := prg.Eval(act)
-	if err != nil {
-		return fmt.Sprintf("%s (its message failed: %v)", name, err)
-	}
-	if s, ok := v.Value().(string); ok {
-		return s
-	}
-	return fmt.Sprint(v.Value())
-}
-
-func monthContribution(tenant string, adds int64, st *facts.MonthState, s Summary) Contribution {
-	users, deployed := s.ActiveUsers, s.Deployed
-	return Contribution{Tenant: tenant, Adds: adds, Month: st.Month, ActiveUsers: &users, Deployed: &deployed,
-		Associations: st.Associations, Workloads: st.Workloads}
-}
-
-// sort orders every list by tenant, person and certification, so that an
-// explanation does not depend on the order of the fact file's lists.
-func (e explanations) sort() {
-	for _, metrics := range e {
-		for _, options := range metrics {
-			for _, x := range options {
-				byRecord := func(cs []Contribution) {
-					sort.SliceStable(cs, func(i, j int) bool {
-						return cs[i].Tenant+"\x00"+cs[i].Person < cs[j].Tenant+"\x00"+cs[j].Person
-					})
+// tenant explains one tenant's part in every tenant metric.
+func (e *explainer) tenant(_ context.Context, di int, act map[string]any, c *facts.Customer) error {
+	d := e.b.Designations[di]
+	for _, t := range d.Tracks {
+		for _, m := range d.Metrics {
+			if m.Over != "tenants" {
+				continue
+			}
+			for _, o := range m.optionsOf(t) {
+				a2 := maps.Clone(act)
+				a2[varTrack], a2[varOption], a2[varMetric] = t, o, m.ID
+				if err := evalValues(d.values, a2); err != nil {
+					return err
 				}
-				byRecord(x.Reporting)
-				byRecord(x.Baseline)
-				sort.SliceStable(x.LeftOut, func(i, j int) bool { return x.LeftOut[i].Tenant < x.LeftOut[j].Tenant })
-				sort.SliceStable(x.Notes, func(i, j int) bool {
-					return x.Notes[i].Tenant < x.Notes[j].Tenant || x.Notes[i].Tenant == x.Notes[j].Tenant && x.Notes[i].Rule < x.Notes[j].Rule
-				})
-				sort.SliceStable(x.NotCounted, func(i, j int) bool {
-					a, b := x.NotCounted[i], x.NotCounted[j]
-					return a.Person < b.Person || a.Person == b.Person && (a.Certification < b.Certification || a.Certification == b.Certification && a.Rule < b.Rule)
-				})
+				if err := e.record(d, e.get(di, t, m, o), m, a2, c.Tenant, ""); err != nil {
+					return err
+				}
 			}
 		}
-	}
-}
-
-// explainTenant records a tenant's part in a metric: counted in the
-// reporting month (or left out, by which rule), counted in the baseline
-// month, and the metric's notes on it.
-func (e *evaluation) explainTenant(s *scope, m *Metric, rep, bas int64) error {
-	x := e.explain.get(s.track.Name, m.ID, s.option)
-	tenant := s.tenant.Tenant
-	leftOut := false
-	if !s.now.Eligible {
-		leftOut = true
-		e.act[varMonth], e.act[varTypes] = &s.tenant.Now, s.types
-		name, says, err := failing(e.b.eligibleIf, e.act)
-		if err != nil {
-			return err
-		}
-		x.LeftOut = append(x.LeftOut, LeftOut{Tenant: tenant, Month: s.tenant.Now.Month, Rule: name, Reason: says})
-	}
-	for _, n := range m.notes {
-		on, err := evalBool(n.when, e.act)
-		if err != nil {
-			return fmt.Errorf("%s.when: %w", n.name, err)
-		}
-		if !on {
-			continue
-		}
-		text := sayText(n.says, e.act, n.name)
-		if n.leftOut && !leftOut {
-			leftOut = true
-			x.LeftOut = append(x.LeftOut, LeftOut{Tenant: tenant, Month: s.tenant.Now.Month, Rule: n.name, Reason: text})
-		} else if !n.leftOut {
-			x.Notes = append(x.Notes, Note{Tenant: tenant, Rule: n.name, Text: text})
-		}
-	}
-	if !leftOut {
-		x.Reporting = append(x.Reporting, monthContribution(tenant, rep, &s.tenant.Now, s.now))
-	}
-	if s.base.Eligible {
-		x.Baseline = append(x.Baseline, monthContribution(tenant, bas, &s.tenant.Base, s.base))
 	}
 	return nil
 }
 
-// attach puts the collected explanations on the result's metrics and options.
-func (e *evaluation) attach(r *Result) {
-	if e.explain == nil {
-		return
-	}
-	for t, metrics := range e.explain {
-		tr := r.Tracks[t]
-		if tr == nil {
-			continue
-		}
-		for m, options := range metrics {
-			mr := tr.Metrics[m]
-			if mr == nil {
+// person explains one person's part in every people metric.
+func (e *explainer) person(_ context.Context, di int, _ map[string]any, p *facts.Person) error {
+	d := e.b.Designations[di]
+	for _, t := range d.Tracks {
+		for _, m := range d.Metrics {
+			if m.Over != "people" {
 				continue
 			}
-			for o, x := range options {
-				if o == "" {
-					mr.Explain = x
-					continue
+			for _, o := range m.optionsOf(t) {
+				act := map[string]any{varPerson: personRecord(p), varAsOf: e.asOf, varTrack: t, varOption: o, varMetric: m.ID}
+				if err := evalValues(d.peopleValues, act); err != nil {
+					return err
 				}
-				opt := mr.Options[o]
-				opt.Explain = x
-				mr.Options[o] = opt
+				if err := e.record(d, e.get(di, t, m, o), m, act, "", p.ID); err != nil {
+					return err
+				}
 			}
+		}
+	}
+	return nil
+}
+
+// record explains one record's part in one metric option.
+func (e *explainer) record(d *Designation, x *Explanation, m *Metric, act map[string]any, tenant, person string) error {
+	for ai, a := range m.Aggregates {
+		ax := &x.Aggregates[ai]
+		v, _, err := a.expr.prg.Eval(act)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.expr.src.Name, err)
+		}
+		ex := a.explain
+		if !zero(v) {
+			c := Contribution{Tenant: tenant, Person: person, Adds: native(v)}
+			if ex != nil && ex.detail != nil {
+				if c.Detail, err = evalString(ex.detail, act); err != nil {
+					return fmt.Errorf("%s: %w", ex.detail.src.Name, err)
+				}
+			}
+			ax.Records = append(ax.Records, c)
+		} else if ex != nil {
+			r, says, err := firstRule(ex.leftOut, act)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				ax.LeftOut = append(ax.LeftOut, LeftOut{Tenant: tenant, Person: person, Rule: r.name, Reason: says})
+			}
+		}
+		if ex == nil {
+			continue
+		}
+		for i := range ex.notes {
+			r := &ex.notes[i]
+			on, err := evalBool(r.when, act)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			if on {
+				text, err := evalString(r.says, act)
+				if err != nil {
+					return fmt.Errorf("%s: %w", r.name, err)
+				}
+				ax.Notes = append(ax.Notes, Note{Tenant: tenant, Person: person, Rule: r.name, Text: text})
+			}
+		}
+		if ir := ex.items; ir != nil {
+			err := ir.eachItem(act, func() error {
+				r, says, err := firstRule(ir.rules, act)
+				if err != nil || r == nil {
+					return err
+				}
+				name, err := evalString(ir.name, act)
+				if err != nil {
+					return err
+				}
+				ax.NotCounted = append(ax.NotCounted, ItemNote{Person: person, Item: name, Rule: r.name, Reason: says})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// attach puts the explanations on the result's metrics and options, each
+// list in id order so that nothing depends on the file's order.
+func (e *explainer) attach(di int, r *Result) {
+	d := e.b.Designations[di]
+	for k, x := range e.ex[di] {
+		for ai := range x.Aggregates {
+			ax := &x.Aggregates[ai]
+			sort.SliceStable(ax.Records, func(i, j int) bool { return recordID(ax.Records[i]) < recordID(ax.Records[j]) })
+			sort.SliceStable(ax.LeftOut, func(i, j int) bool { return ax.LeftOut[i].Tenant+ax.LeftOut[i].Person < ax.LeftOut[j].Tenant+ax.LeftOut[j].Person })
+			sort.SliceStable(ax.Notes, func(i, j int) bool { return ax.Notes[i].Tenant+ax.Notes[i].Person < ax.Notes[j].Tenant+ax.Notes[j].Person })
+			sort.SliceStable(ax.NotCounted, func(i, j int) bool { return ax.NotCounted[i].Person < ax.NotCounted[j].Person })
+			for _, m := range d.Metrics {
+				if m.ID == k.metric {
+					in := instance{track: k.track, option: k.option, metric: m, agg: m.Aggregates[ai]}
+					if s, ok := d.slotIndex[in.slotKey()]; ok {
+						ax.Total = e.totals[di][s].native(m.Aggregates[ai].Op)
+					}
+				}
+			}
+		}
+		tr := r.Tracks[k.track]
+		if tr == nil || tr.Metrics[k.metric] == nil {
+			continue
+		}
+		mr := tr.Metrics[k.metric]
+		switch {
+		case k.option == "":
+			mr.Explain = x
+		case mr.Options[k.option] != nil:
+			mr.Options[k.option].Explain = x
+		case mr.Sources[k.option] != nil:
+			mr.Sources[k.option].Explain = x
 		}
 	}
 }
+
+func recordID(c Contribution) string { return c.Tenant + c.Person }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -157,22 +156,8 @@ var (
 	undeclaredRef  = regexp.MustCompile(`undeclared reference to '([^']+)'`)
 )
 
-// fieldNames are every field a rule can select on the fact types.
-var fieldNames = func() []string {
-	var names []string
-	for _, t := range []reflect.Type{reflect.TypeFor[facts.MonthState](), reflect.TypeFor[facts.WorkloadMonth](),
-		reflect.TypeFor[facts.Person](), reflect.TypeFor[facts.Certification](), reflect.TypeFor[Summary]()} {
-		for f := range t.Fields() {
-			if tag := f.Tag.Get("cel"); tag != "" && tag != "-" {
-				names = append(names, tag)
-			}
-		}
-	}
-	return names
-}()
-
 // hint adds "did you mean" to CEL's messages about unknown names.
-func hint(msg string, env *cel.Env) string {
+func hint(msg string, env *cel.Env, fieldNames []string) string {
 	if m := undefinedField.FindStringSubmatch(msg); m != nil {
 		return msg + facts.Suggest(m[1], fieldNames)
 	}

@@ -5,39 +5,121 @@ import (
 	"sort"
 
 	"evaluate/facts"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/traits"
 )
 
-// notices runs the bundle's notice rules on the evaluation and on every
-// certification.
-func (e *evaluation) notices(w *facts.Window) ([]Notice, error) {
-	b, act := e.b, e.act
-	var out []Notice
-	clear(act)
-	act[varMonth], act[varEnd], act[varAsOf], act[varGiven] = w.Month.String(), string(w.Month.LastDay()), string(w.AsOf), w.AsOfGiven
-	for _, c := range b.evalNotices {
-		on, err := evalBool(c.rule, act)
+// Notice is something the user should know about the data, such as data
+// Partner Center may not show yet.
+type Notice struct {
+	Rule   string `json:"rule"`
+	Person string `json:"person,omitempty"`
+	Text   string `json:"text"`
+}
+
+// values evaluates named values in order into act.
+func evalValues(values []*namedExpr, act map[string]any) error {
+	for _, v := range values {
+		x, _, err := v.expr.prg.Eval(act)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
+			return fmt.Errorf("%s: %w", v.expr.src.Name, err)
+		}
+		act[v.name] = x
+	}
+	return nil
+}
+
+// personActivation binds a person's variables and values.
+func (d *Designation) personActivation(p *facts.Person, asOf facts.Date) (map[string]any, error) {
+	act := map[string]any{varPerson: personRecord(p), varAsOf: string(asOf), varTrack: "", varOption: "", varMetric: ""}
+	return act, evalValues(d.peopleValues, act)
+}
+
+// firstRule is the first rule that holds, or nil.
+func firstRule(rules []rule, act map[string]any) (*rule, string, error) {
+	for i := range rules {
+		r := &rules[i]
+		on, err := evalBool(r.when, act)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", r.name, err)
 		}
 		if on {
-			out = append(out, Notice{Rule: c.name, Text: sayText(c.says, act, c.name)})
+			says, err := evalString(r.says, act)
+			if err != nil {
+				return nil, "", fmt.Errorf("%s: %w", r.name, err)
+			}
+			return r, says, nil
 		}
 	}
-	clear(act)
-	act[varAsOf] = string(w.AsOf)
-	for i := range w.People {
-		p := &w.People[i]
-		act[varPerson] = p
-		for k := range p.Certifications {
-			act[varCert] = &p.Certifications[k]
-			for _, c := range b.certNotices {
-				on, err := evalBool(c.rule, act)
-				if err != nil {
-					return nil, fmt.Errorf("person %q: %s: %w", p.ID, c.name, err)
+	return nil, "", nil
+}
+
+// eachItem calls fn with act binding each item of the rules' list.
+func (ir *itemRules) eachItem(act map[string]any, fn func() error) error {
+	v, _, err := ir.over.prg.Eval(act)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ir.over.src.Name, err)
+	}
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return fmt.Errorf("%s: want a list, got %v", ir.over.src.Name, v)
+	}
+	defer delete(act, ir.as)
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		act[ir.as] = it.Next()
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notices runs the designation's notice rules on the evaluation and on
+// every item of every person.
+func (d *Designation) notices(w *facts.Window) ([]Notice, error) {
+	var out []Notice
+	act := map[string]any{varMonth: w.Month.String(), varMonthEnd: string(w.Month.LastDay()), varAsOf: string(w.AsOf), varGiven: w.AsOfGiven}
+	for i := range d.evalNotices {
+		r := &d.evalNotices[i]
+		on, err := evalBool(r.when, act)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", d.ID, r.name, err)
+		}
+		if on {
+			says, err := evalString(r.says, act)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", d.ID, r.name, err)
+			}
+			out = append(out, Notice{Rule: r.name, Text: says})
+		}
+	}
+	if ir := d.certNotices; ir != nil {
+		for i := range w.People {
+			p := &w.People[i]
+			pact, err := d.personActivation(p, w.AsOf)
+			if err != nil {
+				return nil, err
+			}
+			err = ir.eachItem(pact, func() error {
+				for k := range ir.rules {
+					r := &ir.rules[k]
+					on, err := evalBool(r.when, pact)
+					if err != nil {
+						return fmt.Errorf("%s: %w", r.name, err)
+					}
+					if on {
+						says, err := evalString(r.says, pact)
+						if err != nil {
+							return fmt.Errorf("%s: %w", r.name, err)
+						}
+						out = append(out, Notice{Rule: r.name, Person: p.ID, Text: says})
+					}
 				}
-				if on {
-					out = append(out, Notice{Rule: c.name, Person: p.ID, Text: sayText(c.says, act, c.name)})
-				}
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
 			}
 		}
 	}

@@ -8,349 +8,188 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 )
 
 // Plan is what it takes for a track to qualify: the least-effort set of
-// additions to its metric values, where one unit of each metric costs the
-// bundle's plan.effort. Removing one unit from any step leaves the track
-// short; checkPlans checks plans against the Rego verdict when the bundle
-// loads.
+// additions to the aggregates the rules let a plan add to, where a step of
+// each costs its plan.effort. It aims at the bar the track's Rego states
+// (needs), and when the bundle loads, plans for synthetic partners are
+// checked against the Rego verdict itself.
 type Plan struct {
-	// Possible is false when no additions can make the track qualify.
+	// Possible is false when no additions can make the track qualify; Why
+	// says why.
 	Possible   bool    `json:"possible"`
+	Why        string  `json:"why,omitempty"`
 	Steps      []Step  `json:"steps"`
 	ScoreAfter float64 `json:"score_after"`
-	Effort     float64 `json:"effort"`
+	// Effort is the sum of the steps' plan.effort weights.
+	Effort float64 `json:"effort"`
 }
 
-// Step adds Add units to one metric (and attribution option).
+// Step adds to one aggregate of one metric (and option).
 type Step struct {
-	Metric string `json:"metric"`
-	Option string `json:"option,omitempty"`
-	Add    int64  `json:"add"`
+	Metric    string  `json:"metric"`
+	Option    string  `json:"option,omitempty"`
+	Aggregate string  `json:"aggregate"`
+	Add       float64 `json:"add"`
 	// Unit names what is added, in the form for Add ("1 customer").
 	Unit        string  `json:"unit"`
 	PointsAfter float64 `json:"points_after"`
 }
 
-// maxPlanUnits bounds the units tried for one metric option, so that a
+// maxPlanSteps bounds the steps tried for one aggregate, so that a
 // pathological file (a value of minus a million) cannot stall evaluation.
-const maxPlanUnits = 200_000
+const maxPlanSteps = 200_000
 
-// plans attaches a Plan to every track of r, and returns the tracks
-// planned.
-func (b *Bundle) plans(ctx context.Context, r *Result, sums metricSums) ([]Track, error) {
-	var planned []Track
-	for _, t := range b.Tracks {
-		tr := r.Tracks[t.Name]
-		if tr == nil {
-			continue
-		}
-		if tr.Qualified {
-			tr.Gap = &Plan{Possible: true, Steps: []Step{}, ScoreAfter: tr.Score}
-			continue
-		}
-		p, err := b.planTrack(ctx, t, sums)
-		if err != nil {
-			return nil, fmt.Errorf("plan for %s: %w", t.Name, err)
-		}
-		tr.Gap = p
-		if p.Possible {
-			planned = append(planned, t)
-		}
-	}
-	return planned, nil
-}
+// maxEnumerate is how many step counts of one aggregate are tried one by
+// one before the search samples them.
+const maxEnumerate = 400
 
-// checkPlans runs the plan search and the designation's verdict on a few
-// synthetic partners (every metric at 0, 1, 3, 10, 30) when the bundle
-// loads: each plan must make its track qualify under the verdict. The
-// search aims at plan.min_total and plan.min_metric, the verdict applies
-// the Rego's own bars; if the two disagree, no plan could be trusted, and
-// the bundle is refused with the reason (evaluate check shows it). A
-// disagreement lies in the rules, not in a partner's data, so it is found
-// here once rather than with a second verdict, about 1 ms, per partner.
-func (b *Bundle) checkPlans(ctx context.Context) error {
-	for _, v := range []int64{0, 1, 3, 10, 30} {
-		sums := b.newSums()
-		for _, t := range b.Tracks {
-			for _, m := range b.Metrics {
-				if !m.PerOption {
-					sums[t.Name][m.ID][""] = v
-					continue
-				}
-				for _, o := range t.Types {
-					sums[t.Name][m.ID][o] = v
-				}
-			}
-		}
-		input, err := b.scoreMetrics(sums)
-		if err != nil {
-			return err
-		}
-		r, err := b.verdict(ctx, input)
-		if err != nil {
-			return err
-		}
-		planned, err := b.plans(ctx, r, sums)
-		if err == nil {
-			err = b.verifyPlans(ctx, r, sums, planned)
-		}
-		if err != nil {
-			return fmt.Errorf("a partner with every metric at %d: %w", v, err)
-		}
-	}
-	return nil
-}
-
-// verifyPlans checks plans with the designation's own verdict: each
-// planned track qualifies with its steps. (That one unit less of any step
-// falls short follows from the plan being the cheapest, as every unit has
-// a cost; the tests check it against SPEC's formulas.) The planned tracks
-// are judged in one evaluation, each on its own metrics plus its steps.
-func (b *Bundle) verifyPlans(ctx context.Context, r *Result, sums metricSums, planned []Track) error {
-	if len(planned) == 0 {
-		return nil
-	}
-	after := metricSums{}
-	for _, t := range planned {
-		after[t.Name] = map[string]map[string]int64{}
-		for m, opts := range sums[t.Name] {
-			after[t.Name][m] = maps.Clone(opts)
-		}
-		for _, s := range r.Tracks[t.Name].Gap.Steps {
-			after[t.Name][s.Metric][s.Option] += s.Add
-		}
-	}
-	only := *b
-	only.Tracks = planned
-	input, err := only.scoreMetrics(after)
-	if err != nil {
-		return err
-	}
-	v, err := b.verdict(ctx, input)
-	if err != nil {
-		return err
-	}
-	for _, t := range planned {
-		if tr := v.Tracks[t.Name]; tr == nil || !tr.Qualified {
-			var steps []string
-			for _, s := range r.Tracks[t.Name].Gap.Steps {
-				steps = append(steps, strings.TrimSpace(s.Metric+" "+s.Option)+fmt.Sprintf(" +%d", s.Add))
-			}
-			return fmt.Errorf("plan for %s: the plan (%s) does not qualify under the policy's verdict; plan.min_total, plan.min_metric and the Rego disagree", t.Name, strings.Join(steps, ", "))
-		}
-	}
-	return nil
-}
-
-// choice is one metric's part in a plan: add units to option.
-type choice struct {
+// dim is one aggregate a plan may add to, on one option.
+type dim struct {
 	metric int
 	option string
-	add    int64
-	points float64 // the metric's points after
+	agg    *Aggregate
+	plan   *aggregatePlan
+	effort float64
+	cap    int64 // steps after which more add no points
 }
 
-// candidate is one way to raise one metric.
+// candidate is one way to raise one metric: steps per dim.
 type candidate struct {
-	choice
-	cost float64
-}
-
-// state is a partial plan over the metrics decided so far. Its choices are
-// a chain back to the first metric's, shared with the states it grew from:
-// the search makes many states and keeps few.
-type state struct {
-	cost, points float64
-	last         *chosen
-}
-
-type chosen struct {
-	choice
-	prev *chosen
-}
-
-// choices lists the state's choices in the order they were made.
-func (s state) choices() []choice {
-	var out []choice
-	for c := s.last; c != nil; c = c.prev {
-		out = append(out, c.choice)
-	}
-	slices.Reverse(out)
-	return out
+	metric int
+	steps  map[int]int64 // dim index -> steps
+	cost   float64
+	points float64
 }
 
 // planner searches the cheapest plan for one track.
 type planner struct {
-	b      *Bundle
-	track  Track
-	sums   metricSums
-	act    map[string]any
-	effort []float64
-	// current holds each metric's points per option as they are now.
-	current []map[string]float64
-	// slots are the points table's slots (see pointsFor), and caps the unit
-	// caps already computed: the search asks for the same ones many times.
-	slots map[unitsKey]int
-	caps  map[unitsKey]int64
+	ctx     context.Context
+	d       *Designation
+	track   string
+	tot     totals
+	partner ref.Val
+	dims    []dim
+	current []float64 // each metric's points now
 }
 
-type unitsKey struct {
-	metric int
-	option string
-	add    int64
-}
-
-func (b *Bundle) planTrack(ctx context.Context, t Track, sums metricSums) (*Plan, error) {
-	pl := &planner{b: b, track: t, sums: sums, act: map[string]any{}, slots: map[unitsKey]int{}, caps: map[unitsKey]int64{}}
-	for _, m := range b.Metrics {
-		pl.act[varParams], pl.act[varTrack], pl.act[varMetric] = b.Params, t.Name, m.ID
-		e, err := evalDouble(b.planRules.effort, pl.act)
-		if err != nil {
-			return nil, fmt.Errorf("plan.effort of %s: %w", m.ID, err)
-		}
-		if !(e > 0) {
-			return nil, fmt.Errorf("plan.effort of %s is %v: it must be more than 0", m.ID, e)
-		}
-		pl.effort = append(pl.effort, e)
-	}
-	// The metric with the most units to try is decided last, by search
-	// rather than enumeration.
-	last, lastUnits := 0, int64(-1)
-	for i := range b.Metrics {
-		cur := map[string]float64{}
-		var units int64
-		for _, o := range pl.options(i) {
-			p, err := pl.pointsAt(i, o, 0)
-			if err != nil {
-				return nil, err
-			}
-			cur[o] = p
-			top, err := pl.capUnits(i, o)
-			if err != nil {
-				return nil, err
-			}
-			units += top
-		}
-		pl.current = append(pl.current, cur)
-		if units > lastUnits {
-			last, lastUnits = i, units
-		}
-	}
-	frontier := []state{{}}
-	for i := range b.Metrics {
-		if i == last {
+// plans attaches a Plan to every track of r.
+func (d *Designation) plans(ctx context.Context, r *Result, tot totals, partner partnerAggregates) error {
+	for _, t := range d.Tracks {
+		tr := r.Tracks[t]
+		if tr.Qualified {
+			tr.Gap = &Plan{Possible: true, Steps: []Step{}, ScoreAfter: tr.Score}
 			continue
 		}
-		cands, err := pl.candidates(i)
+		p, err := d.planTrack(ctx, t, tr, tot, partner.cel)
+		if err != nil {
+			return fmt.Errorf("%s: plan for %s: %w", d.ID, t, err)
+		}
+		tr.Gap = p
+	}
+	return nil
+}
+
+func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResult, tot totals, partner ref.Val) (*Plan, error) {
+	n := tr.Needs
+	switch {
+	case n == nil:
+		return &Plan{Steps: []Step{}, Why: "the policy states no bar for this track (needs), so no plan is searched"}, nil
+	case n.Possible != nil && !*n.Possible:
+		return &Plan{Steps: []Step{}, Why: n.Why}, nil
+	}
+	pl := &planner{ctx: ctx, d: d, track: track, tot: tot, partner: partner}
+	for mi, m := range d.Metrics {
+		pl.current = append(pl.current, tr.Metrics[m.ID].Points)
+		for _, o := range m.optionsOf(track) {
+			for _, a := range m.Aggregates {
+				if a.plan == nil || (a.Op != "sum" && a.Op != "count") {
+					continue
+				}
+				ap := a.plan.forOption(o)
+				if ap.effort == nil {
+					continue
+				}
+				e, err := evalNumber(ap.effort, map[string]any{varTrack: track, varMetric: m.ID, varOption: o})
+				if err != nil {
+					return nil, fmt.Errorf("metrics[%s].aggregates[%s].plan.effort: %w", m.ID, a.ID, err)
+				}
+				if !(e > 0) {
+					return nil, fmt.Errorf("metrics[%s].aggregates[%s].plan.effort is %v: it must be more than 0", m.ID, a.ID, e)
+				}
+				pl.dims = append(pl.dims, dim{metric: mi, option: o, agg: a, plan: ap, effort: e})
+			}
+		}
+	}
+	for i := range pl.dims {
+		c, err := pl.capSteps(i)
 		if err != nil {
 			return nil, err
 		}
-		frontier = pl.merge(frontier, cands)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+		pl.dims[i].cap = c
 	}
-	best, ok, err := pl.finish(frontier, last)
-	if err != nil || !ok {
-		return &Plan{Steps: []Step{}}, err
-	}
-	return pl.plan(best), nil
+	return pl.search(n)
 }
 
-// value and points of one metric option now, with add more units.
-func (pl *planner) pointsAt(metric int, option string, add int64) (float64, error) {
-	m := &pl.b.Metrics[metric]
-	k := unitsKey{metric: metric, option: option}
-	slot, ok := pl.slots[k]
-	if !ok {
-		slot = pl.b.pointsSlot(pl.track.Name, m.ID, option)
-		pl.slots[k] = slot
-	}
-	return pl.b.pointsAt(pl.act, slot, pl.track.Name, m.ID, option, pl.sums[pl.track.Name][m.ID][option]+add)
-}
-
-// options of a metric: its attribution types, or "" for a track-wide one.
-func (pl *planner) options(metric int) []string {
-	if pl.b.Metrics[metric].PerOption {
-		return pl.track.Types
-	}
-	return []string{""}
-}
-
-// metricPoints is the metric's points when option gets add more units: the
-// best option wins, as in the Rego.
-func (pl *planner) metricPoints(metric int, option string, add int64) (float64, error) {
-	best := math.Inf(-1)
-	for o, p := range pl.current[metric] {
-		if o != option {
-			best = math.Max(best, p)
-		}
-	}
-	p, err := pl.pointsAt(metric, option, add)
-	return math.Max(best, p), err
-}
-
-// candidates lists every useful way to raise a metric: each number of units
-// that raises its points, up to its maximum, and not below the minimum per
-// metric.
-func (pl *planner) candidates(metric int) ([]candidate, error) {
-	var out []candidate
-	minMetric := pl.b.planRules.minMetric - pl.b.planRules.tolerance
-	now := math.Inf(-1)
-	for _, p := range pl.current[metric] {
-		now = math.Max(now, p)
-	}
-	if now >= minMetric {
-		out = append(out, candidate{choice: choice{metric: metric, points: now}})
-	}
-	for _, o := range pl.options(metric) {
-		top, err := pl.capUnits(metric, o)
-		if err != nil {
-			return nil, err
-		}
-		last := now
-		for add := int64(1); add <= top; add++ {
-			p, err := pl.metricPoints(metric, o, add)
-			if err != nil {
-				return nil, err
+// points is metric mi's points with the given steps added.
+func (pl *planner) points(mi int, steps map[int]int64) (float64, error) {
+	m := pl.d.Metrics[mi]
+	mr, err := pl.d.scoreMetric(pl.track, m, func(option string, a *Aggregate) ref.Val {
+		v := pl.d.aggregateValue(pl.tot, pl.track, option, m, a)
+		for di, k := range steps {
+			dm := &pl.dims[di]
+			if dm.agg == a && dm.option == option && k > 0 {
+				v = types.Int(int64(v.(types.Int)) + k*dm.plan.step)
 			}
-			if p > last && p >= minMetric {
-				out = append(out, candidate{choice: choice{metric, o, add, p}, cost: float64(add) * pl.effort[metric]})
-			}
-			last = math.Max(last, p)
 		}
-	}
-	return out, nil
-}
-
-// capUnits is the fewest units after which more units add no points to the
-// option (at most maxPlanUnits).
-func (pl *planner) capUnits(metric int, option string) (int64, error) {
-	if c, ok := pl.caps[unitsKey{metric: metric, option: option}]; ok {
-		return c, nil
-	}
-	top, err := pl.pointsAt(metric, option, maxPlanUnits)
+		return v
+	}, pl.partner)
 	if err != nil {
 		return 0, err
 	}
-	// Most caps are a handful of units: double up to the cap, then bisect.
+	return mr.Points, nil
+}
+
+// capSteps is the fewest steps of a dim after which more add no points (at
+// most maxPlanSteps).
+func (pl *planner) capSteps(di int) (int64, error) {
+	mi := pl.dims[di].metric
+	// The other aggregates of the option at their most: a gate (two
+	// people with a prerequisite) must not hide what the scoring step adds.
+	others := map[int]int64{}
+	for j := range pl.dims {
+		if j != di && pl.dims[j].metric == mi && pl.dims[j].option == pl.dims[di].option {
+			others[j] = maxPlanSteps
+		}
+	}
+	at := func(k int64) (float64, error) {
+		steps := maps.Clone(others)
+		steps[di] = k
+		return pl.points(mi, steps)
+	}
+	top, err := at(maxPlanSteps)
+	if err != nil {
+		return 0, err
+	}
 	hi := int64(1)
-	for hi < maxPlanUnits {
-		p, err := pl.pointsAt(metric, option, hi)
+	for hi < maxPlanSteps {
+		p, err := at(hi)
 		if err != nil {
 			return 0, err
 		}
 		if p >= top {
 			break
 		}
-		hi = min(hi*2, maxPlanUnits)
+		hi = min(hi*2, maxPlanSteps)
 	}
 	lo := hi / 2
 	for lo < hi {
 		mid := (lo + hi) / 2
-		p, err := pl.pointsAt(metric, option, mid)
+		p, err := at(mid)
 		if err != nil {
 			return 0, err
 		}
@@ -360,146 +199,356 @@ func (pl *planner) capUnits(metric int, option string) (int64, error) {
 			lo = mid + 1
 		}
 	}
-	pl.caps[unitsKey{metric: metric, option: option}] = lo
 	return lo, nil
 }
 
-// merge combines every state with every candidate and keeps the Pareto
-// frontier: no state costs more for fewer points. Points beyond the total
-// bar are worth nothing more, so they are capped there.
-func (pl *planner) merge(frontier []state, cands []candidate) []state {
-	bar := pl.b.planRules.minTotal
-	// Every combination is ranked, few are kept: a combination is a pair of
-	// indexes until it is.
-	type combo struct {
-		cost, points float64
-		s, c         int
+// stepCounts are the step counts of a dim worth trying: each up to
+// maxEnumerate, then a sample that keeps the cap.
+func stepCounts(cap int64) []int64 {
+	var out []int64
+	if cap <= maxEnumerate {
+		for k := int64(1); k <= cap; k++ {
+			out = append(out, k)
+		}
+		return out
 	}
-	next := make([]combo, 0, len(frontier)*len(cands))
-	for i, s := range frontier {
-		for j, c := range cands {
-			next = append(next, combo{s.cost + c.cost, math.Min(bar, s.points+c.points), i, j})
+	for k := int64(1); k <= maxEnumerate/2; k++ {
+		out = append(out, k)
+	}
+	step := max(1, (cap-maxEnumerate/2)/(maxEnumerate/2))
+	for k := int64(maxEnumerate/2) + step; k < cap; k += step {
+		out = append(out, k)
+	}
+	return append(out, cap)
+}
+
+// metricCandidates lists the ways to raise metric mi that are worth it:
+// more points for more cost (a Pareto frontier), at least the metric's
+// minimum. Options that are alternatives (the best counts) are raised one
+// at a time; parts that add up, and several aggregates of one option, are
+// raised together.
+func (pl *planner) metricCandidates(mi int, least float64) ([]candidate, error) {
+	m := pl.d.Metrics[mi]
+	var dimsOf []int
+	for i := range pl.dims {
+		if pl.dims[i].metric == mi {
+			dimsOf = append(dimsOf, i)
 		}
 	}
-	less := func(a, b combo) bool {
-		if a.points != b.points {
-			return a.points > b.points
-		}
-		return a.cost < b.cost
+	var out []candidate
+	if pl.current[mi] >= least {
+		out = append(out, candidate{metric: mi, steps: map[int]int64{}, points: pl.current[mi]})
 	}
-	slices.SortStableFunc(next, func(a, b combo) int {
-		switch {
-		case less(a, b):
-			return -1
-		case less(b, a):
-			return 1
+	groups := map[string][]int{}
+	var order []string
+	for _, di := range dimsOf {
+		o := pl.dims[di].option
+		if m.Combine == "sources" {
+			o = "" // parts add up: raised together
 		}
-		return 0
+		if _, ok := groups[o]; !ok {
+			order = append(order, o)
+		}
+		groups[o] = append(groups[o], di)
+	}
+	for _, o := range order {
+		combos := [][]int64{{}}
+		for _, di := range groups[o] {
+			counts := append([]int64{0}, stepCounts(pl.dims[di].cap)...)
+			if len(groups[o]) > 1 {
+				counts = thin(counts, 40)
+			}
+			var next [][]int64
+			for _, c := range combos {
+				for _, k := range counts {
+					next = append(next, append(slices.Clone(c), k))
+				}
+			}
+			combos = next
+		}
+		for _, c := range combos {
+			steps := map[int]int64{}
+			cost := 0.0
+			for i, di := range groups[o] {
+				if c[i] > 0 {
+					steps[di] = c[i]
+					cost += float64(c[i]) * pl.dims[di].effort
+				}
+			}
+			if len(steps) == 0 {
+				continue
+			}
+			p, err := pl.points(mi, steps)
+			if err != nil {
+				return nil, err
+			}
+			if p > pl.current[mi] && p >= least {
+				out = append(out, candidate{metric: mi, steps: steps, cost: cost, points: p})
+			}
+		}
+		if err := pl.ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return pareto(out), nil
+}
+
+// thin keeps at most n values of a sorted list, its ends included.
+func thin(xs []int64, n int) []int64 {
+	if len(xs) <= n {
+		return xs
+	}
+	var out []int64
+	for i := 0; i < n; i++ {
+		out = append(out, xs[i*(len(xs)-1)/(n-1)])
+	}
+	return slices.Compact(out)
+}
+
+// pareto keeps the candidates no other beats on both cost and points.
+func pareto(cs []candidate) []candidate {
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].cost != cs[j].cost {
+			return cs[i].cost < cs[j].cost
+		}
+		return cs[i].points > cs[j].points
 	})
-	var kept []state
-	cheapest := math.Inf(1)
-	for _, x := range next {
-		if x.cost < cheapest {
-			kept = append(kept, state{cost: x.cost, points: x.points, last: &chosen{cands[x.c].choice, frontier[x.s].last}})
-			cheapest = x.cost
+	var out []candidate
+	best := math.Inf(-1)
+	for _, c := range cs {
+		if c.points > best {
+			out = append(out, c)
+			best = c.points
 		}
 	}
-	return kept
+	return out
 }
 
-// finish decides the last metric for every state: the fewest units that
-// reach both its minimum and the rest of the total, and returns the
-// cheapest complete plan.
-func (pl *planner) finish(frontier []state, metric int) (state, bool, error) {
-	tol := pl.b.planRules.tolerance
-	var best state
-	found := false
-	// Cheapest partial plans first: once one costs as much as the best
-	// complete plan, no later one can beat it.
-	sort.SliceStable(frontier, func(i, j int) bool { return frontier[i].cost < frontier[j].cost })
-	for _, s := range frontier {
-		if found && s.cost >= best.cost {
-			break
-		}
-		need := math.Max(pl.b.planRules.minMetric, pl.b.planRules.minTotal-s.points) - tol
-		c, ok, err := pl.reach(metric, need)
-		if err != nil {
-			return state{}, false, err
-		}
-		if !ok {
-			continue
-		}
-		total := s.cost + c.cost
-		if !found || total < best.cost {
-			best = state{cost: total, points: s.points + c.points, last: &chosen{c.choice, s.last}}
-			found = true
-		}
-	}
-	return best, found, nil
+// state is a partial plan over the metrics decided so far.
+type state struct {
+	cost, points float64
+	chosen       []candidate
 }
 
-// reach finds the cheapest way for a metric to reach need points.
-func (pl *planner) reach(metric int, need float64) (candidate, bool, error) {
-	var best candidate
-	found := false
-	for _, o := range pl.options(metric) {
-		top, err := pl.capUnits(metric, o)
+// search finds the cheapest combination of metric candidates that meets
+// the bar: every metric at its least, the total at least the bar.
+func (pl *planner) search(n *Needs) (*Plan, error) {
+	tol := n.Tolerance
+	frontier := []state{{}}
+	var impossible []string
+	for mi, m := range pl.d.Metrics {
+		least := n.Metrics[m.ID] - tol
+		cands, err := pl.metricCandidates(mi, least)
 		if err != nil {
-			return candidate{}, false, err
+			return nil, err
 		}
-		p, err := pl.metricPoints(metric, o, top)
-		if err != nil {
-			return candidate{}, false, err
-		}
-		if p < need {
+		if len(cands) == 0 {
+			impossible = append(impossible, fmt.Sprintf("%s cannot reach %s points", m.ID, trim(n.Metrics[m.ID])))
 			continue
 		}
-		lo, hi := int64(0), top
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if p, err = pl.metricPoints(metric, o, mid); err != nil {
-				return candidate{}, false, err
+		var next []state
+		for _, s := range frontier {
+			for _, c := range cands {
+				next = append(next, state{cost: s.cost + c.cost, points: math.Min(n.Total, s.points+c.points), chosen: append(slices.Clip(s.chosen), c)})
 			}
-			if p >= need {
-				hi = mid
+		}
+		frontier = paretoStates(next)
+	}
+	if len(impossible) > 0 {
+		return &Plan{Steps: []Step{}, Why: "no additions make it qualify: " + strings.Join(impossible, ", ")}, nil
+	}
+	var best *state
+	for i := range frontier {
+		s := &frontier[i]
+		if s.points >= n.Total-tol && (best == nil || s.cost < best.cost) {
+			best = s
+		}
+	}
+	if best == nil {
+		return &Plan{Steps: []Step{}, Why: fmt.Sprintf("no additions make it qualify: at most %s points with every metric at its most, under %s", trim(frontierMax(frontier)), trim(n.Total))}, nil
+	}
+	if err := pl.refine(best, n); err != nil {
+		return nil, err
+	}
+	return pl.plan(*best), nil
+}
+
+// refine takes each step down to the fewest that still meet the bar with
+// the others as they are: sampled step counts become exact, and no step
+// has slack.
+func (pl *planner) refine(s *state, n *Needs) error {
+	tol := n.Tolerance
+	total := 0.0
+	for _, c := range s.chosen {
+		total += c.points
+	}
+	for ci := range s.chosen {
+		c := &s.chosen[ci]
+		least := n.Metrics[pl.d.Metrics[c.metric].ID] - tol
+		for _, di := range slices.Sorted(mapKeysInt(c.steps)) {
+			ok := func(k int64) (float64, bool, error) {
+				steps := maps.Clone(c.steps)
+				steps[di] = k
+				p, err := pl.points(c.metric, steps)
+				return p, err == nil && p >= least && total-c.points+p >= n.Total-tol, err
+			}
+			lo, hi := int64(0), c.steps[di]
+			for lo < hi {
+				mid := (lo + hi) / 2
+				_, good, err := ok(mid)
+				if err != nil {
+					return err
+				}
+				if good {
+					hi = mid
+				} else {
+					lo = mid + 1
+				}
+			}
+			p, _, err := ok(lo)
+			if err != nil {
+				return err
+			}
+			s.cost -= float64(c.steps[di]-lo) * pl.dims[di].effort
+			total += p - c.points
+			c.points = p
+			if lo == 0 {
+				delete(c.steps, di)
 			} else {
-				lo = mid + 1
+				c.steps[di] = lo
 			}
 		}
-		if p, err = pl.metricPoints(metric, o, lo); err != nil {
-			return candidate{}, false, err
-		}
-		c := candidate{choice: choice{metric, o, lo, p}, cost: float64(lo) * pl.effort[metric]}
-		if !found || c.cost < best.cost {
-			best, found = c, true
-		}
 	}
-	return best, found, nil
+	return nil
 }
 
-// plan turns the cheapest complete state into the steps to take, in the
-// bundle's metric order.
+func frontierMax(fs []state) float64 {
+	best := 0.0
+	for _, s := range fs {
+		best = math.Max(best, s.points)
+	}
+	return best
+}
+
+func trim(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".") }
+
+// paretoStates keeps the states no other beats on both cost and points.
+func paretoStates(ss []state) []state {
+	sort.SliceStable(ss, func(i, j int) bool {
+		if ss[i].points != ss[j].points {
+			return ss[i].points > ss[j].points
+		}
+		return ss[i].cost < ss[j].cost
+	})
+	var out []state
+	cheapest := math.Inf(1)
+	for _, s := range ss {
+		if s.cost < cheapest {
+			out = append(out, s)
+			cheapest = s.cost
+		}
+	}
+	return out
+}
+
+// plan turns the cheapest state into steps, in the designation's metric
+// order.
 func (pl *planner) plan(s state) *Plan {
 	p := &Plan{Possible: true, Steps: []Step{}, Effort: s.cost}
-	for _, c := range s.choices() {
+	for _, c := range s.chosen {
 		p.ScoreAfter += c.points
-		if c.add == 0 {
-			continue
+		dis := slices.Sorted(mapKeysInt(c.steps))
+		for _, di := range dis {
+			k := c.steps[di]
+			dm := &pl.dims[di]
+			add := float64(k*dm.plan.step) / dm.plan.scale
+			p.Steps = append(p.Steps, Step{Metric: pl.d.Metrics[dm.metric].ID, Option: dm.option, Aggregate: dm.agg.ID,
+				Add: add, Unit: dm.plan.unit.For(add), PointsAfter: c.points})
 		}
-		m := pl.b.Metrics[c.metric]
-		p.Steps = append(p.Steps, Step{Metric: m.ID, Option: c.option, Add: c.add, Unit: m.Unit.For(c.add), PointsAfter: c.points})
 	}
-	sort.SliceStable(p.Steps, func(i, j int) bool {
-		return pl.metricIndex(p.Steps[i].Metric) < pl.metricIndex(p.Steps[j].Metric)
-	})
 	return p
 }
 
-func (pl *planner) metricIndex(id string) int {
-	for i, m := range pl.b.Metrics {
-		if m.ID == id {
-			return i
+func mapKeysInt[V any](m map[int]V) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
 		}
 	}
-	return -1
+}
+
+// checkPlans plans for a few synthetic partners (every aggregate at 0, 1,
+// 3, 10) when the bundle loads and checks each plan with the designation's
+// own verdict: the plan aims at the bar the Rego states (needs); if the
+// two disagree, no plan could be trusted, and the bundle is refused with
+// the reason (evaluate check shows it).
+func (d *Designation) checkPlans(ctx context.Context) error {
+	for _, v := range []int64{0, 1, 3, 10} {
+		tot := d.newTotals()
+		for i := range tot {
+			tot[i].n = v
+		}
+		partner := d.partnerValues(tot)
+		metrics, err := d.scoreAll(func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
+		if err != nil {
+			return err
+		}
+		r, err := d.verdict(ctx, metrics, partner.native)
+		if err != nil {
+			return err
+		}
+		if err := d.plans(ctx, r, tot, partner); err != nil {
+			return err
+		}
+		for _, t := range d.Tracks {
+			g := r.Tracks[t].Gap
+			if !g.Possible || len(g.Steps) == 0 {
+				continue
+			}
+			after := make(totals, len(tot))
+			copy(after, tot)
+			for _, s := range g.Steps {
+				m := d.metricByID(s.Metric)
+				a := m.aggregate(s.Aggregate)
+				k := d.slotIndex[instance{track: t, option: s.Option, metric: m, agg: a}.slotKey()]
+				after[k].n += int64(math.Round(s.Add * a.plan.forOption(s.Option).scale))
+			}
+			metrics, err := d.scoreAll(func(tt, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(after, tt, o, m, a) }, partner.cel)
+			if err != nil {
+				return err
+			}
+			v2, err := d.verdict(ctx, metrics, partner.native)
+			if err != nil {
+				return err
+			}
+			if !v2.Tracks[t].Qualified {
+				var steps []string
+				for _, s := range g.Steps {
+					steps = append(steps, strings.TrimSpace(s.Metric+" "+s.Option)+fmt.Sprintf(" +%v", s.Add))
+				}
+				return fmt.Errorf("for a partner with every aggregate at %d, the plan for %s (%s) meets the bar the policy states (needs) but its verdict says the track does not qualify: needs and the verdict disagree", v, t, strings.Join(steps, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Designation) metricByID(id string) *Metric {
+	for _, m := range d.Metrics {
+		if m.ID == id {
+			return m
+		}
+	}
+	return nil
+}
+
+func (m *Metric) aggregate(id string) *Aggregate {
+	for _, a := range m.Aggregates {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
 }

@@ -3,33 +3,199 @@ package engine
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"evaluate/facts"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 )
 
-// record is a fact value already converted to CEL values, field by field.
-// ext.NativeTypes reads Go structs by reflection on every field access and
-// list element; converting a month once and reading fields from a record is
-// several times faster, which matters at hundreds of thousands of tenants.
-// The struct types stay declared through NativeTypes, so expressions are
-// type-checked against them as before.
-type record struct {
-	typ    ref.Type
-	names  []string
-	values []ref.Val
+// The record types CEL rules see. Their fields come from the fact file's
+// frame and the schema the designations declare; a designation sees only
+// the series, measures and attributes it declares, so a rule that reads
+// another's is a type error when the bundle loads.
+const (
+	typeTenant        = "fact.Tenant"
+	typeAssociation   = "fact.Association"
+	typeMonth         = "fact.Month"
+	typePerson        = "fact.Person"
+	typeCertification = "fact.Certification"
+)
+
+// seriesType is the record type of one row of a series, e.g. fact.workloads.
+func seriesType(name string) string { return "fact." + name }
+
+// layout is where each field of each record type sits in the records that
+// are built for a run: one layout for the union schema, shared by every
+// designation, whose types each declare a subset of the fields.
+type layout struct {
+	schema *facts.Schema
+	fields map[string][]string // type name -> field names in order
 }
 
-func (r *record) field(name string) (ref.Val, bool) {
-	for i, n := range r.names {
-		if n == name {
-			return r.values[i], true
+func newLayout(s *facts.Schema) *layout {
+	l := &layout{schema: s, fields: map[string][]string{}}
+	l.fields[typeTenant] = []string{"tenant", "name", "associations"}
+	assoc := []string{"type", "from", "to", "from_month"}
+	for _, a := range s.Attrs {
+		assoc = append(assoc, a.Name)
+	}
+	l.fields[typeAssociation] = assoc
+	month := []string{"month", "last_day", "associations", "types", "rows"}
+	for _, se := range s.Series {
+		month = append(month, se.Name)
+		row := slices.Clone(se.Keys)
+		for _, m := range se.Measures {
+			row = append(row, m.Name)
+		}
+		l.fields[seriesType(se.Name)] = row
+	}
+	l.fields[typeMonth] = month
+	l.fields[typePerson] = []string{"id", "name", "certifications"}
+	l.fields[typeCertification] = []string{"name", "earned", "expires"}
+	return l
+}
+
+// fieldDecl is one field of a declared record type.
+type fieldDecl struct {
+	name string
+	typ  *types.Type
+}
+
+// typeSet is the record types one designation declares, with each field's
+// CEL type and its place in the layout.
+type typeSet struct {
+	layout  *layout
+	structs map[string]*structDecl
+}
+
+type structDecl struct {
+	typ    *types.Type
+	names  []string
+	fields map[string]*types.FieldType
+}
+
+// newTypeSet declares the types for a designation that reads the series
+// (with the measures) and the association attributes named.
+func newTypeSet(l *layout, series map[string][]string, attrs []string) *typeSet {
+	ts := &typeSet{layout: l, structs: map[string]*structDecl{}}
+	str, num := cel.StringType, cel.IntType
+	listOf := func(t string) *types.Type { return cel.ListType(cel.ObjectType(t)) }
+	ts.declare(typeTenant, []fieldDecl{{"tenant", str}, {"name", str}, {"associations", listOf(typeAssociation)}})
+	assoc := []fieldDecl{{"type", str}, {"from", str}, {"to", str}, {"from_month", str}}
+	for _, a := range l.schema.Attrs {
+		if !slices.Contains(attrs, a.Name) {
+			continue
+		}
+		t := num
+		if a.Kind == facts.Text {
+			t = str
+		}
+		assoc = append(assoc, fieldDecl{a.Name, t})
+	}
+	ts.declare(typeAssociation, assoc)
+	month := []fieldDecl{{"month", str}, {"last_day", str}, {"associations", listOf(typeAssociation)},
+		{"types", cel.ListType(str)}, {"rows", num}}
+	for _, se := range l.schema.Series {
+		measures, ok := series[se.Name]
+		if !ok {
+			continue
+		}
+		month = append(month, fieldDecl{se.Name, listOf(seriesType(se.Name))})
+		var row []fieldDecl
+		for _, k := range se.Keys {
+			row = append(row, fieldDecl{k, str})
+		}
+		for _, m := range se.Measures {
+			if slices.Contains(measures, m.Name) {
+				row = append(row, fieldDecl{m.Name, num})
+			}
+		}
+		ts.declare(seriesType(se.Name), row)
+	}
+	ts.declare(typeMonth, month)
+	ts.declare(typePerson, []fieldDecl{{"id", str}, {"name", str}, {"certifications", listOf(typeCertification)}})
+	ts.declare(typeCertification, []fieldDecl{{"name", str}, {"earned", str}, {"expires", str}})
+	return ts
+}
+
+func (ts *typeSet) declare(name string, fields []fieldDecl) {
+	d := &structDecl{typ: types.NewObjectType(name), fields: map[string]*types.FieldType{}}
+	all := ts.layout.fields[name]
+	for _, f := range fields {
+		i := slices.Index(all, f.name)
+		d.names = append(d.names, f.name)
+		d.fields[f.name] = &types.FieldType{
+			Type:  f.typ,
+			IsSet: func(any) bool { return true },
+			GetFrom: func(obj any) (any, error) {
+				if r, ok := obj.(*record); ok {
+					return r.values[i], nil
+				}
+				return nil, fmt.Errorf("no field %s on %T", f.name, obj)
+			},
 		}
 	}
-	return nil, false
+	ts.structs[name] = d
+}
+
+// fieldNames are every field of every declared type, for did-you-mean.
+func (ts *typeSet) fieldNames() []string {
+	var out []string
+	for _, d := range ts.structs {
+		out = append(out, d.names...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// provider declares the record types to CEL and reads their fields.
+type provider struct {
+	types.Provider
+	ts *typeSet
+}
+
+// FindStructType implements types.Provider.
+func (p provider) FindStructType(name string) (*types.Type, bool) {
+	if d, ok := p.ts.structs[name]; ok {
+		return types.NewTypeTypeWithParam(d.typ), true
+	}
+	return p.Provider.FindStructType(name)
+}
+
+// FindStructFieldNames implements types.Provider.
+func (p provider) FindStructFieldNames(name string) ([]string, bool) {
+	if d, ok := p.ts.structs[name]; ok {
+		return d.names, true
+	}
+	return p.Provider.FindStructFieldNames(name)
+}
+
+// FindStructFieldType implements types.Provider.
+func (p provider) FindStructFieldType(name, field string) (*types.FieldType, bool) {
+	if d, ok := p.ts.structs[name]; ok {
+		f, ok := d.fields[field]
+		return f, ok
+	}
+	return p.Provider.FindStructFieldType(name, field)
+}
+
+// NewValue implements types.Provider: fact records are read, never made.
+func (p provider) NewValue(name string, fields map[string]ref.Val) ref.Val {
+	if _, ok := p.ts.structs[name]; ok {
+		return types.NewErr("%s values cannot be created in a rule", name)
+	}
+	return p.Provider.NewValue(name, fields)
+}
+
+// record is a fact value already converted to CEL values, in the layout's
+// field order.
+type record struct {
+	typ    *types.Type
+	values []ref.Val
 }
 
 // ConvertToNative implements ref.Val; records never leave CEL.
@@ -40,7 +206,7 @@ func (r *record) ConvertToNative(t reflect.Type) (any, error) {
 // ConvertToType implements ref.Val.
 func (r *record) ConvertToType(t ref.Type) ref.Val {
 	if t == types.TypeType {
-		return r.typ.(ref.Val)
+		return r.typ
 	}
 	return types.NewErr("type conversion error from %s to %s", r.typ.TypeName(), t.TypeName())
 }
@@ -66,117 +232,197 @@ func (r *record) Type() ref.Type { return r.typ }
 func (r *record) Value() any { return r }
 
 var (
-	monthRecordType    = types.NewObjectType("facts.MonthState")
-	workloadRecordType = types.NewObjectType("facts.WorkloadMonth")
-	summaryRecordType  = types.NewObjectType("engine.Summary")
+	tenantObj, assocObj, monthObj = types.NewObjectType(typeTenant), types.NewObjectType(typeAssociation), types.NewObjectType(typeMonth)
+	personObj, certObj            = types.NewObjectType(typePerson), types.NewObjectType(typeCertification)
 )
 
-// celNames converts strings for CEL, for monthRecord.
-func celNames(lists ...[]string) map[string]ref.Val {
-	out := map[string]ref.Val{}
-	for _, l := range lists {
-		for _, s := range l {
-			out[s] = types.String(s)
+func list(vals []ref.Val) ref.Val { return types.NewRefValList(types.DefaultTypeAdapter, vals) }
+
+func stringList(ss []string) ref.Val {
+	vals := make([]ref.Val, len(ss))
+	for i, s := range ss {
+		vals[i] = types.String(s)
+	}
+	return list(vals)
+}
+
+// views builds the CEL records of one windowed tenant: the tenant itself
+// and, on request, the view of any month, each built once.
+type views struct {
+	l        *layout
+	inEffect func(a *facts.Association, m facts.Month) bool
+	c        *facts.Customer
+	assocs   []ref.Val // every association's record
+	tenant   *record
+	months   map[facts.Month]*record
+}
+
+func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool, c *facts.Customer) *views {
+	v := &views{l: l, inEffect: inEffect, c: c, months: map[facts.Month]*record{}}
+	v.assocs = make([]ref.Val, len(c.Associations))
+	for i := range c.Associations {
+		v.assocs[i] = v.association(&c.Associations[i])
+	}
+	v.tenant = &record{typ: tenantObj, values: []ref.Val{types.String(c.Tenant), types.String(c.Name), list(v.assocs)}}
+	return v
+}
+
+func (v *views) association(a *facts.Association) *record {
+	vals := []ref.Val{types.String(a.Type), types.String(string(a.From)), types.String(string(a.To)), types.String(a.From.Month().String())}
+	for i, at := range v.l.schema.Attrs {
+		s := a.Attrs[i]
+		if at.Kind == facts.Text {
+			vals = append(vals, types.String(s))
+			continue
 		}
+		var x int64
+		fmt.Sscan(s, &x)
+		vals = append(vals, types.Int(x))
 	}
-	return out
+	return &record{typ: assocObj, values: vals}
 }
 
-// Field names of the records, shared by every record of a type.
-var (
-	workloadFields = []string{"workload", "paid_seats", "active_users"}
-	monthFields    = []string{"month", "associations", "workloads"}
-	summaryFields  = []string{"month", "eligible", "deployed", "active_users"}
-)
-
-// monthRecord converts a tenant's month for CEL in three allocations: the
-// record with its two lists, the workloads' records, and all values.
-// names holds strings already converted (the vocabulary's), which workload
-// names and types almost always are.
-func monthRecord(st *facts.MonthState, names map[string]ref.Val) *record {
-	n, a := len(st.Workloads), len(st.Associations)
-	box := &struct {
-		rec       record
-		fields    [3]ref.Val
-		wl, assoc valList
-	}{}
-	recs := make([]record, n)
-	vals := make([]ref.Val, 4*n+a)
-	fields, wl, assoc := vals[:3*n:3*n], vals[3*n:4*n:4*n], vals[4*n:]
-	name := func(s string) ref.Val {
-		if v, ok := names[s]; ok {
-			return v
-		}
-		return types.String(s)
+// month is the tenant's view of month m: the associations in effect and
+// their types, how many rows it has, and every entry of every series with
+// its measures in m (0 without a row).
+func (v *views) month(m facts.Month) *record {
+	if r, ok := v.months[m]; ok {
+		return r
 	}
-	for i, w := range st.Workloads {
-		v := fields[3*i : 3*i+3 : 3*i+3]
-		v[0], v[1], v[2] = name(w.Workload), types.Int(w.PaidSeats), types.Int(w.ActiveUsers)
-		recs[i] = record{typ: workloadRecordType, names: workloadFields, values: v}
-		wl[i] = &recs[i]
-	}
-	for i, s := range st.Associations {
-		assoc[i] = name(s)
-	}
-	box.wl = valList{vals: wl, adapter: types.DefaultTypeAdapter}
-	box.assoc = valList{vals: assoc, adapter: types.DefaultTypeAdapter}
-	box.fields = [3]ref.Val{types.String(st.Month), &box.assoc, &box.wl}
-	box.rec = record{typ: monthRecordType, names: monthFields, values: box.fields[:]}
-	return &box.rec
-}
-
-// summaryRecord converts a month summary for CEL.
-func summaryRecord(s Summary) *record {
-	return newSummaryRecord(types.String(s.Month), types.Bool(s.Eligible), types.Bool(s.Deployed), types.Int(s.ActiveUsers))
-}
-
-// newSummaryRecord makes a summary's record from values already converted,
-// the record and its values in one allocation.
-func newSummaryRecord(month ref.Val, eligible, deployed types.Bool, users ref.Val) *record {
-	b := &struct {
-		r record
-		v [4]ref.Val
-	}{v: [4]ref.Val{month, eligible, deployed, users}}
-	b.r = record{typ: summaryRecordType, names: summaryFields, values: b.v[:]}
-	return &b.r
-}
-
-// recordProvider reads record fields directly and leaves everything else
-// (type declarations, Go structs such as people) to the provider it wraps.
-type recordProvider struct {
-	types.Provider
-}
-
-// FindStructFieldType implements types.Provider.
-func (p recordProvider) FindStructFieldType(structType, fieldName string) (*types.FieldType, bool) {
-	ft, ok := p.Provider.FindStructFieldType(structType, fieldName)
-	if !ok {
-		return ft, ok
-	}
-	fast := *ft
-	getFrom, isSet := ft.GetFrom, ft.IsSet
-	fast.GetFrom = func(obj any) (any, error) {
-		if r, ok := obj.(*record); ok {
-			if v, ok := r.field(fieldName); ok {
-				return v, nil
+	var inEffect []ref.Val
+	var typeNames []string
+	for i := range v.c.Associations {
+		a := &v.c.Associations[i]
+		if v.inEffect(a, m) {
+			inEffect = append(inEffect, v.assocs[i])
+			if !slices.Contains(typeNames, a.Type) {
+				typeNames = append(typeNames, a.Type)
 			}
-			return nil, fmt.Errorf("no such field %q", fieldName)
 		}
-		return getFrom(obj)
 	}
-	fast.IsSet = func(obj any) bool {
-		if r, ok := obj.(*record); ok {
-			_, found := r.field(fieldName)
-			return found
+	slices.Sort(typeNames)
+	rows := 0
+	vals := []ref.Val{types.String(m.String()), types.String(string(m.LastDay())), list(inEffect), stringList(typeNames), nil}
+	for si, se := range v.l.schema.Series {
+		entries := v.c.Series[si]
+		recs := make([]ref.Val, len(entries))
+		typ := types.NewObjectType(seriesType(se.Name))
+		for ei := range entries {
+			e := &entries[ei]
+			fields := make([]ref.Val, 0, len(se.Keys)+len(se.Measures))
+			for _, k := range e.Keys {
+				fields = append(fields, types.String(k))
+			}
+			var row *facts.Row
+			for ri := range e.Rows {
+				if e.Rows[ri].Month == m {
+					row = &e.Rows[ri]
+					break
+				}
+			}
+			if row != nil {
+				rows++
+			}
+			for mi := range se.Measures {
+				x := int64(0)
+				if row != nil {
+					x = row.Values[mi]
+				}
+				fields = append(fields, types.Int(x))
+			}
+			recs[ei] = &record{typ: typ, values: fields}
 		}
-		return isSet(obj)
+		vals = append(vals, list(recs))
 	}
-	return &fast, true
+	vals[4] = types.Int(rows)
+	r := &record{typ: monthObj, values: vals}
+	v.months[m] = r
+	return r
 }
 
-// withRecords installs recordProvider over the environment's provider.
-func withRecords() cel.EnvOption {
-	return func(env *cel.Env) (*cel.Env, error) {
-		return cel.CustomTypeProvider(recordProvider{env.CELTypeProvider()})(env)
+// monthMap is the `at` map: a tenant's month views by "YYYY-MM", built
+// when a rule reads one.
+type monthMap struct {
+	v    *views
+	keys []facts.Month
+}
+
+var monthMapType = cel.MapType(cel.StringType, cel.ObjectType(typeMonth))
+
+func (m *monthMap) key(k ref.Val) (facts.Month, bool) {
+	s, ok := k.(types.String)
+	if !ok {
+		return 0, false
 	}
+	month, err := facts.ParseMonth(string(s))
+	if err != nil || !slices.Contains(m.keys, month) {
+		return 0, false
+	}
+	return month, true
+}
+
+// Contains implements traits.Container.
+func (m *monthMap) Contains(k ref.Val) ref.Val {
+	_, ok := m.key(k)
+	return types.Bool(ok)
+}
+
+// Get implements traits.Indexer.
+func (m *monthMap) Get(k ref.Val) ref.Val {
+	if v, ok := m.Find(k); ok {
+		return v
+	}
+	return types.NewErr("no month view %v (only the months the rules declare are kept)", k)
+}
+
+// Find implements traits.Mapper.
+func (m *monthMap) Find(k ref.Val) (ref.Val, bool) {
+	month, ok := m.key(k)
+	if !ok {
+		return nil, false
+	}
+	return m.v.month(month), true
+}
+
+// Size implements traits.Sizer.
+func (m *monthMap) Size() ref.Val { return types.Int(len(m.keys)) }
+
+// Iterator implements traits.Iterable.
+func (m *monthMap) Iterator() traits.Iterator {
+	keys := make([]ref.Val, len(m.keys))
+	for i, k := range m.keys {
+		keys[i] = types.String(k.String())
+	}
+	return list(keys).(traits.Lister).Iterator()
+}
+
+// ConvertToNative implements ref.Val.
+func (m *monthMap) ConvertToNative(t reflect.Type) (any, error) {
+	return nil, fmt.Errorf("month views cannot be converted to %v", t)
+}
+
+// ConvertToType implements ref.Val.
+func (m *monthMap) ConvertToType(t ref.Type) ref.Val {
+	if t == types.TypeType {
+		return types.MapType
+	}
+	return types.NewErr("type conversion error from map to %s", t.TypeName())
+}
+
+// Equal implements ref.Val.
+func (m *monthMap) Equal(o ref.Val) ref.Val { return types.Bool(o == ref.Val(m)) }
+
+// Type implements ref.Val.
+func (m *monthMap) Type() ref.Type { return types.MapType }
+
+// Value implements ref.Val.
+func (m *monthMap) Value() any { return m }
+
+// person converts a person for CEL.
+func personRecord(p *facts.Person) *record {
+	certs := make([]ref.Val, len(p.Certifications))
+	for i, c := range p.Certifications {
+		certs[i] = &record{typ: certObj, values: []ref.Val{types.String(c.Name), types.String(string(c.Earned)), types.String(string(c.Expires))}}
+	}
+	return &record{typ: personObj, values: []ref.Val{types.String(p.ID), types.String(p.Name), list(certs)}}
 }

@@ -47,14 +47,8 @@ type schemaRule struct {
 	// Severity "warning" reports a breach without refusing the bundle
 	// (say, a bar no partner can reach); anything else is an error.
 	Severity      string `yaml:"severity"`
-	rule, message *program
+	rule, message *compiled
 }
-
-var kindSchemaRule = exprKind{vars: []cel.EnvOption{
-	cel.Variable("self", cel.DynType), cel.Variable("root", cel.DynType), cel.Variable("keys", stringList),
-}, want: []*cel.Type{cel.BoolType}}
-
-var kindSchemaMessage = exprKind{vars: kindSchemaRule.vars, want: []*cel.Type{cel.StringType}}
 
 // readSchema parses the schema file and compiles its rules.
 func readSchema(file string, src []byte) (*schema, PolicyErrors) {
@@ -67,11 +61,12 @@ func readSchema(file string, src []byte) (*schema, PolicyErrors) {
 	if doc.Schema == nil {
 		return nil, PolicyErrors{{File: file, Line: 1, Message: "missing top-level key params_schema"}}
 	}
-	base, err := baseEnv(nil)
+	c := &compiler{file: file, src: src, ts: &typeSet{structs: map[string]*structDecl{}}, noCostLimit: true}
+	base, err := newBaseEnv(c.ts, nil)
 	if err != nil {
 		return nil, PolicyErrors{{File: file, Message: err.Error()}}
 	}
-	c := &compiler{base: base, file: file, src: src, envs: map[*exprKind]*cel.Env{}, noCostLimit: true}
+	env := c.extend(base, cel.Variable("self", cel.DynType), cel.Variable("root", cel.DynType), cel.Variable("keys", cel.ListType(cel.StringType)))
 	var walk func(s *schema)
 	walk = func(s *schema) {
 		if s == nil {
@@ -79,10 +74,10 @@ func readSchema(file string, src []byte) (*schema, PolicyErrors) {
 		}
 		for _, r := range s.Rules {
 			r.Rule.Name = "rule"
-			r.rule = c.compile(&r.Rule, &kindSchemaRule)
+			r.rule = c.compile(env, &r.Rule, wantBool)
 			if r.MessageExpression.Text != "" {
 				r.MessageExpression.Name = "message_expression"
-				r.message = c.compile(&r.MessageExpression, &kindSchemaMessage)
+				r.message = c.compile(env, &r.MessageExpression, wantString)
 			}
 		}
 		for _, p := range s.Properties {
@@ -237,7 +232,7 @@ func (v *validator) rules(s *schema, n *yaml.Node, path string, keys []string) {
 		}
 		msg := r.Message
 		if r.message != nil {
-			if out, _, err := r.message.Eval(act); err == nil {
+			if out, _, err := r.message.prg.Eval(act); err == nil {
 				if s, isStr := out.Value().(string); isStr {
 					msg = s
 				}

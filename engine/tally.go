@@ -9,32 +9,46 @@ import (
 )
 
 // Tally scores tenants while a fact file is still being read: the reader
-// hands it tenants one by one, workers sum them, and EvaluateWith (with
-// Options.Tally) picks up the sums. Reading and scoring then overlap, and no
-// tenant is kept once scored.
+// hands it tenants one by one, workers score them for every designation,
+// and Evaluate (with Options.Tally) picks up the totals. Reading and
+// scoring then overlap, and no tenant is kept once scored.
 type Tally struct {
 	b     *Bundle
-	ch    chan []facts.TenantWindow
-	batch []facts.TenantWindow
+	ch    chan []facts.Customer
+	batch []facts.Customer
 	wg    sync.WaitGroup
-	sums  []metricSums
+	tots  [][]totals
+	warns [][]facts.Problem
 	errs  []error
-	done  bool
+	done    bool
+	started bool
+	file    string
+	month   facts.Month
+	ctx     context.Context
+	workers int
 }
 
 // tallyBatch is how many tenants travel to a worker together.
 const tallyBatch = 256
 
-// NewTally starts workers (0: one per CPU) that score tenants as they come.
-func (b *Bundle) NewTally(ctx context.Context, workers int) *Tally {
+// NewTally makes a tally whose workers (0: one per CPU) score the tenants
+// of a file as they come; they start with the first tenant, whose month is
+// the reporting month.
+func (b *Bundle) NewTally(ctx context.Context, file string, workers int) *Tally {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	t := &Tally{b: b, ch: make(chan []facts.TenantWindow, workers*2), sums: make([]metricSums, workers), errs: make([]error, workers)}
-	for i := range workers {
-		t.sums[i] = b.newSums()
+	return &Tally{b: b, ch: make(chan []facts.Customer, workers*2), tots: make([][]totals, workers),
+		warns: make([][]facts.Problem, workers), errs: make([]error, workers), file: file, ctx: ctx, workers: workers}
+}
+
+func (t *Tally) start(month facts.Month) {
+	t.started, t.month = true, month
+	b, ctx, file := t.b, t.ctx, t.file
+	for i := range t.workers {
+		t.tots[i] = b.newAllTotals()
 		t.wg.Go(func() {
-			e := &evaluation{b: b, act: map[string]any{}}
+			s := b.newScorer(t.month)
 			for batch := range t.ch {
 				if t.errs[i] != nil {
 					continue
@@ -44,29 +58,42 @@ func (b *Bundle) NewTally(ctx context.Context, workers int) *Tally {
 					continue
 				}
 				for k := range batch {
-					if err := e.sumTenant(&batch[k], t.sums[i]); err != nil {
+					c := &batch[k]
+					if err := s.tenant(ctx, c, t.tots[i]); err != nil {
 						t.errs[i] = err
 						break
 					}
+					w, err := s.tenantWarnings(c, file)
+					if err != nil {
+						t.errs[i] = err
+						break
+					}
+					t.warns[i] = append(t.warns[i], w...)
 				}
 			}
 		})
 	}
-	return t
 }
 
-// Add scores one tenant (soon, on a worker).
-func (t *Tally) Add(tw facts.TenantWindow) {
-	t.batch = append(t.batch, tw)
+// Add scores one tenant, windowed for reporting month m (soon, on a
+// worker).
+func (t *Tally) Add(m facts.Month, c facts.Customer) {
+	if !t.started {
+		t.start(m)
+	}
+	t.batch = append(t.batch, c)
 	if len(t.batch) == tallyBatch {
 		t.ch <- t.batch
-		t.batch = make([]facts.TenantWindow, 0, tallyBatch)
+		t.batch = make([]facts.Customer, 0, tallyBatch)
 	}
 }
 
-// Close waits for the workers and returns the summed tenants. A Tally that
-// is not used must still be closed to stop its workers.
-func (t *Tally) Close() (metricSums, error) {
+// Close waits for the workers and returns the totals. A Tally that is not
+// used must still be closed to stop its workers.
+func (t *Tally) Close() ([]totals, []facts.Problem, error) {
+	if !t.started {
+		t.start(t.month)
+	}
 	if !t.done {
 		if len(t.batch) > 0 {
 			t.ch <- t.batch
@@ -75,12 +102,16 @@ func (t *Tally) Close() (metricSums, error) {
 		t.wg.Wait()
 		t.done = true
 	}
-	sums := t.b.newSums()
-	for i := range t.sums {
+	all := t.b.newAllTotals()
+	var warns []facts.Problem
+	for i := range t.tots {
 		if t.errs[i] != nil {
-			return nil, t.errs[i]
+			return nil, nil, t.errs[i]
 		}
-		sums.add(t.sums[i])
+		if err := t.b.mergeTotals(all, t.tots[i]); err != nil {
+			return nil, nil, err
+		}
+		warns = append(warns, t.warns[i]...)
 	}
-	return sums, nil
+	return all, warns, nil
 }

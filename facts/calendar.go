@@ -6,6 +6,15 @@ import (
 	"time"
 )
 
+// Years a month or date may fall in. Fact files describe a program that
+// began in the 2020s; a year outside this range is a typo (0000, 9999) and
+// would only overflow date arithmetic later, so it is refused where it is
+// read, with its place.
+const (
+	MinYear = 1900
+	MaxYear = 2199
+)
+
 // Month is a calendar month counted from year 0 (year*12 + month-1), so that
 // month arithmetic is integer arithmetic.
 type Month int
@@ -14,14 +23,23 @@ type Month int
 func ParseMonth(s string) (Month, error) {
 	m, ok := parseMonth(s)
 	if !ok {
+		if _, shape := parseMonthShape(s); shape {
+			return 0, fmt.Errorf("%q is out of range: years %d to %d", s, MinYear, MaxYear)
+		}
 		return 0, fmt.Errorf("%q is not a month: want YYYY-MM", s)
 	}
 	return m, nil
 }
 
-// parseMonth reads YYYY-MM from a string or, in the quick JSON reader,
-// straight from the file's bytes.
-func parseMonth[T string | []byte](s T) (Month, bool) {
+func parseMonth(s string) (Month, bool) {
+	m, ok := parseMonthShape(s)
+	if y := int(m) / 12; !ok || y < MinYear || y > MaxYear {
+		return 0, false
+	}
+	return m, true
+}
+
+func parseMonthShape(s string) (Month, bool) {
 	y, okY := digits(s, 0, 4)
 	m, okM := digits(s, 5, 7)
 	if len(s) != 7 || s[4] != '-' || !okY || !okM || m < 1 || m > 12 {
@@ -32,7 +50,7 @@ func parseMonth[T string | []byte](s T) (Month, bool) {
 
 // digits reads s[from:to] as a decimal number; fact files hold millions of
 // months and dates, and time.Parse is slow for them.
-func digits[T string | []byte](s T, from, to int) (int, bool) {
+func digits(s string, from, to int) (int, bool) {
 	if len(s) < to {
 		return 0, false
 	}
@@ -55,24 +73,15 @@ func MonthOf(t time.Time) Month {
 // String formats the month as "YYYY-MM".
 func (m Month) String() string {
 	y, mo := int(m)/12, int(m)%12+1
-	if y < 0 || y > 9999 {
-		return fmt.Sprintf("%04d-%02d", y, mo)
-	}
 	b := make([]byte, 0, 7)
 	b = appendPadded(b, y, 4)
 	b = append(b, '-')
 	return string(appendPadded(b, mo, 2))
 }
 
-// LastDay is the month's last calendar day, the day on which SPEC §2 judges
-// whether an association is in effect.
+// LastDay is the month's last calendar day.
 func (m Month) LastDay() Date {
 	y := int(m) / 12
-	if y < 0 || y > 9999 {
-		first := time.Date(y, time.Month(int(m)%12+1), 1, 0, 0, 0, 0, time.UTC)
-		return DateOf(first.AddDate(0, 1, -1))
-	}
-	// Windowing asks for it several times per tenant: no time.Time here.
 	b := make([]byte, 0, 10)
 	b = appendPadded(b, y, 4)
 	b = append(b, '-')
@@ -80,6 +89,9 @@ func (m Month) LastDay() Date {
 	b = append(b, '-')
 	return Date(appendPadded(b, m.days(), 2))
 }
+
+// FirstDay is the month's first calendar day.
+func (m Month) FirstDay() Date { return Date(m.String() + "-01") }
 
 // days is the number of days in the month (Gregorian calendar).
 func (m Month) days() int {
@@ -104,6 +116,11 @@ type Date string
 // ParseDate reads "YYYY-MM-DD".
 func ParseDate(s string) (Date, error) {
 	m, err := ParseMonth(s[:min(len(s), 7)])
+	if err != nil && len(s) == 10 {
+		if _, shape := parseMonthShape(s[:7]); shape {
+			return "", fmt.Errorf("%q is out of range: years %d to %d", s, MinYear, MaxYear)
+		}
+	}
 	d, ok := digits(s, 8, 10)
 	if err != nil || len(s) != 10 || s[7] != '-' || !ok || d < 1 || d > m.days() {
 		return "", fmt.Errorf("%q is not a date: want YYYY-MM-DD", s)
@@ -116,11 +133,8 @@ func DateOf(t time.Time) Date { return Date(t.Format("2006-01-02")) }
 
 // Month returns the calendar month the day falls in.
 func (d Date) Month() Month {
-	if m, ok := parseMonth(string(d)[:min(len(d), 7)]); ok && len(d) == 10 {
-		return m
-	}
-	t, _ := time.Parse("2006-01-02", string(d))
-	return MonthOf(t)
+	m, _ := parseMonthShape(string(d)[:min(len(d), 7)])
+	return m
 }
 
 // appendPadded appends n in decimal with leading zeros to width digits.

@@ -20,6 +20,8 @@ func TestMonth(t *testing.T) {
 		{in: "2026-1", wantFail: true},
 		{in: "26-10", wantFail: true},
 		{in: "2026-10-01", wantFail: true},
+		{in: "0000-01", wantFail: true},
+		{in: "9999-12", wantFail: true},
 	}
 	for _, tt := range tests {
 		m, err := ParseMonth(tt.in)
@@ -48,7 +50,8 @@ func TestMonth(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
-	for in, ok := range map[string]bool{"2026-11-20": true, "2024-02-29": true, "2025-02-29": false, "2026-1-2": false, "20.11.2026": false, "": false} {
+	for in, ok := range map[string]bool{"2026-11-20": true, "2024-02-29": true, "2025-02-29": false, "2026-1-2": false, "20.11.2026": false, "": false,
+		"1700-01-01": false, "9999-12-31": false, "1900-01-01": true, "2199-12-31": true} {
 		if _, err := ParseDate(in); (err == nil) != ok {
 			t.Errorf("ParseDate(%q): err = %v, want ok = %v", in, err, ok)
 		}

@@ -1,6 +1,6 @@
 package facts
 
-// File is one partner's fact file after validation (SPEC §5).
+// File is one partner's fact file after validation (SPEC §5, FACTS.md).
 type File struct {
 	Name      string
 	Partner   Partner
@@ -9,8 +9,11 @@ type File struct {
 	AsOf      Date // evaluation date; "" when the file gives none
 	Customers []Customer
 	People    []Person
+	// Latest is the latest month of any row of any series, when HasRows.
+	Latest  Month
+	HasRows bool
 	// Warnings are things worth telling the user that do not stop scoring,
-	// such as active users above paid seats or ignored workloads.
+	// such as ignored workloads.
 	Warnings []Problem
 }
 
@@ -26,48 +29,57 @@ type Customer struct {
 	Name         string
 	Line         int
 	Associations []Association
-	Workloads    []Workload
+	// Series holds the tenant's entries of each series of the schema, in
+	// the schema's order.
+	Series [][]Entry
 }
 
 // Association links the partner to a tenant with an attribution type for a
 // span of days. To is "" while the association is open.
 type Association struct {
 	Type string
-	Tier int
-	From Date
-	To   Date
-	Line int
-}
-
-// Workload is one product workload of a tenant with its monthly usage.
-type Workload struct {
-	Name  string
+	// Attrs are the association's attributes in the schema's order, as
+	// written ("" when absent).
+	Attrs []string
+	From  Date
+	To    Date
 	Line  int
-	Usage []Usage
 }
 
-// Usage is a workload's paid seats and active users in one month.
-type Usage struct {
-	Month       Month
-	PaidSeats   int64
-	ActiveUsers int64
-	Line        int
+// InEffect tells whether the association covers day d.
+func (a *Association) InEffect(d Date) bool {
+	return a.From <= d && (a.To == "" || a.To >= d)
 }
 
-// Person is someone at the partner who may hold certifications. It is visible
-// to the CEL person rules as `person`.
+// Entry is one entry of a series (a workload, a service) with its rows.
+type Entry struct {
+	// Keys are the entry's key fields in the series' order ("" absent).
+	Keys []string
+	Line int
+	Rows []Row
+}
+
+// Row is an entry's measures in one month, in the series' order (cents for
+// money).
+type Row struct {
+	Month  Month
+	Values []int64
+	Line   int
+}
+
+// Person is someone at the partner who may hold certifications.
 type Person struct {
-	ID             string          `cel:"id"`
-	Name           string          `cel:"name"`
-	Certifications []Certification `cel:"certifications"`
-	Line           int             `cel:"-"`
+	ID             string
+	Name           string
+	Certifications []Certification
+	Line           int
 }
 
 // Certification is one certification or exam a person holds. Earned and
-// Expires are "YYYY-MM-DD" or "" when the file gives none.
+// Expires are "YYYY-MM-DD", or "" when the file gives none.
 type Certification struct {
-	Name    string `cel:"name"`
-	Earned  string `cel:"earned"`
-	Expires string `cel:"expires"`
-	Line    int    `cel:"-"`
+	Name    string
+	Earned  Date
+	Expires Date
+	Line    int
 }

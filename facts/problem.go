@@ -17,6 +17,8 @@ type Problem struct {
 	// kind ("PowerBI"), when the summary counts them by name.
 	Kind string `json:"-"`
 	Key  string `json:"-"`
+	// Hint is the name the warning's key likely meant, if any.
+	Hint string `json:"-"`
 }
 
 // String formats the problem as "file:line: field: message".

@@ -1,18 +1,24 @@
 // Package gen writes synthetic, realistic partner fact files: deterministic
 // for a seed, of any size, for benchmarks, property tests and load tests.
-// The words it uses (attribution types, workloads, certifications) come from
-// the policy bundle's vocabulary, so it holds no rule of its own.
+// What it writes (series, measures, attribution types and their
+// attributes, entry and certification names) comes from the fact schema of
+// the policy bundle, so it holds no rule of its own.
 package gen
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"evaluate/facts"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Options describe the partner to generate.
@@ -21,64 +27,20 @@ type Options struct {
 	Tenants int
 	// People is the number of people with certifications; 0 means a few.
 	People int
-	// Month is the reporting month; Months how many months of usage end in
-	// it (13 covers the baseline month).
+	// Month is the reporting month; Months how many months of rows end in
+	// it (the default, 26, covers two trailing years and a month).
 	Month  facts.Month
 	Months int
-	// Vocabulary supplies the attribution types, workloads and
-	// certifications to use.
-	Vocabulary facts.Vocabulary
+	// Schema supplies the series, measures, attribution types, attributes
+	// and names to use.
+	Schema *facts.Schema
 	// PartnerID names the partner; "" makes one from the seed.
 	PartnerID string
 }
 
-// Customer, Association, Workload, Usage, Person and Certification mirror
-// the fact file's keys for encoding.
-type (
-	document struct {
-		Partner   partner    `json:"partner" yaml:"partner"`
-		Month     string     `json:"month" yaml:"month"`
-		Customers []customer `json:"customers" yaml:"customers"`
-		People    []person   `json:"people" yaml:"people"`
-	}
-	partner struct {
-		ID   string `json:"id" yaml:"id"`
-		Name string `json:"name" yaml:"name"`
-	}
-	customer struct {
-		Tenant       string        `json:"tenant" yaml:"tenant"`
-		Associations []association `json:"associations" yaml:"associations"`
-		Workloads    []workload    `json:"workloads" yaml:"workloads"`
-	}
-	association struct {
-		Type string `json:"type" yaml:"type"`
-		Tier int    `json:"tier,omitempty" yaml:"tier,omitempty"`
-		From string `json:"from" yaml:"from"`
-		To   string `json:"to,omitempty" yaml:"to,omitempty"`
-	}
-	workload struct {
-		Workload string  `json:"workload" yaml:"workload"`
-		Usage    []usage `json:"usage" yaml:"usage"`
-	}
-	usage struct {
-		Month       string `json:"month" yaml:"month"`
-		PaidSeats   int64  `json:"paid_seats" yaml:"paid_seats"`
-		ActiveUsers int64  `json:"active_users" yaml:"active_users"`
-	}
-	person struct {
-		ID             string          `json:"id" yaml:"id"`
-		Certifications []certification `json:"certifications" yaml:"certifications"`
-	}
-	certification struct {
-		Name    string `json:"name" yaml:"name"`
-		Earned  string `json:"earned,omitempty" yaml:"earned,omitempty"`
-		Expires string `json:"expires,omitempty" yaml:"expires,omitempty"`
-	}
-)
-
 func (o *Options) defaults() {
 	if o.Months <= 0 {
-		o.Months = 13
+		o.Months = 26
 	}
 	if o.People <= 0 {
 		o.People = 3 + o.Tenants>>11 // one more person per 2,048 tenants
@@ -88,17 +50,86 @@ func (o *Options) defaults() {
 	}
 }
 
+// kv is an ordered object, so that a document's keys come out in the
+// order of a fact file (month before customers, for streaming readers).
+type kv struct {
+	keys []string
+	vals []any
+}
+
+func (o *kv) set(k string, v any) *kv {
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	return o
+}
+
+// MarshalJSON writes the keys in order.
+func (o *kv) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(o.vals[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// MarshalYAML writes the keys in order.
+func (o *kv) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for i, k := range o.keys {
+		var v yaml.Node
+		if err := v.Encode(o.vals[i]); err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &v)
+	}
+	return n, nil
+}
+
+// cents is an amount written with two decimals.
+type cents int64
+
+// MarshalJSON writes 1250.40.
+func (c cents) MarshalJSON() ([]byte, error) { return []byte(facts.FormatCents(int64(c))), nil }
+
+// MarshalYAML writes 1250.40 as a number.
+func (c cents) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: facts.FormatCents(int64(c))}, nil
+}
+
+func (o *Options) rand() *rand.Rand {
+	return rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+}
+
+func (o *Options) head() *kv {
+	return (&kv{}).set("partner", (&kv{}).set("id", o.PartnerID).set("name", "Synthetic partner "+o.PartnerID)).set("month", o.Month.String())
+}
+
 // WriteJSON writes one partner as a JSON fact file, a customer at a time so
 // that memory stays flat however many tenants there are.
 func WriteJSON(w io.Writer, o Options) error {
 	o.defaults()
-	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	r := o.rand()
 	bw := bufio.NewWriterSize(w, 1<<16)
-	head, _ := json.Marshal(partner{ID: o.PartnerID, Name: "Synthetic partner " + o.PartnerID})
-	fmt.Fprintf(bw, "{\"partner\": %s, \"month\": %q, \"customers\": [\n", head, o.Month.String())
+	head, err := json.Marshal(o.head())
+	if err != nil {
+		return err
+	}
+	bw.Write(head[:len(head)-1])
+	bw.WriteString(", \"customers\": [\n")
 	for i := 0; i < o.Tenants; i++ {
-		c := o.customer(r, i)
-		b, err := json.Marshal(c)
+		b, err := json.Marshal(o.customer(r, i))
 		if err != nil {
 			return err
 		}
@@ -121,72 +152,18 @@ func WriteJSON(w io.Writer, o Options) error {
 // (JSON or YAML), for small files.
 func Document(o Options) any {
 	o.defaults()
-	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	d := document{Partner: partner{ID: o.PartnerID, Name: "Synthetic partner " + o.PartnerID}, Month: o.Month.String()}
+	r := o.rand()
+	d := o.head()
+	var customers []any
 	for i := 0; i < o.Tenants; i++ {
-		d.Customers = append(d.Customers, o.customer(r, i))
+		customers = append(customers, o.customer(r, i))
 	}
-	d.People = o.people(r)
+	if customers == nil {
+		customers = []any{}
+	}
+	d.set("customers", customers)
+	d.set("people", o.people(r))
 	return d
-}
-
-func (o *Options) customer(r *rand.Rand, i int) customer {
-	c := customer{Tenant: fmt.Sprintf("tenant-%06d", i)}
-	types := o.Vocabulary.AttributionTypes
-	for _, k := range r.Perm(len(types))[:1+r.IntN(min(2, len(types)))] {
-		start := o.Month - facts.Month(r.IntN(36))
-		a := association{Type: types[k], From: fmt.Sprintf("%s-%02d", start, 1+r.IntN(28))}
-		if tiers := o.Vocabulary.Tiers[a.Type]; len(tiers) > 0 && r.IntN(3) > 0 {
-			a.Tier = int(tiers[r.IntN(len(tiers))])
-		}
-		if r.IntN(5) == 0 {
-			end := start + facts.Month(r.IntN(30))
-			a.To = string(end.LastDay())
-		}
-		c.Associations = append(c.Associations, a)
-	}
-	loads := o.Vocabulary.EligibleWorkloads
-	// Seats are log-uniform from a handful to a few thousand, so both
-	// small and large customers are common.
-	base := int64(math.Exp(math.Log(5) + r.Float64()*(math.Log(5000)-math.Log(5))))
-	for _, k := range r.Perm(len(loads))[:1+r.IntN(min(3, len(loads)))] {
-		wl := workload{Workload: loads[k]}
-		seats := base
-		share := 0.05 + 0.9*r.Float64()
-		for m := o.Month - facts.Month(o.Months) + 1; m <= o.Month; m++ {
-			if r.IntN(12) == 0 {
-				continue // a month without a row
-			}
-			seats = max(0, seats+int64(r.NormFloat64()*float64(seats)*0.05))
-			share = math.Min(1, math.Max(0, share+r.NormFloat64()*0.05))
-			wl.Usage = append(wl.Usage, usage{Month: m.String(), PaidSeats: seats, ActiveUsers: int64(float64(seats) * share)})
-		}
-		c.Workloads = append(c.Workloads, wl)
-	}
-	return c
-}
-
-func (o *Options) people(r *rand.Rand) []person {
-	out := []person{}
-	for i := 0; i < o.People; i++ {
-		p := person{ID: fmt.Sprintf("person-%04d", i), Certifications: []certification{}}
-		for range r.IntN(3) {
-			if len(o.Vocabulary.Certifications) == 0 {
-				break
-			}
-			c := certification{Name: o.Vocabulary.Certifications[r.IntN(len(o.Vocabulary.Certifications))]}
-			earned := o.Month - facts.Month(r.IntN(30))
-			if r.IntN(4) > 0 {
-				c.Earned = fmt.Sprintf("%s-%02d", earned, 1+r.IntN(28))
-			}
-			if r.IntN(3) == 0 {
-				c.Expires = fmt.Sprintf("%s-%02d", earned+facts.Month(12+r.IntN(12)), 1+r.IntN(28))
-			}
-			p.Certifications = append(p.Certifications, c)
-		}
-		out = append(out, p)
-	}
-	return out
 }
 
 // WriteJSONLines writes n partners, one JSON document per line, with seeds
@@ -205,4 +182,155 @@ func WriteJSONLines(w io.Writer, o Options, n int) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// WriteYAML writes one partner as a YAML fact file.
+func WriteYAML(w io.Writer, o Options) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(Document(o)); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+func (o *Options) customer(r *rand.Rand, i int) *kv {
+	c := (&kv{}).set("tenant", fmt.Sprintf("tenant-%06d", i))
+	var assocs []any
+	types := o.Schema.Types
+	used := map[string]bool{}
+	for _, k := range r.Perm(len(types))[:min(len(types), 1+r.IntN(3))] {
+		typ := types[k]
+		start := o.Month - facts.Month(r.IntN(36))
+		a := (&kv{}).set("type", typ)
+		for _, at := range o.Schema.Attrs {
+			vals := at.Values[typ]
+			if len(vals) == 0 || r.IntN(3) == 0 {
+				continue
+			}
+			v := vals[r.IntN(len(vals))]
+			if at.Kind == facts.Integer {
+				var x int64
+				fmt.Sscan(v, &x)
+				a.set(at.Name, x)
+			} else {
+				a.set(at.Name, v)
+			}
+		}
+		// One association of each type: never two that overlap.
+		if used[typ] {
+			continue
+		}
+		used[typ] = true
+		a.set("from", fmt.Sprintf("%s-%02d", start, 1+r.IntN(28)))
+		if r.IntN(5) == 0 {
+			end := start + facts.Month(r.IntN(30))
+			a.set("to", string(end.LastDay()))
+		}
+		assocs = append(assocs, a)
+	}
+	if assocs == nil {
+		assocs = []any{}
+	}
+	c.set("associations", assocs)
+	for _, s := range o.Schema.Series {
+		names := append(slices.Clone(s.Names), s.Used...)
+		slices.Sort(names)
+		names = slices.Compact(names)
+		if len(names) == 0 {
+			names = []string{"Other " + s.Noun}
+		}
+		if r.IntN(4) == 0 {
+			continue // a tenant without this series
+		}
+		var entries []any
+		for _, k := range r.Perm(len(names))[:min(len(names), 1+r.IntN(3))] {
+			e := (&kv{}).set(s.Keys[0], names[k])
+			e.set(s.Rows, o.rows(r, &s))
+			entries = append(entries, e)
+		}
+		c.set(s.Name, entries)
+	}
+	return c
+}
+
+// rows are an entry's monthly rows: each measure drifts from a size drawn
+// log-uniform from a handful to a few thousand, and a measure that a check
+// warns about when above another stays under it.
+func (o *Options) rows(r *rand.Rand, s *facts.Series) []any {
+	base := math.Exp(math.Log(5) + r.Float64()*(math.Log(5000)-math.Log(5)))
+	shares := make([]float64, len(s.Measures))
+	for i := range shares {
+		shares[i] = 0.05 + 0.9*r.Float64()
+	}
+	var rows []any
+	for m := o.Month - facts.Month(o.Months) + 1; m <= o.Month; m++ {
+		if r.IntN(12) == 0 {
+			continue // a month without a row
+		}
+		base = math.Max(0, base+r.NormFloat64()*base*0.05)
+		row := (&kv{}).set("month", m.String())
+		values := make([]int64, len(s.Measures))
+		for i, ms := range s.Measures {
+			shares[i] = math.Min(1, math.Max(0, shares[i]+r.NormFloat64()*0.05))
+			x := base
+			if i > 0 {
+				x = base * shares[i]
+			}
+			switch ms.Kind {
+			case facts.Cents:
+				amount := int64(x * 100 * (1 + 10*r.Float64()))
+				if r.IntN(30) == 0 {
+					amount = -amount / 10 // a credit
+				}
+				values[i] = amount
+			default:
+				values[i] = int64(x)
+			}
+		}
+		for _, ck := range s.Checks {
+			l, rr := slices.IndexFunc(s.Measures, func(m facts.Measure) bool { return m.Name == ck.Left }), slices.IndexFunc(s.Measures, func(m facts.Measure) bool { return m.Name == ck.Right })
+			if l >= 0 && rr >= 0 && strings.HasPrefix(ck.Op, ">") && values[l] > values[rr] {
+				values[l] = values[rr]
+			}
+		}
+		for i, ms := range s.Measures {
+			if ms.Kind == facts.Cents {
+				row.set(ms.Name, cents(values[i]))
+			} else {
+				row.set(ms.Name, values[i])
+			}
+		}
+		rows = append(rows, row)
+	}
+	if rows == nil {
+		rows = []any{}
+	}
+	return rows
+}
+
+func (o *Options) people(r *rand.Rand) []any {
+	out := []any{}
+	names := o.Schema.Certifications
+	for i := 0; i < o.People; i++ {
+		p := (&kv{}).set("id", fmt.Sprintf("person-%04d", i))
+		certs := []any{}
+		for range r.IntN(4) {
+			if len(names) == 0 {
+				break
+			}
+			c := (&kv{}).set("name", names[r.IntN(len(names))])
+			earned := o.Month - facts.Month(r.IntN(30))
+			if r.IntN(4) > 0 {
+				c.set("earned", fmt.Sprintf("%s-%02d", earned, 1+r.IntN(28)))
+			}
+			if r.IntN(3) == 0 {
+				c.set("expires", fmt.Sprintf("%s-%02d", earned+facts.Month(12+r.IntN(12)), 1+r.IntN(28)))
+			}
+			certs = append(certs, c)
+		}
+		p.set("certifications", certs)
+		out = append(out, p)
+	}
+	return out
 }

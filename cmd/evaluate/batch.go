@@ -65,7 +65,7 @@ var lineBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // outcome is an item's result or error.
 type outcome struct {
 	item
-	result *engine.Result
+	result *report
 }
 
 // where names the outcome's input for messages: the file, or file:line.
@@ -150,7 +150,7 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 		it.err = err
 		return outcome{item: it, result: r}
 	}
-	f, w, err := facts.StreamJSON(it.name, it.line, bytes.NewReader(it.data), b.sc.bundle.Vocabulary, b.sc.window, nil)
+	f, w, err := facts.Stream(it.name, it.line, bytes.NewReader(it.data), &b.sc.bundle.Schema, b.sc.windowOpts(), nil)
 	lineBuffers.Put(it.buf) // nothing read refers into it
 	it.data, it.buf = nil, nil
 	if err != nil {
@@ -159,7 +159,7 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 	}
 	r, err := b.sc.score1(ctx, f, w, nil)
 	if r != nil {
-		r.File = fmt.Sprintf("%s:%d", it.name, it.line)
+		r.setLine(it.name, it.line)
 	}
 	it.err = err
 	return outcome{item: it, result: r}
@@ -172,6 +172,14 @@ type errorRecord struct {
 	File   string          `json:"file"`
 	Line   int             `json:"line,omitempty"`
 	Errors []facts.Problem `json:"errors"`
+}
+
+// where names the record's input: the file, or file:line.
+func (e *errorRecord) where() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	return e.File
 }
 
 func (o *outcome) errorRecord() *errorRecord {
@@ -192,32 +200,53 @@ func (o *outcome) errorRecord() *errorRecord {
 	return rec
 }
 
-// summary counts a population's outcomes.
+// summary counts a population's outcomes, per designation.
 type summary struct {
-	evaluated, qualified, errors int
-	byTrack                      map[string]int
+	evaluated, errors int
+	qualified         map[string]int            // designation -> partners
+	byTrack           map[string]map[string]int // designation -> track -> partners
+}
+
+func newSummary() *summary {
+	return &summary{qualified: map[string]int{}, byTrack: map[string]map[string]int{}}
 }
 
 func (s *summary) add(o outcome) {
-	switch {
-	case o.err != nil:
+	if o.err != nil {
 		s.errors++
-	default:
-		s.evaluated++
-		if o.result.Qualified {
-			s.qualified++
-			s.byTrack[o.result.Track]++
+		return
+	}
+	s.evaluated++
+	for _, r := range o.result.Results {
+		if r.Qualified {
+			s.qualified[r.Designation]++
+			if s.byTrack[r.Designation] == nil {
+				s.byTrack[r.Designation] = map[string]int{}
+			}
+			s.byTrack[r.Designation][r.Track]++
 		}
 	}
 }
 
-func (s *summary) String(tracks []engine.Track) string {
-	var parts []string
-	for _, t := range tracks {
-		parts = append(parts, fmt.Sprintf("%s %d", t.Name, s.byTrack[t.Name]))
+// String is "evaluated N, qualified N (enterprise N, smb N), not qualified
+// N, errors N" for one designation; with several, the qualified counts per
+// designation.
+func (s *summary) String(b *engine.Bundle) string {
+	counts := func(d *engine.Designation) string {
+		var parts []string
+		for _, t := range d.Tracks {
+			parts = append(parts, fmt.Sprintf("%s %d", t, s.byTrack[d.ID][t]))
+		}
+		return fmt.Sprintf("qualified %d (%s), not qualified %d", s.qualified[d.ID], strings.Join(parts, ", "), s.evaluated-s.qualified[d.ID])
 	}
-	return fmt.Sprintf("evaluated %d, qualified %d (%s), not qualified %d, errors %d",
-		s.evaluated, s.qualified, strings.Join(parts, ", "), s.evaluated-s.qualified, s.errors)
+	if len(b.Designations) == 1 {
+		return fmt.Sprintf("evaluated %d, %s, errors %d", s.evaluated, counts(b.Designations[0]), s.errors)
+	}
+	var parts []string
+	for _, d := range b.Designations {
+		parts = append(parts, d.ID+": "+counts(d))
+	}
+	return fmt.Sprintf("evaluated %d, errors %d; %s", s.evaluated, s.errors, strings.Join(parts, "; "))
 }
 
 // recordWriter writes JSON Lines records, each whole: a record is never
@@ -243,14 +272,20 @@ func (rw *recordWriter) write(v any) error {
 	return err
 }
 
-// marshalLine is v as one line of JSON, with <, > and & as they are (the
-// names people give partners and files are not HTML).
+// marshalLine is v as one line of JSON.
 func marshalLine(v any) ([]byte, error) {
+	b, err := marshalJSON(v)
+	return append(b, '\n'), err
+}
+
+// marshalJSON is json.Marshal with <, > and & as they are (the names
+// people give partners and files are not HTML).
+func marshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(v)
-	return buf.Bytes(), err
+	return bytes.TrimRight(buf.Bytes(), "\n"), err
 }
 
 // scoreInputs scores every document of the inputs and writes the results:
@@ -261,7 +296,7 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	prog := newProgress(stderr, totalSize(srcs))
 	out := bufio.NewWriterSize(stdout, 1<<16)
 	rw := &recordWriter{w: out}
-	sum := summary{byTrack: map[string]int{}}
+	sum := newSummary()
 	code := exitQualified
 	var entries []entry
 	var writeErr error
@@ -284,7 +319,7 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 			prog.clear()
 		}
 		printWarnings(stderr, o.result, warn)
-		if !o.result.Qualified && code == exitQualified {
+		if !o.result.qualified() && code == exitQualified {
 			code = exitNotQualified
 		}
 		if output == "jsonl" {
@@ -305,7 +340,7 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 		return exitBadInput
 	}
 	if output == "jsonl" {
-		fmt.Fprintln(stderr, sum.String(b.sc.bundle.Tracks))
+		fmt.Fprintln(stderr, sum.String(b.sc.bundle))
 	}
 	return code
 }

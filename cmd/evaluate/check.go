@@ -53,14 +53,16 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%d %s in %s\n", n, plural(n, "problem", "problems"), bundleName(bf.policies))
 		return exitBadInput
 	}
-	for _, w := range b.Warnings {
-		fmt.Fprintf(stderr, "warning: %v\n", w)
+	for _, d := range b.Designations {
+		for _, w := range d.Warnings {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
+		warned := ""
+		if n := len(d.Warnings); n > 0 {
+			warned = fmt.Sprintf(", %d %s", n, plural(n, "warning", "warnings"))
+		}
+		fmt.Fprintf(stdout, "ok: %s (%s) %s: %s%s\n", bundleName(bf.policies), d.ID, d.Hash, d.Summary(), warned)
 	}
-	warned := ""
-	if n := len(b.Warnings); n > 0 {
-		warned = fmt.Sprintf(", %d %s", n, plural(n, "warning", "warnings"))
-	}
-	fmt.Fprintf(stdout, "ok: %s (%s) %s: %s%s\n", bundleName(bf.policies), b.Designation, b.Hash, b.Summary(), warned)
 	return exitQualified
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"evaluate/engine"
 	"evaluate/facts"
 )
 
@@ -94,7 +93,7 @@ func TestWarningSummary(t *testing.T) {
 	w := func(kind, key string) facts.Problem {
 		return facts.Problem{File: "p.yaml", Line: 3, Message: strings.TrimSpace(key + " is ignored"), Kind: kind, Key: key}
 	}
-	r := &engine.Result{File: "p.yaml", Problems: []facts.Problem{
+	r := &report{File: "p.yaml", Problems: []facts.Problem{
 		w("workloads ignored", "PowerBI"), w("workloads ignored", "Dynamics365"), w("workloads ignored", "PowerBI"),
 		w("rows odd", ""), w("rows odd", ""), w("once", "x"),
 	}}

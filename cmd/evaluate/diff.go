@@ -56,22 +56,27 @@ type verdict struct {
 
 // metricChange is one metric on one track whose value or points changed.
 type metricChange struct {
-	Track  string              `json:"track"`
-	Metric string              `json:"metric"`
-	Before engine.OptionResult `json:"before"`
-	After  engine.OptionResult `json:"after"`
+	Track  string  `json:"track"`
+	Metric string  `json:"metric"`
+	Before numbers `json:"before"`
+	After  numbers `json:"after"`
 }
 
-// partnerChange is one changed partner, as -o json prints it.
+type numbers struct {
+	Value  float64 `json:"value"`
+	Points float64 `json:"points"`
+}
+
+// partnerChange is one changed partner and designation, as -o json prints
+// it.
 type partnerChange struct {
-	Partner struct {
-		ID   string `json:"id"`
-		Name string `json:"name,omitempty"`
-	} `json:"partner"`
-	File    string         `json:"file"`
-	Before  verdict        `json:"before"`
-	After   verdict        `json:"after"`
-	Metrics []metricChange `json:"metrics"`
+	Partner     facts.Partner  `json:"partner"`
+	File        string         `json:"file"`
+	Line        int            `json:"line,omitempty"`
+	Designation string         `json:"designation"`
+	Before      verdict        `json:"before"`
+	After       verdict        `json:"after"`
+	Metrics     []metricChange `json:"metrics"`
 }
 
 func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -106,7 +111,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate diff", fmt.Errorf("no fact file given"))
 	}
 	ctx := context.Background()
-	before, err := loadBundle(ctx, base, bf.designation)
+	before, err := loadBundle(ctx, base, bf.designations)
 	if err != nil {
 		fmt.Fprintf(stderr, "evaluate diff: bad base policy bundle:\n%v\n", err)
 		return exitBadInput
@@ -140,7 +145,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err == nil {
 			fa, err = sa.readItem(it)
 		}
-		var rb, ra *engine.Result
+		var rb, ra *report
 		if err == nil {
 			rb, err = sb.evaluate(ctx, fb, sb.window)
 		}
@@ -153,20 +158,31 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return
 		}
 		if it.line > 0 {
-			ra.File = fmt.Sprintf("%s:%d", it.name, it.line)
+			ra.setLine(it.name, it.line)
 		}
 		evaluated++
-		c, changed := compare(rb, ra)
-		if !changed {
-			return
+		for _, a := range ra.Results {
+			var b *engine.Result
+			for _, x := range rb.Results {
+				if x.Designation == a.Designation {
+					b = x
+				}
+			}
+			if b == nil {
+				b = &engine.Result{Designation: a.Designation, Tracks: map[string]*engine.TrackResult{}}
+			}
+			c, changed := compare(b, a)
+			if !changed {
+				continue
+			}
+			switch {
+			case !c.Before.Qualified && c.After.Qualified:
+				gained++
+			case c.Before.Qualified && !c.After.Qualified:
+				lost++
+			}
+			changes = append(changes, c)
 		}
-		switch {
-		case !c.Before.Qualified && c.After.Qualified:
-			gained++
-		case c.Before.Qualified && !c.After.Qualified:
-			lost++
-		}
-		changes = append(changes, c)
 	})
 	summary := fmt.Sprintf("evaluated %d, changed %d, newly qualified %d, newly not qualified %d", evaluated, len(changes), gained, lost)
 	if output == "json" {
@@ -190,21 +206,20 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // compare tells whether a partner's verdict, track or score changed, and
 // lists every metric whose value or points moved.
 func compare(before, after *engine.Result) (partnerChange, bool) {
-	c := partnerChange{Metrics: []metricChange{}}
-	c.Partner.ID, c.Partner.Name, c.File = after.Partner.ID, after.Partner.Name, after.File
+	c := partnerChange{Metrics: []metricChange{}, Partner: after.Partner, File: after.File, Line: after.Line, Designation: after.Designation}
 	c.Before = verdict{before.Qualified, before.Track, before.Score}
 	c.After = verdict{after.Qualified, after.Track, after.Score}
 	changed := c.Before.Qualified != c.After.Qualified || c.Before.Track != c.After.Track || !same(c.Before.Score, c.After.Score)
 	for _, t := range after.TrackOrder {
 		for _, m := range after.MetricOrder {
-			var b, a engine.OptionResult
+			var b, a numbers
 			if tr := before.Tracks[t]; tr != nil && tr.Metrics[m] != nil {
-				b = engine.OptionResult{Value: tr.Metrics[m].Value, Points: tr.Metrics[m].Points}
+				b = numbers{tr.Metrics[m].Value, tr.Metrics[m].Points}
 			}
 			if tr := after.Tracks[t]; tr != nil && tr.Metrics[m] != nil {
-				a = engine.OptionResult{Value: tr.Metrics[m].Value, Points: tr.Metrics[m].Points}
+				a = numbers{tr.Metrics[m].Value, tr.Metrics[m].Points}
 			}
-			if b.Value != a.Value || !same(b.Points, a.Points) {
+			if !same(b.Value, a.Value) || !same(b.Points, a.Points) {
 				c.Metrics = append(c.Metrics, metricChange{Track: t, Metric: m, Before: b, After: a})
 			}
 		}
@@ -216,12 +231,16 @@ func same(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func writeChange(w io.Writer, c partnerChange) {
 	name := partnerName(c.Partner.ID, c.Partner.Name)
-	fmt.Fprintf(w, "%s, %s\n", name, c.File)
+	where := c.File
+	if c.Line > 0 {
+		where = fmt.Sprintf("%s:%d", c.File, c.Line)
+	}
+	fmt.Fprintf(w, "%s, %s, %s\n", name, where, c.Designation)
 	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before), describeVerdict(c.After))
 	for _, m := range c.Metrics {
 		detail := ""
-		if m.Before.Value != m.After.Value {
-			detail = fmt.Sprintf(" (value %d → %d)", m.Before.Value, m.After.Value)
+		if !same(m.Before.Value, m.After.Value) {
+			detail = fmt.Sprintf(" (value %s → %s)", num(m.Before.Value), num(m.After.Value))
 		}
 		fmt.Fprintf(w, "  %s.%s: %s → %s points%s\n", m.Track, m.Metric, num(m.Before.Points), num(m.After.Points), detail)
 	}

@@ -25,24 +25,93 @@ func writeExplanations(w io.Writer, r *engine.Result, opts renderOptions) error 
 				continue
 			}
 			if mr.Explain != nil {
-				fmt.Fprintf(w, "\n%s · %s: value %d → %s/%s points\n", t, m, mr.Value, num(mr.Points), num(mr.MaxPoints))
+				fmt.Fprintf(w, "\n%s · %s: value %s → %s/%s points\n", t, m, num(mr.Value), num(mr.Points), num(mr.MaxPoints))
 				writeExplanation(w, mr.Explain)
 			}
-			for _, o := range slices.Sorted(mapKeys(mr.Options)) {
-				opt := mr.Options[o]
+			parts := mr.Options
+			if parts == nil {
+				parts = mr.Sources
+			}
+			for _, o := range slices.Sorted(mapKeys(parts)) {
+				opt := parts[o]
 				if opt.Explain == nil {
 					continue
 				}
 				chosen := ""
-				if o == mr.Option {
+				if mr.Options != nil && o == mr.Option {
 					chosen = " (chosen)"
 				}
-				fmt.Fprintf(w, "\n%s · %s · %s%s: value %d → %s/%s points\n", t, m, o, chosen, opt.Value, num(opt.Points), num(mr.MaxPoints))
+				fmt.Fprintf(w, "\n%s · %s · %s%s: value %s → %s points\n", t, m, o, chosen, num(opt.Value), pointsText(opt.Points))
 				writeExplanation(w, opt.Explain)
 			}
 		}
 	}
 	return nil
+}
+
+func writeExplanation(w io.Writer, x *engine.Explanation) {
+	fmt.Fprintf(w, "  rule %s\n", x.Rule)
+	for _, a := range x.Aggregates {
+		says := a.Says
+		if says == "" {
+			says = a.ID
+		}
+		fmt.Fprintf(w, "  %s (%s): %s\n", says, a.ID, describeAdds(a.Total))
+		for _, c := range a.Records {
+			detail := ""
+			if c.Detail != "" {
+				detail = "  (" + c.Detail + ")"
+			}
+			fmt.Fprintf(w, "    %6s  %s%s\n", describeAdds(c.Adds), c.Tenant+c.Person, detail)
+		}
+		if len(a.Notes) > 0 {
+			fmt.Fprintln(w, "    notes:")
+			for _, n := range a.Notes {
+				fmt.Fprintf(w, "      %s: %s [%s]\n", n.Tenant+n.Person, n.Text, n.Rule)
+			}
+		}
+		if len(a.LeftOut) > 0 {
+			fmt.Fprintln(w, "    left out:")
+			for _, l := range a.LeftOut {
+				fmt.Fprintf(w, "      %s: %s [%s]\n", l.Tenant+l.Person, l.Reason, l.Rule)
+			}
+		}
+		if len(a.NotCounted) > 0 {
+			fmt.Fprintln(w, "    that do not count:")
+			for _, c := range a.NotCounted {
+				fmt.Fprintf(w, "      %s: %s: %s [%s]\n", c.Person, c.Item, c.Reason, c.Rule)
+			}
+		}
+	}
+}
+
+// describeAdds writes a record's part or a total: a number, a count of a
+// set, or sums per key.
+func describeAdds(v any) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case int64:
+		return fmt.Sprint(x)
+	case float64:
+		return num(x)
+	case []any:
+		var parts []string
+		for _, e := range x {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		var parts []string
+		for _, k := range slices.Sorted(mapKeys(x)) {
+			parts = append(parts, fmt.Sprintf("%s %v", k, x[k]))
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
 }
 
 // explainText is the explanation of one metric on one track, as text
@@ -51,78 +120,6 @@ func explainText(r *engine.Result, track, metric string) string {
 	var b strings.Builder
 	writeExplanations(&b, r, renderOptions{Track: track, Metric: metric})
 	return strings.TrimPrefix(b.String(), "\n")
-}
-
-func writeExplanation(w io.Writer, x *engine.Explanation) {
-	fmt.Fprintf(w, "  rule %s\n", x.Rule)
-	section := func(title string, cs []engine.Contribution) {
-		if len(cs) == 0 {
-			return
-		}
-		fmt.Fprintf(w, "  %s:\n", title)
-		for _, c := range cs {
-			fmt.Fprintf(w, "    %+6d  %s%s\n", c.Adds, c.Tenant+c.Person, describeContribution(c))
-		}
-	}
-	counted := "counted in the reporting month"
-	if len(x.Reporting) > 0 && x.Reporting[0].Person != "" || len(x.NotCounted) > 0 {
-		counted = "counted on the evaluation date"
-	}
-	if len(x.Reporting) == 0 {
-		fmt.Fprintf(w, "  %s: none\n", counted)
-	}
-	section(counted, x.Reporting)
-	section("counted in the baseline month (subtracted)", x.Baseline)
-	if len(x.Notes) > 0 {
-		fmt.Fprintln(w, "  notes:")
-		for _, n := range x.Notes {
-			fmt.Fprintf(w, "    %s: %s [%s]\n", n.Tenant, n.Text, n.Rule)
-		}
-	}
-	if len(x.LeftOut) > 0 {
-		fmt.Fprintln(w, "  left out:")
-		for _, l := range x.LeftOut {
-			fmt.Fprintf(w, "    %s: %s [%s]\n", l.Tenant, l.Reason, l.Rule)
-		}
-	}
-	if len(x.NotCounted) > 0 {
-		fmt.Fprintln(w, "  certifications that do not count:")
-		for _, c := range x.NotCounted {
-			fmt.Fprintf(w, "    %s: %s: %s [%s]\n", c.Person, c.Certification, c.Reason, c.Rule)
-		}
-	}
-}
-
-func describeContribution(c engine.Contribution) string {
-	var parts []string
-	if c.Month != "" {
-		parts = append(parts, c.Month)
-	}
-	if len(c.Associations) > 0 {
-		parts = append(parts, strings.Join(c.Associations, "+"))
-	}
-	var wl []string
-	for _, x := range c.Workloads {
-		if x.PaidSeats > 0 || x.ActiveUsers > 0 {
-			wl = append(wl, fmt.Sprintf("%s %d seats/%d active", x.Workload, x.PaidSeats, x.ActiveUsers))
-		}
-	}
-	if len(wl) > 0 {
-		parts = append(parts, strings.Join(wl, ", "))
-	}
-	if c.ActiveUsers != nil {
-		parts = append(parts, fmt.Sprintf("%d active users", *c.ActiveUsers))
-	}
-	if c.Deployed != nil && *c.Deployed {
-		parts = append(parts, "deployed")
-	}
-	if len(c.Certifications) > 0 {
-		parts = append(parts, strings.Join(c.Certifications, ", "))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "  (" + strings.Join(parts, "; ") + ")"
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
@@ -134,3 +131,5 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(mapKeys(m)) }

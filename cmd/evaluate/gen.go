@@ -9,7 +9,6 @@ import (
 	"evaluate/facts"
 	"evaluate/gen"
 
-	"gopkg.in/yaml.v3"
 )
 
 const genUsage = `evaluate gen writes a synthetic, realistic fact file: deterministic for a seed,
@@ -41,7 +40,7 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.People, "people", 0, "people with certifications (default: a few, more for big partners)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed writes the same file")
 	fs.StringVar(&month, "month", "2026-10", "reporting month YYYY-MM")
-	fs.IntVar(&o.Months, "months", 13, "months of usage, ending in the reporting month")
+	fs.IntVar(&o.Months, "months", 26, "months of rows, ending in the reporting month")
 	fs.StringVar(&format, "format", "json", "json, yaml, or jsonl (one partner per line)")
 	fs.IntVar(&partners, "partners", 1, "with --format jsonl: how many partners (seeds seed, seed+1, ...)")
 	bf.register(fs)
@@ -77,14 +76,14 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate gen: bad policy bundle:\n%v\n", err)
 		return exitBadInput
 	}
-	o.Vocabulary = b.Vocabulary
+	o.Schema = &b.Schema
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	defer w.Flush()
 	switch format {
 	case "json":
 		err = gen.WriteJSON(w, o)
 	case "yaml":
-		err = yaml.NewEncoder(w).Encode(gen.Document(o))
+		err = gen.WriteYAML(w, o)
 	case "jsonl":
 		err = gen.WriteJSONLines(w, o, partners)
 	default:

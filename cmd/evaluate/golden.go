@@ -11,12 +11,17 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"evaluate/engine"
 )
 
 // goldenCase is a fact file with the result it must give: either
 // <name>.expected.json (keys that must match, numbers to 1e-6) or
 // <name>.expected.err (the file must be refused with exit 2, nothing on
-// stdout, and every line of it somewhere in the messages). Adding a case
+// stdout, and every line of it somewhere in the messages). A case in a
+// folder named like a designation (testcases/security/...) is scored for
+// that designation alone and its expected result is that designation's
+// object; any other case is scored for every designation. Adding a case
 // needs no code.
 type goldenCase struct {
 	Name     string
@@ -66,9 +71,30 @@ func findGoldenCases(paths []string) ([]goldenCase, error) {
 	return cases, nil
 }
 
+// designation is the designation a case is for: the name of a folder on
+// its path that the bundle has, or "" for all.
+func (c goldenCase) designation(b *engine.Bundle) string {
+	parts := strings.Split(filepath.ToSlash(filepath.Dir(c.Input)), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if b.Designation(parts[i]) != nil {
+			return parts[i]
+		}
+	}
+	return ""
+}
+
 // check scores the case's fact file and returns what differs from the
 // expectation (nothing when the case passes).
 func (c goldenCase) check(ctx context.Context, s *scorer) ([]string, error) {
+	if id := c.designation(s.bundle); id != "" {
+		one := *s
+		b, err := s.bundle.Select([]string{id})
+		if err != nil {
+			return nil, err
+		}
+		one.bundle = b
+		s = &one
+	}
 	var stderr bytes.Buffer
 	results, code := s.score(ctx, []string{c.Input}, &stderr)
 	want, err := os.ReadFile(c.Expected)
@@ -97,6 +123,13 @@ func (c goldenCase) check(ctx context.Context, s *scorer) ([]string, error) {
 	var expected any
 	if err := json.Unmarshal(want, &expected); err != nil {
 		return nil, fmt.Errorf("%s: %v", c.Expected, err)
+	}
+	// Where the input sits is not part of its result.
+	for _, m := range []any{expected, got} {
+		if obj, ok := m.(map[string]any); ok {
+			delete(obj, "file")
+			delete(obj, "line")
+		}
 	}
 	return diffJSON("", expected, got), nil
 }

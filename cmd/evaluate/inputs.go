@@ -281,5 +281,5 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 		return s.read(it.path)
 	}
 	defer lineBuffers.Put(it.buf)
-	return facts.ParseAt(it.name, it.line, it.data, s.bundle.Vocabulary)
+	return facts.Parse(it.name, it.line, it.data, &s.bundle.Schema)
 }

@@ -10,19 +10,22 @@ import (
 	"evaluate/facts"
 )
 
-// monthRow is one reporting month of a partner's history.
+// monthRow is one reporting month of a partner's history for one
+// designation.
 type monthRow struct {
-	Partner   facts.Partner         `json:"partner"`
-	File      string                `json:"file"`
-	Month     string                `json:"month"`
-	AsOf      string                `json:"as_of"`
-	Qualified bool                  `json:"qualified"`
-	Track     string                `json:"track"`
-	Score     float64               `json:"score"`
-	Tracks    map[string]trackScore `json:"tracks"`
-	// Designation says whether the partner holds the designation in this
+	Partner     facts.Partner         `json:"partner"`
+	File        string                `json:"file"`
+	Line        int                   `json:"line,omitempty"`
+	Designation string                `json:"designation"`
+	Month       string                `json:"month"`
+	AsOf        string                `json:"as_of"`
+	Qualified   bool                  `json:"qualified"`
+	Track       string                `json:"track"`
+	Score       float64               `json:"score"`
+	Tracks      map[string]trackScore `json:"tracks"`
+	// Status says whether the partner holds the designation in this
 	// month: it qualified in it or in one of the retention months before.
-	Designation designationStatus `json:"designation"`
+	Status designationStatus `json:"status"`
 }
 
 type trackScore struct {
@@ -37,12 +40,10 @@ type designationStatus struct {
 	LastQualified string `json:"last_qualified,omitempty"`
 }
 
-// history is one partner's months.
+// history is one partner's months for one designation.
 type history struct {
-	Partner facts.Partner `json:"partner"`
-	File    string        `json:"file"`
-	Months  []monthRow    `json:"months"`
-	last    *engine.Result
+	Months []monthRow
+	keep   int
 }
 
 // parseMonths reads FROM..TO.
@@ -63,10 +64,11 @@ func parseMonths(s string) (from, to facts.Month, err error) {
 	return from, to, nil
 }
 
-// runMonths scores every month of the range for each file, exactly as
-// --month would one at a time, and says whether the designation is held.
+// runMonths scores every month of the range for each partner, exactly as
+// --month would one at a time, and says whether each designation is held.
 // The months before FROM that the retention rule looks back on are scored
-// too, but not shown.
+// too, but not shown. The exit code follows the last month: 0 when the
+// partner qualified in it for every designation.
 func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, output string, warn warningMode, stdout, stderr io.Writer) int {
 	from, to, err := parseMonths(months)
 	if err != nil {
@@ -75,9 +77,16 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 	if output != "text" && output != "json" && output != "html" {
 		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text, json or html, not %s", output))
 	}
-	keep := facts.Month(sc.bundle.RetentionMonths())
+	keep := 0
+	for _, d := range sc.bundle.Designations {
+		keep = max(keep, d.RetentionMonths())
+	}
 	code := exitQualified
-	var histories []history
+	type partnerHistory struct {
+		last *report
+		hs   []*history
+	}
+	var all []partnerHistory
 	sc.documents(ctx, srcs, func(it item) {
 		f, err := sc.readItem(it)
 		if err != nil {
@@ -85,106 +94,128 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 			code = exitBadInput
 			return
 		}
-		printWarnings(stderr, &engine.Result{File: f.Name, Problems: f.Warnings}, warn)
-		h := history{Partner: f.Partner, File: f.Name, Months: []monthRow{}}
-		lastQualified := facts.Month(-1)
-		failed := false
-		for m := from - keep; m <= to; m++ {
+		printWarnings(stderr, &report{File: f.Name, Problems: f.Warnings}, warn)
+		ph := partnerHistory{hs: make([]*history, len(sc.bundle.Designations))}
+		lastQualified := make([]facts.Month, len(sc.bundle.Designations))
+		for i, d := range sc.bundle.Designations {
+			ph.hs[i] = &history{keep: d.RetentionMonths()}
+			lastQualified[i] = -1
+		}
+		for m := from - facts.Month(keep); m <= to; m++ {
 			wopts := sc.window
 			wopts.Month, wopts.HasMonth = m, true
-			r, err := sc.evaluate(ctx, f, wopts)
+			rep, err := sc.evaluate(ctx, f, wopts)
 			if err != nil {
 				fmt.Fprintln(stderr, err)
-				failed = true
-				break
+				code = exitBadInput
+				return
 			}
-			if r.Qualified {
-				lastQualified = m
+			for i, r := range rep.Results {
+				h := ph.hs[i]
+				if r.Qualified {
+					lastQualified[i] = m
+				}
+				if m < from {
+					continue
+				}
+				row := monthRow{Partner: r.Partner, File: f.Name, Line: it.line, Designation: r.Designation, Month: r.Month, AsOf: r.AsOf,
+					Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
+				for t, tr := range r.Tracks {
+					row.Tracks[t] = trackScore{tr.Score, tr.Qualified}
+				}
+				if lastQualified[i] >= 0 {
+					row.Status.LastQualified = lastQualified[i].String()
+					row.Status.Held = int(m-lastQualified[i]) <= h.keep
+				}
+				h.Months = append(h.Months, row)
 			}
-			if m < from {
-				continue
-			}
-			row := monthRow{Partner: r.Partner, File: r.File, Month: r.Month, AsOf: r.AsOf, Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
-			for t, tr := range r.Tracks {
-				row.Tracks[t] = trackScore{tr.Score, tr.Qualified}
-			}
-			if lastQualified >= 0 {
-				row.Designation.LastQualified = lastQualified.String()
-				row.Designation.Held = m-lastQualified <= keep
-			}
-			h.Months = append(h.Months, row)
-			h.last = r
+			ph.last = rep
 		}
-		if failed {
-			code = exitBadInput
-			return
-		}
-		if last := h.Months[len(h.Months)-1]; !last.Qualified && code == exitQualified {
+		if !ph.last.qualified() && code == exitQualified {
 			code = exitNotQualified
 		}
-		histories = append(histories, h)
+		all = append(all, ph)
 	})
-	if output == "html" {
-		var views []htmlView
-		for i := range histories {
-			views = append(views, partnerView(histories[i].last, &histories[i]))
+	switch output {
+	case "html":
+		var parts []partnerHTML
+		for _, ph := range all {
+			parts = append(parts, partnerSection(ph.last, ph.hs, renderOptions{}))
 		}
-		if err := writePage(stdout, views); err != nil {
-			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
-			return exitBadInput
+		if len(parts) > 0 {
+			if err := writePage(stdout, parts); err != nil {
+				fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
+				return exitBadInput
+			}
 		}
-		return code
-	}
-	if output == "json" {
-		// One array of months, each naming its partner, for all files.
+	case "json":
+		// One array of months, each naming its partner and designation.
 		rows := []monthRow{}
-		for _, h := range histories {
-			rows = append(rows, h.Months...)
+		for _, ph := range all {
+			for _, h := range ph.hs {
+				rows = append(rows, h.Months...)
+			}
 		}
 		if err := encodeJSON(stdout, rows); err != nil {
 			fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
 			return exitBadInput
 		}
-		return code
-	}
-	for i, h := range histories {
-		if i > 0 {
-			fmt.Fprintln(stdout)
+	default:
+		for i, ph := range all {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			for k, r := range ph.last.Results {
+				if err := writeHistory(stdout, ph.hs[k], r, len(ph.last.Results) > 1); err != nil {
+					fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
+					return exitBadInput
+				}
+			}
 		}
-		writeHistory(stdout, h, sc.bundle, int(keep))
 	}
 	return code
 }
 
-func writeHistory(w io.Writer, h history, b *engine.Bundle, keep int) {
-	name := partnerName(h.Partner.ID, h.Partner.Name)
+func writeHistory(w io.Writer, h *history, r *engine.Result, titled bool) error {
+	name := partnerName(r.Partner.ID, r.Partner.Name)
+	if titled {
+		name += ", " + r.Designation
+	}
 	fmt.Fprintf(w, "%s, %s..%s\n\n", name, h.Months[0].Month, h.Months[len(h.Months)-1].Month)
 	var t table
 	head := []string{"month", "as of"}
-	for _, tr := range b.Tracks {
-		head = append(head, tr.Name, "", "")
+	right := []bool{false, false}
+	for _, tr := range r.TrackOrder {
+		head = append(head, tr, "")
+		right = append(right, true, false)
 	}
 	t.add(append(head, "designation")...)
 	for _, m := range h.Months {
 		cells := []string{m.Month, m.AsOf}
-		for _, tr := range b.Tracks {
-			ts := m.Tracks[tr.Name]
-			cells = append(cells, num(ts.Score), qualifiedMark(ts.Qualified), "")
+		for _, tr := range r.TrackOrder {
+			ts := m.Tracks[tr]
+			cells = append(cells, num(ts.Score), qualifiedMark(ts.Qualified))
 		}
-		status := "not held"
-		if m.Designation.Held {
-			status = "held (qualified " + m.Designation.LastQualified + ")"
-		}
-		t.add(append(cells, status)...)
+		t.add(append(cells, heldText(m))...)
 	}
-	t.write(w)
-	fmt.Fprintf(w, "\nThe designation is held in a month when the partner qualified in it or in one of the %d months before.\n", keep)
-	fmt.Fprintln(w, "Certifications count on each month's evaluation date: its last day, the file's as_of in the file's own month, or --as-of.")
+	if err := t.write(w, right); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe designation is held in a month when the partner qualified in it or in one of the %d months before.\n", h.keep)
+	_, err := fmt.Fprintln(w, "Certifications count on each month's evaluation date: its last day, the file's as_of in the file's own month, or --as-of.")
+	return err
+}
+
+func heldText(m monthRow) string {
+	if m.Status.Held {
+		return "held (qualified " + m.Status.LastQualified + ")"
+	}
+	return "not held"
 }
 
 func qualifiedMark(q bool) string {
 	if q {
 		return "qualified"
 	}
-	return "-"
+	return "not qualified"
 }

@@ -5,14 +5,13 @@ import (
 	"io"
 	"slices"
 
-	"evaluate/engine"
 )
 
 // entry is one document's outcome as renderers see it: a result, or the
 // errors that kept it from being scored (JSON shows these in its place;
 // the other formats leave them to stderr).
 type entry struct {
-	Result *engine.Result
+	Result *report
 	Error  *errorRecord
 }
 
@@ -38,9 +37,9 @@ var renderers = map[string]renderer{
 
 func rendererNames() []string { return slices.Sorted(mapKeys(renderers)) }
 
-// results are the entries that were scored.
-func results(entries []entry) []*engine.Result {
-	var out []*engine.Result
+// reports are the entries that were scored.
+func reports(entries []entry) []*report {
+	var out []*report
 	for _, e := range entries {
 		if e.Result != nil {
 			out = append(out, e.Result)

@@ -11,31 +11,69 @@ import (
 	"evaluate/engine"
 )
 
-// renderText writes, per partner, a table of every metric on every track
-// (value and points/max), the totals and a verdict that says why.
+// renderText writes, per partner, a summary of its designations (when
+// there are several), then per designation a table of every metric on
+// every track (value and points/max), the totals and a verdict that says
+// why.
 func renderText(w io.Writer, entries []entry, opts renderOptions) error {
-	for i, r := range results(entries) {
+	for i, rep := range reports(entries) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := textResult(w, r, opts); err != nil {
-			return err
+		fmt.Fprintf(w, "%s\n", partnerName(rep.Partner.ID, rep.Partner.Name))
+		if len(rep.Results) > 1 {
+			writeSummary(w, rep)
+		}
+		for _, r := range rep.Results {
+			if len(rep.Results) > 1 {
+				fmt.Fprintf(w, "\n== %s ==\n", r.Designation)
+			}
+			if err := textResult(w, r, opts); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
-	name := partnerName(r.Partner.ID, r.Partner.Name)
-	fmt.Fprintf(w, "%s\n", name)
-	fmt.Fprintf(w, "reporting month %s, baseline %s, certifications as of %s\n\n", r.Month, r.Baseline, r.AsOf)
+// writeSummary is the short summary per designation, as Partner Center's
+// Solutions Partner page shows it.
+func writeSummary(w io.Writer, rep *report) {
+	var t table
+	t.add("designation", "track", "score", "verdict")
+	for _, r := range rep.Results {
+		t.add(r.Designation, r.Track, num(r.Score)+"/"+num(maxScore(r.Tracks[r.Track])), qualifiedWord(r.Qualified))
+	}
+	fmt.Fprintln(w)
+	t.write(w, []bool{false, false, true, false})
+}
 
+// hasOptions tells whether any metric of r is scored per option or part.
+func hasOptions(r *engine.Result) bool {
+	for _, tr := range r.Tracks {
+		for _, m := range tr.Metrics {
+			if m.Options != nil || m.Sources != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
+	fmt.Fprintf(w, "%s\n\n", r.Header)
+	options := hasOptions(r)
 	var t table
 	head := []string{"metric"}
 	sub := []string{""}
+	right := []bool{false}
 	for _, tr := range r.TrackOrder {
-		head = append(head, strings.ToUpper(tr), "", "")
-		sub = append(sub, "value", "points", "option")
+		head = append(head, strings.ToUpper(tr), "")
+		sub = append(sub, "value", "points")
+		right = append(right, true, true)
+		if options {
+			head, sub, right = append(head, ""), append(sub, "option"), append(right, false)
+		}
 	}
 	t.add(head...)
 	t.add(sub...)
@@ -44,10 +82,16 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 		for _, tr := range r.TrackOrder {
 			mr := r.Tracks[tr].Metrics[m]
 			if mr == nil {
-				cells = append(cells, "-", "-", "")
+				cells = append(cells, "-", "-")
+				if options {
+					cells = append(cells, "")
+				}
 				continue
 			}
-			cells = append(cells, strconv.FormatInt(mr.Value, 10), num(mr.Points)+"/"+num(mr.MaxPoints), mr.Option)
+			cells = append(cells, num(mr.Value), num(mr.Points)+"/"+num(mr.MaxPoints))
+			if options {
+				cells = append(cells, optionLabel(mr))
+			}
 		}
 		t.add(cells...)
 	}
@@ -55,19 +99,24 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	verdict := []string{"verdict"}
 	for _, tr := range r.TrackOrder {
 		res := r.Tracks[tr]
-		total = append(total, "", num(res.Score)+"/"+num(maxScore(res)), "")
-		verdict = append(verdict, "", qualifiedWord(res.Qualified), "")
+		total = append(total, "", num(res.Score)+"/"+num(maxScore(res)))
+		verdict = append(verdict, "", qualifiedWord(res.Qualified))
+		if options {
+			total, verdict = append(total, ""), append(verdict, "")
+		}
 	}
 	t.add(total...)
 	t.add(verdict...)
-	if err := t.write(w); err != nil {
+	if err := t.write(w, right); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
 	if r.Qualified {
 		fmt.Fprintf(w, "QUALIFIED on the %s track with %s.\n", r.Track, pointsText(r.Score))
+	} else if len(r.TrackOrder) == 1 {
+		fmt.Fprintf(w, "NOT QUALIFIED: %s.\n", pointsText(r.Score))
 	} else {
-		fmt.Fprintf(w, "NOT QUALIFIED: no track qualifies; the best is %s with %s.\n", r.Track, pointsText(r.Score))
+		fmt.Fprintf(w, "NOT QUALIFIED: no track qualifies; the %s track counts, with %s.\n", r.Track, pointsText(r.Score))
 	}
 	for _, t := range r.TrackOrder {
 		if tr := r.Tracks[t]; !tr.Qualified {
@@ -88,13 +137,27 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	return writeExplanations(w, r, opts)
 }
 
-// table lays out cells in columns: the first and every third column after
-// the first two (the option) left-aligned, the numbers right-aligned.
+// optionLabel is the option a metric took, or its parts.
+func optionLabel(m *engine.MetricResult) string {
+	if m.Options != nil {
+		return m.Option
+	}
+	if m.Sources != nil {
+		var parts []string
+		for _, k := range sortedKeys(m.Sources) {
+			parts = append(parts, k)
+		}
+		return strings.Join(parts, "+")
+	}
+	return ""
+}
+
+// table lays out cells in columns, right-aligned where right says.
 type table struct{ rows [][]string }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
-func (t *table) write(w io.Writer) error {
+func (t *table) write(w io.Writer, right []bool) error {
 	widths := map[int]int{}
 	for _, r := range t.rows {
 		for i, c := range r {
@@ -105,11 +168,10 @@ func (t *table) write(w io.Writer) error {
 		var b strings.Builder
 		for i, c := range r {
 			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-			switch {
-			case i == 0 || i%3 == 0:
-				b.WriteString(c + pad)
-			default:
+			if i < len(right) && right[i] {
 				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
 			}
 			b.WriteString("  ")
 		}
@@ -141,6 +203,9 @@ func num(f float64) string {
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
+// exact prints a number as it is (a bar, an amount a plan adds).
+func exact(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
 // pointsText is num with its unit: "1 point", "0.99 points".
 func pointsText(f float64) string { return num(f) + " " + pointsWord(f) }
 
@@ -152,23 +217,36 @@ func pointsWord(f float64) string {
 	return "points"
 }
 
+// stepText is one step of a plan: "usage_growth (CPOR): +467 active users".
+func stepText(s engine.Step) string {
+	metric := s.Metric
+	if s.Option != "" {
+		metric += " (" + s.Option + ")"
+	}
+	return fmt.Sprintf("%s: +%s %s", metric, exact(s.Add), s.Unit)
+}
+
 // writeGap prints the plan of what it takes for a track to qualify.
 func writeGap(w io.Writer, track string, p *engine.Plan) {
 	switch {
 	case p == nil:
 		return
 	case !p.Possible:
-		fmt.Fprintf(w, "  what it takes: no additions can make %s qualify\n", track)
+		fmt.Fprintf(w, "  what it takes: no additions can make %s qualify%s\n", track, whyText(p))
 		return
 	}
 	fmt.Fprintf(w, "  what it takes (%s after):\n", pointsText(p.ScoreAfter))
 	for _, s := range p.Steps {
-		metric := s.Metric
-		if s.Option != "" {
-			metric += " (" + s.Option + ")"
-		}
-		fmt.Fprintf(w, "    %s: +%d %s → %s\n", metric, s.Add, s.Unit, pointsText(s.PointsAfter))
+		fmt.Fprintf(w, "    %s → %s\n", stepText(s), pointsText(s.PointsAfter))
 	}
+}
+
+// whyText is ": why" for a plan that is not possible, or "".
+func whyText(p *engine.Plan) string {
+	if p.Why == "" {
+		return ""
+	}
+	return ": " + p.Why
 }
 
 // partnerName is how a partner is shown to people: "Name (id)", or the id.
@@ -183,6 +261,9 @@ func partnerName(id, name string) string {
 // maximums.
 func maxScore(tr *engine.TrackResult) float64 {
 	total := 0.0
+	if tr == nil {
+		return 0
+	}
 	for _, m := range tr.Metrics {
 		total += m.MaxPoints
 	}

@@ -69,24 +69,33 @@ func init() {
 
 // bundleFlags are the flags every command has for choosing the policies.
 type bundleFlags struct {
-	policies    string
-	designation string
+	policies     string
+	designations []string
 }
 
 func (b *bundleFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&b.policies, "policies", "", "policy bundle folder (default: the bundle embedded in the binary)")
-	fs.StringVar(&b.designation, "designation", "", "designation folder in the bundle, when it holds several")
+	fs.StringVar(&b.policies, "policies", "", "policy bundle folder, or one designation's folder (default: the bundle embedded in the binary)")
+	fs.StringSliceVar(&b.designations, "designation", nil, "score only these designations, e.g. modern_work,security (default: every one of the bundle)")
 }
 
 func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
-	return loadBundle(ctx, b.policies, b.designation)
+	return loadBundle(ctx, b.policies, b.designations)
 }
 
-func loadBundle(ctx context.Context, dir, designation string) (*engine.Bundle, error) {
+// loadBundle loads the bundle of dir ("" for the embedded one), narrowed
+// to the designations named.
+func loadBundle(ctx context.Context, dir string, designations []string) (*engine.Bundle, error) {
+	var b *engine.Bundle
+	var err error
 	if dir == "" {
-		return engine.Default(ctx)
+		b, err = engine.Default(ctx)
+	} else {
+		b, err = engine.LoadDir(ctx, dir)
 	}
-	return engine.LoadDir(ctx, dir, designation)
+	if err != nil {
+		return nil, err
+	}
+	return b.Select(designations)
 }
 
 // scoreFlags are the flags of every command that scores fact files.
@@ -224,8 +233,10 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate: bad policy bundle:\n%v\n", err)
 		return exitBadInput
 	}
-	for _, w := range bundle.Warnings {
-		fmt.Fprintf(stderr, "warning: %v\n", w)
+	if warn != warningsNone {
+		for _, w := range bundle.Warnings() {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
 	}
 	if err := checkChoice("--track", ropts.Track, trackNames(bundle)); err != nil {
 		return usageError(stderr, "evaluate", err)
@@ -263,18 +274,28 @@ func checkChoice(flag, got string, valid []string) error {
 	return fmt.Errorf("%s %q: no such name%s (want one of %s)", flag, got, facts.Suggest(got, valid), strings.Join(valid, ", "))
 }
 
+// trackNames are the tracks of every designation scored.
 func trackNames(b *engine.Bundle) []string {
 	var out []string
-	for _, t := range b.Tracks {
-		out = append(out, t.Name)
+	for _, d := range b.Designations {
+		for _, t := range d.Tracks {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
 	}
 	return out
 }
 
+// metricNames are the metrics of every designation scored.
 func metricNames(b *engine.Bundle) []string {
 	var out []string
-	for _, m := range b.Metrics {
-		out = append(out, m.ID)
+	for _, d := range b.Designations {
+		for _, m := range d.Metrics {
+			if !slices.Contains(out, m.ID) {
+				out = append(out, m.ID)
+			}
+		}
 	}
 	return out
 }

@@ -73,10 +73,65 @@ func (s *scorer) open(name string) (io.Reader, string, func(), error) {
 	return s.limit(fh), name, func() { fh.Close() }, nil
 }
 
+// report is one partner's results: one per designation scored, in the
+// bundle's order.
+type report struct {
+	File     string
+	Line     int
+	Partner  facts.Partner
+	Results  []*engine.Result
+	Problems []facts.Problem
+}
+
+// qualified tells whether the partner qualified for every designation.
+func (r *report) qualified() bool {
+	for _, x := range r.Results {
+		if !x.Qualified {
+			return false
+		}
+	}
+	return true
+}
+
+// MarshalJSON is the result itself for one designation (SPEC.md §6), and
+// the partner with a designations map for several (§8).
+func (r *report) MarshalJSON() ([]byte, error) {
+	if len(r.Results) == 1 {
+		return marshalJSON(r.Results[0])
+	}
+	type many struct {
+		File         string                    `json:"file,omitempty"`
+		Line         int                       `json:"line,omitempty"`
+		Partner      facts.Partner             `json:"partner"`
+		Designations map[string]*engine.Result `json:"designations"`
+	}
+	m := many{File: r.File, Line: r.Line, Partner: r.Partner, Designations: map[string]*engine.Result{}}
+	for _, x := range r.Results {
+		m.Designations[x.Designation] = x
+	}
+	return marshalJSON(m)
+}
+
+func newReport(f *facts.File, results []*engine.Result) *report {
+	r := &report{File: f.Name, Partner: f.Partner, Results: results}
+	if len(results) > 0 {
+		r.Problems = results[0].Problems
+	}
+	return r
+}
+
+// setLine places a report of a JSON Lines document: file and line.
+func (r *report) setLine(name string, line int) {
+	r.File, r.Line = name, line
+	for _, x := range r.Results {
+		x.File, x.Line = name, line
+	}
+}
+
 // score evaluates each file in order. A file that cannot be read or
 // evaluated is reported on stderr and left out; code is 0 when every partner
 // qualified, 1 when one did not, 2 when a file had an error.
-func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (results []*engine.Result, code int) {
+func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (reports []*report, code int) {
 	for _, name := range names {
 		r, err := s.file(ctx, name)
 		if err != nil {
@@ -85,17 +140,17 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 			continue
 		}
 		printWarnings(stderr, r, warningsSummary)
-		if !r.Qualified && code == exitQualified {
+		if !r.qualified() && code == exitQualified {
 			code = exitNotQualified
 		}
-		results = append(results, r)
+		reports = append(reports, r)
 	}
-	return results, code
+	return reports, code
 }
 
 // file reads, validates and scores one fact file ("-" is stdin). JSON is
 // read as a stream, a customer at a time; YAML whole.
-func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) {
+func (s *scorer) file(ctx context.Context, name string) (*report, error) {
 	in, display, done, err := s.open(name)
 	if err != nil {
 		return nil, err
@@ -104,7 +159,7 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 	br := bufio.NewReaderSize(in, 1<<16)
 	head, _ := br.Peek(64) // fewer at the end of a short file
 	if !facts.IsJSON(name, head) {
-		f, err := s.parse(display, br)
+		f, err := s.parse(display, 1, br)
 		if err != nil {
 			return nil, err
 		}
@@ -118,12 +173,12 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		defer cancel()
 	}
 	var tally *engine.Tally
-	var onTenant func(facts.TenantWindow)
+	var onTenant func(facts.Month, facts.Customer)
 	if !s.explain {
-		tally = s.bundle.NewTally(ctx, s.workers)
+		tally = s.bundle.NewTally(ctx, display, s.workers)
 		onTenant = tally.Add
 	}
-	f, w, err := facts.StreamJSON(display, 1, br, s.bundle.Vocabulary, s.window, onTenant)
+	f, w, err := facts.Stream(display, 1, br, &s.bundle.Schema, s.windowOpts(), onTenant)
 	if err != nil {
 		if tally != nil {
 			tally.Close()
@@ -131,6 +186,13 @@ func (s *scorer) file(ctx context.Context, name string) (*engine.Result, error) 
 		return nil, err
 	}
 	return s.score1(ctx, f, w, tally)
+}
+
+// windowOpts are the window options with the months the bundle needs.
+func (s *scorer) windowOpts() facts.WindowOptions {
+	o := s.window
+	o.Needs = s.bundle.Needs
+	return o
 }
 
 func unwrapPath(err error) error {
@@ -149,21 +211,22 @@ func (s *scorer) read(name string) (*facts.File, error) {
 		return nil, err
 	}
 	defer done()
-	return s.parse(display, in)
+	return s.parse(display, 1, in)
 }
 
 // parse reads and validates a whole fact file from r (already within
 // --max-bytes).
-func (s *scorer) parse(name string, r io.Reader) (*facts.File, error) {
+func (s *scorer) parse(name string, firstLine int, r io.Reader) (*facts.File, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	return facts.Parse(name, data, s.bundle.Vocabulary)
+	return facts.Parse(name, firstLine, data, &s.bundle.Schema)
 }
 
 // evaluate scores a read fact file seen from one reporting month.
-func (s *scorer) evaluate(ctx context.Context, f *facts.File, wopts facts.WindowOptions) (*engine.Result, error) {
+func (s *scorer) evaluate(ctx context.Context, f *facts.File, wopts facts.WindowOptions) (*report, error) {
+	wopts.Needs = s.bundle.Needs
 	w, err := f.Window(wopts)
 	if err != nil {
 		return nil, err
@@ -172,19 +235,19 @@ func (s *scorer) evaluate(ctx context.Context, f *facts.File, wopts facts.Window
 }
 
 // score1 scores windowed facts within the timeout.
-func (s *scorer) score1(ctx context.Context, f *facts.File, w *facts.Window, tally *engine.Tally) (*engine.Result, error) {
+func (s *scorer) score1(ctx context.Context, f *facts.File, w *facts.Window, tally *engine.Tally) (*report, error) {
 	name := f.Name
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	r, err := s.bundle.EvaluateWith(ctx, f, w, engine.Options{Explain: s.explain, Workers: s.workers, Tally: tally})
+	rs, err := s.bundle.Evaluate(ctx, f, w, engine.Options{Explain: s.explain, Workers: s.workers, Tally: tally})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("%s: evaluation took longer than --timeout %s", name, s.timeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: evaluate: %v", name, err)
 	}
-	return r, nil
+	return newReport(f, rs), nil
 }

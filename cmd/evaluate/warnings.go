@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"evaluate/engine"
 	"evaluate/facts"
 )
 
@@ -37,7 +36,7 @@ func parseWarningMode(s string) (warningMode, error) {
 // maxKeys is how many names a summary line lists before "and N more".
 const maxKeys = 5
 
-func printWarnings(w io.Writer, r *engine.Result, mode warningMode) {
+func printWarnings(w io.Writer, r *report, mode warningMode) {
 	switch mode {
 	case warningsNone:
 		return

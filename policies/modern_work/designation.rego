@@ -2,12 +2,10 @@
 # partner capability score and the designation verdict (SPEC §1).
 #
 # Input, computed by the engine from the CEL rules in rules.yaml:
-#   input.tracks[track].metrics[metric] = {"value": v, "points": p}
-#     for a track-wide metric, or
-#   input.tracks[track].metrics[metric] = {"options": {type: {"value": v, "points": p}}}
-#     for a metric scored per attribution type.
-# Parameters are read from params.yaml as data.modern_work.
-# The engine reads `result`.
+#   input.tracks[track].metrics[metric] = {"value": v, "points": p, "max_points": m, ...}
+# where a metric scored per attribution type has already taken its best
+# option ("option", "options"). Parameters are read from params.yaml as
+# data.modern_work. The engine reads `result`.
 package modern_work
 
 # The parameters this policy reads. (Whole-package refs such as
@@ -24,38 +22,6 @@ tolerance := data.modern_work.points_tolerance
 default preference := []
 
 preference := data.modern_work.track_preference
-
-# "Punkte können immer nur für einen einzelnen Zuordnungstyp pro Metrik
-# verdient werden. Wenn Sie über mehrere Zuordnungstypen verfügen, werden
-# Punkte basierend auf dem Zuordnungstyp vergeben, der die meisten Punkte
-# bringt." Decision (SPEC §1): on a tie in points the option with the higher
-# value wins, then the alphabetically first type.
-best_option(options) := sort([[0 - o.points, 0 - o.value, name] |
-	some name, o in options
-])[0][2]
-
-max_points(track, metric) := data.modern_work.tracks[track].metrics[metric].max_points
-
-# A track-wide metric is reported as computed.
-metric_result(track, id, m) := {
-	"value": m.value,
-	"points": m.points,
-	"max_points": max_points(track, id),
-} if {
-	not m.options
-}
-
-# A per-option metric takes its best option's value and points ("the metric's
-# value is the chosen option's value").
-metric_result(track, id, m) := {
-	"value": m.options[name].value,
-	"points": m.options[name].points,
-	"max_points": max_points(track, id),
-	"option": name,
-	"options": m.options,
-} if {
-	name := best_option(m.options)
-}
 
 # "Sie müssen mindestens 70 von 100 möglichen Punkten erreichen" (Decision: >=)
 # and "mindestens einen Punkt in jeder der folgenden einzelnen Metriken"
@@ -85,17 +51,24 @@ points_word(x) := "point" if shown(x) == 1
 
 else := "points"
 
+# What a track needs, for the plan of what it takes: the same bars as
+# above, stated once here.
+needs(metrics) := {
+	"total": min_total,
+	"metrics": {id: min_metric | some id, _ in metrics},
+	"tolerance": tolerance,
+}
+
 # Each track on its own; "Metrics are never mixed across tracks."
 track_results[track] := {
 	"score": score,
 	"qualified": count(why) == 0,
 	"reasons": why,
-	"metrics": metrics,
+	"needs": needs(t.metrics),
 } if {
 	some track, t in input.tracks
-	metrics := {id: metric_result(track, id, m) | some id, m in t.metrics}
-	score := sum([m.points | some m in metrics])
-	why := reasons(score, metrics)
+	score := sum([m.points | some m in t.metrics])
+	why := reasons(score, t.metrics)
 }
 
 preference_rank(track) := i if {

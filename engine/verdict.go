@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// regoInput is what the designation's Rego sees: each track's metrics as
+// the CEL rules scored them, and the partner aggregates.
+func regoInput(metrics map[string]map[string]*MetricResult, partner map[string]any) map[string]any {
+	tracks := map[string]any{}
+	for t, ms := range metrics {
+		mo := map[string]any{}
+		for id, m := range ms {
+			mo[id] = metricInput(m)
+		}
+		tracks[t] = map[string]any{"metrics": mo}
+	}
+	if partner == nil {
+		partner = map[string]any{}
+	}
+	return map[string]any{"tracks": tracks, "partner": partner}
+}
+
+func metricInput(m *MetricResult) map[string]any {
+	in := map[string]any{}
+	for k, v := range m.Extra {
+		in[k] = v
+	}
+	in["value"], in["points"], in["max_points"] = m.Value, m.Points, m.MaxPoints
+	opts := func(os map[string]*OptionResult) map[string]any {
+		out := map[string]any{}
+		for o, r := range os {
+			x := map[string]any{}
+			for k, v := range r.Extra {
+				x[k] = v
+			}
+			x["value"], x["points"] = r.Value, r.Points
+			out[o] = x
+		}
+		return out
+	}
+	if m.Options != nil {
+		in["option"] = m.Option
+		in["options"] = opts(m.Options)
+	}
+	if m.Sources != nil {
+		in["sources"] = opts(m.Sources)
+	}
+	return in
+}
+
+// verdict runs the designation's Rego on the scored metrics and reads its
+// result: the partner's verdict, each track's, and their free keys.
+func (d *Designation) verdict(ctx context.Context, metrics map[string]map[string]*MetricResult, partner map[string]any) (*Result, error) {
+	rs, err := d.rego.Eval(ctx, rego.EvalInput(regoInput(metrics, partner)))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", d.ID, err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, fmt.Errorf("policy %s: data.%s.%s is undefined for this input", d.ID, d.ID, ResultRule)
+	}
+	r, err := d.readResult(rs[0].Expressions[0].Value)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: data.%s.%s: %w", d.ID, d.ID, ResultRule, err)
+	}
+	for t, tr := range r.Tracks {
+		tr.Metrics = metrics[t]
+	}
+	return r, nil
+}
+
+// readResult reads the Rego's result object, checking its shape: every
+// track of the rules, each with a score, a verdict and reasons, and one
+// of them the partner's.
+func (d *Designation) readResult(v any) (*Result, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want an object, got %T", v)
+	}
+	r := &Result{Tracks: map[string]*TrackResult{}, Extra: map[string]any{}}
+	var err error
+	if r.Qualified, err = boolOf(m, "qualified"); err != nil {
+		return nil, err
+	}
+	if r.Track, err = stringOf(m, "track"); err != nil {
+		return nil, err
+	}
+	if r.Score, err = numberOf(m, "score"); err != nil {
+		return nil, err
+	}
+	tracks, ok := m["tracks"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("tracks: want an object of the tracks, got %v", m["tracks"])
+	}
+	for _, t := range d.Tracks {
+		tv, ok := tracks[t].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("tracks has no track %q (the rules have %d tracks)", t, len(d.Tracks))
+		}
+		tr := &TrackResult{Extra: map[string]any{}}
+		if tr.Score, err = numberOf(tv, "score"); err != nil {
+			return nil, fmt.Errorf("tracks.%s: %w", t, err)
+		}
+		if tr.Qualified, err = boolOf(tv, "qualified"); err != nil {
+			return nil, fmt.Errorf("tracks.%s: %w", t, err)
+		}
+		if raw, ok := tv["reasons"]; ok {
+			list, ok := raw.([]any)
+			if !ok {
+				return nil, fmt.Errorf("tracks.%s.reasons: want a list of strings", t)
+			}
+			for _, x := range list {
+				s, ok := x.(string)
+				if !ok {
+					return nil, fmt.Errorf("tracks.%s.reasons: want a list of strings", t)
+				}
+				tr.Reasons = append(tr.Reasons, s)
+			}
+		}
+		if raw, ok := tv["needs"]; ok {
+			if tr.Needs, err = readNeeds(raw); err != nil {
+				return nil, fmt.Errorf("tracks.%s.needs: %w", t, err)
+			}
+		}
+		for k, x := range tv {
+			if !slices.Contains([]string{"score", "qualified", "reasons", "needs", "metrics"}, k) {
+				tr.Extra[k] = plainJSON(x)
+			}
+		}
+		r.Tracks[t] = tr
+	}
+	if r.Tracks[r.Track] == nil {
+		return nil, fmt.Errorf("track %q is not one of its tracks", r.Track)
+	}
+	for k, x := range m {
+		if !slices.Contains([]string{"qualified", "track", "score", "tracks"}, k) {
+			r.Extra[k] = plainJSON(x)
+		}
+	}
+	return r, nil
+}
+
+func readNeeds(v any) (*Needs, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var n Needs
+	if err := json.Unmarshal(b, &n); err != nil {
+		return nil, fmt.Errorf("want {total, metrics: {id: points}, tolerance} or {possible: false, why}: %v", err)
+	}
+	return &n, nil
+}
+
+func boolOf(m map[string]any, k string) (bool, error) {
+	b, ok := m[k].(bool)
+	if !ok {
+		return false, fmt.Errorf("%s: want true or false, got %v", k, m[k])
+	}
+	return b, nil
+}
+
+func stringOf(m map[string]any, k string) (string, error) {
+	s, ok := m[k].(string)
+	if !ok {
+		return "", fmt.Errorf("%s: want a string, got %v", k, m[k])
+	}
+	return s, nil
+}
+
+func numberOf(m map[string]any, k string) (float64, error) {
+	switch x := m[k].(type) {
+	case json.Number:
+		return x.Float64()
+	case float64:
+		return x, nil
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("%s: want a number, got %v", k, m[k])
+}
+
+// plainJSON turns OPA's json.Number into float64 inside free keys.
+func plainJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plainJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plainJSON(e)
+		}
+		return out
+	}
+	return v
+}
+
+// scoreAll scores every metric on every track from aggregate values.
+func (d *Designation) scoreAll(agg func(track, option string, m *Metric, a *Aggregate) ref.Val, partner ref.Val) (map[string]map[string]*MetricResult, error) {
+	metrics := map[string]map[string]*MetricResult{}
+	for _, t := range d.Tracks {
+		metrics[t] = map[string]*MetricResult{}
+		for _, m := range d.Metrics {
+			mr, err := d.scoreMetric(t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner)
+			if err != nil {
+				return nil, err
+			}
+			metrics[t][m.ID] = mr
+		}
+	}
+	return metrics, nil
+}
+
+// checkShape runs the verdict once, on a partner with nothing, when the
+// bundle loads, so that a result the renderers cannot read is the bundle's
+// error, found before any partner is scored.
+func (d *Designation) checkShape(ctx context.Context) error {
+	tot := d.newTotals()
+	partner := d.partnerValues(tot)
+	metrics, err := d.scoreAll(func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
+	if err != nil {
+		return err
+	}
+	_, err = d.verdict(ctx, metrics, partner.native)
+	return err
+}

@@ -1,0 +1,439 @@
+package facts
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"gopkg.in/yaml.v3"
+)
+
+// cursor reads one document's values in order, whatever its syntax, so
+// that one validator serves JSON and YAML. Every method that consumes a
+// value also returns the line it is on.
+type cursor interface {
+	// peek tells the kind of the next value without consuming it: '{',
+	// '[', '"' (a string), '0' (a number), 't', 'f' (booleans) or 'n'.
+	peek() (byte, error)
+	// enter consumes the '{' or '[' that peek reported.
+	enter() (line int, err error)
+	// key consumes the next key of the current object; ok is false, and
+	// the object is consumed, at its end.
+	key() (name string, line int, ok bool, err error)
+	// more tells whether the current array has another element; false
+	// consumes the array's end.
+	more() (bool, error)
+	// scalar consumes a scalar value.
+	scalar() (scalar, error)
+	// skip consumes any value.
+	skip() error
+}
+
+// scalar is a value as written: its text (a string unquoted, a number as
+// it stands), its kind as peek reports it, and the line it is on.
+type scalar struct {
+	text string
+	kind byte
+	line int
+}
+
+// syntaxError is a document that cannot be read on: the problem and its
+// line.
+type syntaxError struct {
+	line int
+	msg  string
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// MaxDepth bounds how deeply values nest; a fact file needs six levels.
+const MaxDepth = 32
+
+// MaxString bounds a string's length in bytes.
+const MaxString = 1 << 16
+
+// lineTracker passes a reader through and remembers where its newlines
+// are, so that a byte offset becomes a line number. Offsets are asked for
+// in increasing order, so the newlines before the last one asked for are
+// only counted.
+type lineTracker struct {
+	r       io.Reader
+	read    int64
+	first   int     // line of the stream's first byte
+	counted int     // newlines before the offsets still kept
+	nl      []int64 // offsets of the newlines not yet counted
+	head    int
+}
+
+func (t *lineTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	for i, b := 0, p[:n]; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			break
+		}
+		t.nl = append(t.nl, t.read+int64(i+j))
+		i += j + 1
+	}
+	t.read += int64(n)
+	return n, err
+}
+
+// line is the line of the byte at offset off.
+func (t *lineTracker) line(off int64) int {
+	for t.head < len(t.nl) && t.nl[t.head] < off {
+		t.head++
+		t.counted++
+	}
+	if t.head > 4096 && t.head*2 > len(t.nl) {
+		t.nl = append(t.nl[:0], t.nl[t.head:]...)
+		t.head = 0
+	}
+	return t.first + t.counted
+}
+
+// jsonCursor reads JSON with jsontext, a token at a time.
+type jsonCursor struct {
+	dec   *jsontext.Decoder
+	lines *lineTracker
+}
+
+func newJSONCursor(r io.Reader, firstLine int) *jsonCursor {
+	lt := &lineTracker{r: r, first: firstLine}
+	// Duplicate keys are the validator's to report, with both lines.
+	return &jsonCursor{dec: jsontext.NewDecoder(lt, jsontext.AllowDuplicateNames(true)), lines: lt}
+}
+
+// lastLine is the line of the token just read.
+func (c *jsonCursor) lastLine() int { return c.lines.line(max(0, c.dec.InputOffset()-1)) }
+
+func (c *jsonCursor) fail(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &syntaxError{line: c.lines.line(c.lines.read), msg: "invalid JSON: the input ends before the document does"}
+	}
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		msg := se.Err.Error()
+		msg = strings.TrimPrefix(msg, "jsontext: ")
+		return &syntaxError{line: c.lines.line(se.ByteOffset), msg: "invalid JSON: " + msg}
+	}
+	// A read error (jsontext wraps it): what the reader said.
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+func (c *jsonCursor) peek() (byte, error) {
+	k := c.dec.PeekKind()
+	if k == 0 {
+		_, err := c.dec.ReadToken()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, c.fail(err)
+	}
+	if c.dec.StackDepth() >= MaxDepth && (k == '{' || k == '[') {
+		return 0, &syntaxError{line: c.lastLine(), msg: fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
+	}
+	return byte(k), nil
+}
+
+func (c *jsonCursor) enter() (int, error) {
+	if _, err := c.dec.ReadToken(); err != nil {
+		return 0, c.fail(err)
+	}
+	return c.lastLine(), nil
+}
+
+func (c *jsonCursor) key() (string, int, bool, error) {
+	if c.dec.PeekKind() == '}' {
+		_, err := c.dec.ReadToken()
+		return "", 0, false, c.failOrNil(err)
+	}
+	t, err := c.dec.ReadToken()
+	if err != nil {
+		return "", 0, false, c.fail(err)
+	}
+	return t.String(), c.lastLine(), true, nil
+}
+
+func (c *jsonCursor) failOrNil(err error) error {
+	if err != nil {
+		return c.fail(err)
+	}
+	return nil
+}
+
+func (c *jsonCursor) more() (bool, error) {
+	if c.dec.PeekKind() == ']' {
+		_, err := c.dec.ReadToken()
+		return false, c.failOrNil(err)
+	}
+	if c.dec.PeekKind() == 0 {
+		_, err := c.dec.ReadToken()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return false, c.fail(err)
+	}
+	return true, nil
+}
+
+func (c *jsonCursor) scalar() (scalar, error) {
+	t, err := c.dec.ReadToken()
+	if err != nil {
+		return scalar{}, c.fail(err)
+	}
+	k := byte(t.Kind())
+	if k == '{' || k == '[' {
+		return scalar{}, &syntaxError{line: c.lastLine(), msg: "internal: scalar() on a container"}
+	}
+	return scalar{text: t.String(), kind: k, line: c.lastLine()}, nil
+}
+
+func (c *jsonCursor) skip() error {
+	k, err := c.peek()
+	if err != nil {
+		return err
+	}
+	if k != '{' && k != '[' {
+		_, err := c.dec.ReadToken()
+		return c.failOrNil(err)
+	}
+	depth := c.dec.StackDepth()
+	for {
+		if c.dec.StackDepth() > MaxDepth {
+			return &syntaxError{line: c.lastLine(), msg: fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
+		}
+		if _, err := c.dec.ReadToken(); err != nil {
+			return c.fail(err)
+		}
+		if c.dec.StackDepth() == depth {
+			return nil
+		}
+	}
+}
+
+// end checks that nothing but white space follows the document.
+func (c *jsonCursor) end() error {
+	k := c.dec.PeekKind()
+	if k == 0 {
+		if _, err := c.dec.ReadToken(); err != nil && !errors.Is(err, io.EOF) {
+			return c.fail(err)
+		}
+		return nil
+	}
+	line := c.lines.line(c.dec.InputOffset())
+	if k == '{' {
+		return &syntaxError{line: line, msg: "invalid JSON: more than one value in the file (found '{' after it): several fact documents, one per line, are JSON Lines (--jsonl, or a .jsonl file)"}
+	}
+	return &syntaxError{line: line, msg: fmt.Sprintf("invalid JSON: more than one value in the file (found %q after it)", byte(k))}
+}
+
+// yamlCursor walks a yaml.v3 node tree as if it were read value by value.
+type yamlCursor struct {
+	stack []yamlFrame
+	next  *yaml.Node // the value peek and the consuming methods see
+}
+
+type yamlFrame struct {
+	n *yaml.Node
+	i int
+}
+
+func newYAMLCursor(root *yaml.Node) *yamlCursor { return &yamlCursor{next: resolve(root)} }
+
+// resolve follows YAML aliases to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func yamlKind(n *yaml.Node) byte {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return '{'
+	case yaml.SequenceNode:
+		return '['
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return '0'
+	case "!!bool":
+		if strings.EqualFold(n.Value, "true") {
+			return 't'
+		}
+		return 'f'
+	case "!!null":
+		return 'n'
+	}
+	return '"'
+}
+
+func (c *yamlCursor) peek() (byte, error) {
+	if c.next == nil {
+		return 0, &syntaxError{line: 1, msg: "internal: no value"}
+	}
+	return yamlKind(c.next), nil
+}
+
+func (c *yamlCursor) enter() (int, error) {
+	n := c.next
+	c.stack = append(c.stack, yamlFrame{n: n})
+	c.next = nil
+	return n.Line, nil
+}
+
+func (c *yamlCursor) key() (string, int, bool, error) {
+	f := &c.stack[len(c.stack)-1]
+	if f.i+1 >= len(f.n.Content) {
+		c.stack = c.stack[:len(c.stack)-1]
+		return "", 0, false, nil
+	}
+	k, v := resolve(f.n.Content[f.i]), resolve(f.n.Content[f.i+1])
+	f.i += 2
+	c.next = v
+	if k.Kind != yaml.ScalarNode {
+		return "", k.Line, true, &syntaxError{line: k.Line, msg: "a key must be a plain name"}
+	}
+	return k.Value, k.Line, true, nil
+}
+
+func (c *yamlCursor) more() (bool, error) {
+	f := &c.stack[len(c.stack)-1]
+	if f.i >= len(f.n.Content) {
+		c.stack = c.stack[:len(c.stack)-1]
+		return false, nil
+	}
+	c.next = resolve(f.n.Content[f.i])
+	f.i++
+	return true, nil
+}
+
+func (c *yamlCursor) scalar() (scalar, error) {
+	n := c.next
+	c.next = nil
+	return scalar{text: n.Value, kind: yamlKind(n), line: n.Line}, nil
+}
+
+func (c *yamlCursor) skip() error {
+	c.next = nil
+	return nil
+}
+
+// parseYAML reads a YAML document into nodes and checks its shape: one
+// document, valid UTF-8 without NUL bytes, nesting at most MaxDepth deep
+// and aliases that expand to no more than the file's own size.
+func parseYAML(data []byte) (*yaml.Node, error) {
+	if line, ok := badText(data); !ok {
+		return nil, &syntaxError{line: line, msg: "invalid YAML: a NUL byte or invalid UTF-8"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &syntaxError{line: 1, msg: "the file is empty"}
+		}
+		return nil, yamlError(err)
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, &syntaxError{line: second.Line, msg: "a second YAML document: a fact file is one document (one partner); several partners are several files, or JSON Lines"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &syntaxError{line: 1, msg: "the file is empty"}
+	}
+	if err := checkShape(doc.Content[0]); err != nil {
+		return nil, err
+	}
+	return doc.Content[0], nil
+}
+
+// badText finds a NUL byte or invalid UTF-8 and its line.
+func badText(data []byte) (int, bool) {
+	if utf8.Valid(data) && bytes.IndexByte(data, 0) < 0 {
+		return 0, true
+	}
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == 0 || r == utf8.RuneError && size <= 1 {
+			return line, false
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return line, true
+}
+
+func yamlError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+	}
+	return &syntaxError{line: max(line, 1), msg: "invalid YAML: " + msg}
+}
+
+// checkShape refuses YAML that nests deeper than MaxDepth or whose aliases
+// expand to far more values than the file holds (an "alias bomb"), before
+// anything walks it.
+func checkShape(root *yaml.Node) error {
+	raw := 0
+	sizes := map[*yaml.Node]int{}
+	var measure func(n *yaml.Node, depth int) (int, error)
+	measure = func(n *yaml.Node, depth int) (int, error) {
+		if depth > MaxDepth {
+			return 0, &syntaxError{line: n.Line, msg: fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
+		}
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return 0, &syntaxError{line: n.Line, msg: "an alias to nothing"}
+			}
+			if size, ok := sizes[n.Alias]; ok {
+				if size < 0 {
+					return 0, &syntaxError{line: n.Line, msg: "an alias refers to a value that contains it"}
+				}
+				return size, nil
+			}
+			return measure(n.Alias, depth)
+		}
+		if size, ok := sizes[n]; ok {
+			if size < 0 {
+				return 0, &syntaxError{line: n.Line, msg: "an alias refers to a value that contains it"}
+			}
+			return size, nil
+		}
+		raw++
+		sizes[n] = -1
+		size := 1 + len(n.Value)/64
+		for _, c := range n.Content {
+			s, err := measure(c, depth+1)
+			if err != nil {
+				return 0, err
+			}
+			size += s
+		}
+		sizes[n] = size
+		return size, nil
+	}
+	total, err := measure(root, 0)
+	if err != nil {
+		return err
+	}
+	if total > 10*raw+1000 {
+		return &syntaxError{line: root.Line, msg: fmt.Sprintf("aliases expand the document to %d values from %d written: refused", total, raw)}
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package facts
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// IsJSON tells a JSON fact file from YAML: by the name (".json"), or else by
+// a '{' first in head, the file's first bytes.
+func IsJSON(name string, head []byte) bool {
+	trimmed := strings.TrimLeft(string(head[:min(len(head), 64)]), " \t\r\n\ufeff")
+	return strings.EqualFold(filepath.Ext(name), ".json") || strings.HasPrefix(trimmed, "{")
+}
+
+// Parse validates one whole fact file. name is used in messages and to
+// tell JSON from YAML (see IsJSON); firstLine numbers its first line (for
+// a line of JSON Lines). On any problem it returns Problems listing all of
+// them, and no File.
+func Parse(name string, firstLine int, data []byte, schema *Schema) (*File, error) {
+	if IsJSON(name, data) {
+		var customers []Customer
+		f, err := readJSON(name, firstLine, bytes.NewReader(data), schema, func(_ *File, _ int, c *Customer) {
+			customers = append(customers, *c)
+		})
+		if err != nil {
+			return nil, err
+		}
+		f.Customers = customers
+		return f, nil
+	}
+	root, err := parseYAML(data)
+	if err != nil {
+		return nil, problemsOf(name, err)
+	}
+	v := &validator{file: name, schema: schema}
+	f := &File{Name: name}
+	err = v.document(newYAMLCursor(root), f, func(_ *File, _ int, c *Customer) {
+		f.Customers = append(f.Customers, *c)
+	})
+	return v.finish(f, err)
+}
+
+// problemsOf turns a reading error into the file's problems.
+func problemsOf(name string, err error) error {
+	var se *syntaxError
+	if errors.As(err, &se) {
+		return Problems{{File: name, Line: se.line, Message: se.msg}}
+	}
+	var ps Problems
+	if errors.As(err, &ps) {
+		return ps
+	}
+	return Problems{{File: name, Message: err.Error()}}
+}
+
+// finish returns the file, or every problem found in line order.
+func (v *validator) finish(f *File, err error) (*File, error) {
+	if err != nil {
+		return nil, problemsOf(v.file, err)
+	}
+	if len(v.problems) > 0 {
+		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
+		return nil, v.problems
+	}
+	f.Warnings = v.warnings
+	return f, nil
+}
+
+// readJSON reads a JSON fact document, a token at a time, handing each
+// customer to onCustomer as it is read.
+func readJSON(name string, firstLine int, r io.Reader, schema *Schema, onCustomer func(*File, int, *Customer)) (*File, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	// Exports from spreadsheets often start with a UTF-8 byte order mark.
+	if b, _ := br.Peek(3); string(b) == "\ufeff" {
+		br.Discard(3)
+	}
+	c := newJSONCursor(br, firstLine)
+	v := &validator{file: name, schema: schema}
+	f := &File{Name: name}
+	k, err := c.peek()
+	if err == nil && k == 0 {
+		err = &syntaxError{line: firstLine, msg: "the file is empty"}
+	}
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) && strings.Contains(se.msg, "ends before") && c.lines.read <= 3 {
+			err = &syntaxError{line: firstLine, msg: "the file is empty"}
+		}
+		return v.finish(f, err)
+	}
+	if k != '{' {
+		s, err := v.consume(c, k)
+		if err != nil {
+			return v.finish(f, err)
+		}
+		return v.finish(f, &syntaxError{line: s.line, msg: "invalid JSON: a fact file is an object {...}, found " + describe(s)})
+	}
+	err = v.document(c, f, onCustomer)
+	if err == nil {
+		err = c.end()
+	}
+	return v.finish(f, err)
+}
+
+// Stream reads a JSON fact file from r a customer at a time and windows
+// each customer as soon as it is read, so that memory holds only the
+// months the rules look at, however many months or tenants the file has.
+// That needs the reporting month before the customers: from opts, or a
+// "month" key ahead of "customers" (as `evaluate gen` writes); otherwise
+// the customers are kept to the end of the file and windowed then. With
+// onTenant, each windowed tenant of a file without problems so far is
+// handed to it rather than kept in the Window; a file found bad later must
+// then be dropped by the caller, as Stream returns its problems.
+func Stream(name string, firstLine int, r io.Reader, schema *Schema, opts WindowOptions, onTenant func(Month, Customer)) (*File, *Window, error) {
+	var (
+		pending []Customer
+		held    bool
+		kept    []Customer
+		keep    keeper
+		month   Month
+		ready   bool
+	)
+	f, err := readJSON(name, firstLine, r, schema, func(f *File, _ int, c *Customer) {
+		if !ready && !held {
+			if m, ok := monthBefore(f, opts); ok {
+				keep, month, ready = opts.Needs.keeper(m), m, true
+			} else {
+				held = true
+			}
+		}
+		switch {
+		case held:
+			pending = append(pending, *c)
+		case onTenant != nil:
+			onTenant(month, keep.tenant(c))
+		default:
+			kept = append(kept, keep.tenant(c))
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if held {
+		f.Customers = pending
+		w, err := f.Window(opts)
+		f.Customers = nil
+		return f, w, err
+	}
+	m, ok := f.reportingMonth(opts)
+	if !ok {
+		return nil, nil, Problems{{File: f.Name, Field: "month", Message: "no reporting month: the file has no month, no rows and no as_of to take it from"}}
+	}
+	w := f.newWindow(opts, m)
+	w.Tenants = kept
+	return f, w, nil
+}
+
+// monthBefore is the reporting month when it is known before the
+// customers are: from opts or the file's month key.
+func monthBefore(f *File, opts WindowOptions) (Month, bool) {
+	switch {
+	case opts.HasMonth:
+		return opts.Month, true
+	case f.HasMonth:
+		return f.Month, true
+	}
+	return 0, false
+}

@@ -1,0 +1,187 @@
+package facts
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const sampleYAML = `partner: {id: "4711001", name: Contoso}
+month: 2026-10
+as_of: 2026-11-20
+customers:
+  - tenant: fabrikam
+    associations:
+      - {type: PAL, from: 2024-02-01}
+      - {type: CPOR, role: OSU, from: 2025-03-15, to: 2026-06-30}
+      - {type: CPOR, role: OSA, from: 2025-03-15}
+      - {type: CSP, tier: 2, from: 2025-01-01}
+    workloads:
+      - workload: Intune
+        usage:
+          - {month: 2026-10, paid_seats: 40, active_users: 9}
+          - {month: 2025-10, paid_seats: 30, active_users: 31}
+    azure:
+      - service: Azure Firewall
+        offer_type: Pay-As-You-Go
+        usage:
+          - {month: 2026-10, acr_usd: 1250.40}
+          - {month: 2026-09, acr_usd: -0.05}
+    business_apps:
+      - workload: Sales
+        usage:
+          - {month: 2026-10, revenue_usd: 1800.50, active_users: 25}
+people:
+  - id: p-17
+    certifications:
+      - {name: AZ-500, earned: 2025-01-10, expires: 2026-12-31}
+`
+
+func TestReadYAMLAndJSONAlike(t *testing.T) {
+	fy, err := Parse("s.yaml", 1, []byte(sampleYAML), testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fy.Customers[0]
+	if len(c.Associations) != 4 || c.Associations[1].Attrs[1] != "OSU" || c.Associations[3].Attrs[0] != "2" {
+		t.Errorf("associations: %+v", c.Associations)
+	}
+	az := c.Series[1][0]
+	if az.Keys[1] != "Pay-As-You-Go" || az.Rows[0].Values[0] != 125040 || az.Rows[1].Values[0] != -5 {
+		t.Errorf("azure: %+v", az)
+	}
+	if c.Series[2][0].Rows[0].Values[0] != 180050 || c.Series[2][0].Rows[0].Values[2] != 0 {
+		t.Errorf("business_apps: %+v", c.Series[2][0])
+	}
+	if fy.Latest.String() != "2026-10" || len(fy.Warnings) != 1 || !strings.Contains(fy.Warnings[0].Message, "31 active users is more than the 30 paid seats") {
+		t.Errorf("latest %s, warnings %v", fy.Latest, fy.Warnings)
+	}
+	// The same document as JSON reads the same.
+	j := toJSON(t, sampleYAML)
+	fj, err := Parse("s.json", 1, j, testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fy.Name, fj.Name = "", ""
+	for i := range fy.Warnings {
+		fy.Warnings[i].File, fy.Warnings[i].Line = "", 0
+		fj.Warnings[i].File, fj.Warnings[i].Line = "", 0
+	}
+	stripLines(fy)
+	stripLines(fj)
+	if a, b := fmt.Sprintf("%+v", fy), fmt.Sprintf("%+v", fj); a != b {
+		t.Errorf("YAML and JSON differ:\n%s\n%s", a, b)
+	}
+}
+
+func stripLines(f *File) {
+	for i := range f.Customers {
+		c := &f.Customers[i]
+		c.Line = 0
+		for k := range c.Associations {
+			c.Associations[k].Line = 0
+		}
+		for _, es := range c.Series {
+			for k := range es {
+				es[k].Line = 0
+				for r := range es[k].Rows {
+					es[k].Rows[r].Line = 0
+				}
+			}
+		}
+	}
+	for i := range f.People {
+		f.People[i].Line = 0
+		for k := range f.People[i].Certifications {
+			f.People[i].Certifications[k].Line = 0
+		}
+	}
+}
+
+// toJSON converts YAML to indented JSON with a tiny round trip through the
+// reader-independent yaml.v3 decoder.
+func toJSON(t *testing.T, y string) []byte {
+	t.Helper()
+	var v any
+	if err := yamlUnmarshal([]byte(y), &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestProblemsNameLineAndField(t *testing.T) {
+	for _, c := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"unknown key", "partner: {id: p}\ncustomers:\n  - tenant: a\n    workloads:\n      - {workload: Teams, usage: [{month: 2026-10, paid_seat: 3, active_users: 1}]}\n",
+			[]string{`x.yaml:5: customers[0].workloads[0].usage[0].paid_seat: unknown key (did you mean "paid_seats"?)`, `x.yaml:5: customers[0].workloads[0].usage[0].paid_seats: missing (required)`}},
+		{"cents", "partner: {id: p}\ncustomers:\n  - tenant: a\n    azure:\n      - {service: S, usage: [{month: 2026-10, acr_usd: 1.005}]}\n",
+			[]string{`x.yaml:5: customers[0].azure[0].usage[0].acr_usd: want an amount with at most 2 decimals (cents), got 1.005`}},
+		{"role on DPOR", "partner: {id: p}\ncustomers:\n  - tenant: a\n    associations: [{type: DPOR, role: OSU, from: 2024-01-01}]\n",
+			[]string{`customers[0].associations[0].role: a DPOR association has no role (only CPOR associations do)`}},
+		{"CPOR roles overlap only when equal or absent", "partner: {id: p}\ncustomers:\n  - tenant: a\n    associations: [{type: CPOR, role: OSU, from: 2024-01-01}, {type: CPOR, role: OSA, from: 2024-01-01}, {type: CPOR, from: 2025-01-01}]\n",
+			[]string{`customers[0].associations[2]: tenant "a" has two CPOR associations whose dates overlap (the other on line 4)`}},
+		{"duplicate service", "partner: {id: p}\ncustomers:\n  - tenant: a\n    azure: [{service: S, usage: []}, {service: S, offer_type: Trial, usage: []}, {service: S, usage: []}]\n",
+			[]string{`customers[0].azure[2].service: tenant "a" lists Azure service "S" twice`}},
+		{"same tenant written twice", "partner: {id: p}\ncustomers:\n  - tenant: \"{0A1B2C3D-0000-1111-2222-333344445555}\"\n  - tenant: 0a1b2c3d-0000-1111-2222-333344445555\n  - tenant: \"café\"\n  - tenant: \"cafe\u0301\"\n",
+			[]string{`x.yaml:4: customers[1].tenant: duplicate tenant`, `x.yaml:6: customers[3].tenant: duplicate tenant`}},
+		{"year out of range", "partner: {id: p}\nmonth: 9999-12\n", []string{`x.yaml:2: month: "9999-12" is out of range: years 1900 to 2199`}},
+		{"huge count", "partner: {id: p}\ncustomers:\n  - tenant: a\n    workloads: [{workload: Teams, usage: [{month: 2026-10, paid_seats: 9223372036854775807, active_users: 1}]}]\n",
+			[]string{`paid_seats: 9223372036854775807 is more than the largest number allowed`}},
+		{"second document", "partner: {id: p}\n---\npartner: {id: q}\n", []string{`x.yaml:2: a second YAML document`}},
+	} {
+		_, err := Parse("x.yaml", 1, []byte(c.doc), testSchema)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: lacks %q:\n%v", c.name, w, err)
+			}
+		}
+	}
+}
+
+func TestJSONNumbersAsWritten(t *testing.T) {
+	for _, n := range []string{"1.", "400.", "400.0000000000000001", "1e-400", "4e2", "-1", "0x10"} {
+		doc := `{"partner": {"id": "p"}, "customers": [{"tenant": "a", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": ` + n + `, "active_users": 0}]}]}]}`
+		if _, err := Parse("x.json", 1, []byte(doc), testSchema); err == nil {
+			t.Errorf("paid_seats %s accepted", n)
+		}
+	}
+}
+
+func TestStreamMatchesParse(t *testing.T) {
+	j := toJSON(t, sampleYAML)
+	f, err := Parse("s.json", 1, j, testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := WindowOptions{Needs: Needs{Offsets: []int{0, -12}, AssocMonths: true}}
+	whole, err := f.Window(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, streamed, err := Stream("s.json", 1, bytes.NewReader(j), testSchema, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := fmt.Sprintf("%+v", whole.Tenants), fmt.Sprintf("%+v", streamed.Tenants); a != b {
+		t.Errorf("stream and parse differ:\n%s\n%s", a, b)
+	}
+	if streamed.AsOf != "2026-11-20" || !streamed.AsOfGiven || streamed.Month.String() != "2026-10" {
+		t.Errorf("window %+v", streamed)
+	}
+	// Only the months asked for are kept: 2026-09's row is gone.
+	if rows := streamed.Tenants[0].Series[1][0].Rows; len(rows) != 1 {
+		t.Errorf("kept rows %+v", rows)
+	}
+}

@@ -1,0 +1,438 @@
+package facts
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// validator reads one fact document from a cursor into the model, checking
+// it against the schema as it goes and collecting every problem, so that
+// one run lists all of them. It is the only place that knows the fact
+// file's rules; JSON and YAML both come through it.
+type validator struct {
+	file     string
+	schema   *Schema
+	problems Problems
+	warnings []Problem
+	// within names the record being read (a tenant, a person), so that a
+	// problem deep inside it says whose it is.
+	within string
+}
+
+func (v *validator) errorf(line int, field, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if v.within != "" && !strings.Contains(msg, v.within) {
+		msg += " (" + v.within + ")"
+	}
+	v.problems = append(v.problems, Problem{File: v.file, Line: line, Field: field, Message: msg})
+}
+
+func (v *validator) warnf(kind, key string, line int, field, format string, args ...any) {
+	v.warnings = append(v.warnings, Problem{File: v.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...), Kind: kind, Key: key})
+}
+
+// topKeys are the keys of a fact document; partner is required.
+var topKeys = []string{"partner", "month", "as_of", "customers", "people"}
+
+// document reads a whole fact document. Each customer is handed to
+// onCustomer as soon as it is read and found sound (with the file as read
+// so far, its month included when it came first); the caller keeps it or
+// not. err is a syntax error: the document could not be read on.
+func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, cust *Customer)) error {
+	tenants := map[string]int{}
+	seen := false
+	_, err := v.object(c, "", topKeys, []string{"partner"}, func(key string, line int) error {
+		switch key {
+		case "partner":
+			seen = true
+			return v.partner(c, f)
+		case "month":
+			m, ok, err := v.month(c, "month")
+			f.Month, f.HasMonth = m, ok
+			return err
+		case "as_of":
+			d, _, err := v.date(c, "as_of")
+			f.AsOf = d
+			return err
+		case "customers":
+			i := 0
+			return v.list(c, "customers", func() error {
+				cust, ok, err := v.customer(c, index("customers", i))
+				if err != nil {
+					return err
+				}
+				if ok {
+					canon := canonicalID(cust.Tenant)
+					if first, dup := tenants[canon]; dup {
+						v.errorf(cust.Line, index("customers", i)+".tenant", "duplicate tenant %q (first on line %d)", cust.Tenant, first)
+					} else {
+						tenants[canon] = cust.Line
+						v.latest(f, &cust)
+						if len(v.problems) == 0 {
+							onCustomer(f, i, &cust)
+						}
+					}
+				}
+				i++
+				return nil
+			})
+		default: // people
+			return v.people(c, f)
+		}
+	})
+	_ = seen
+	return err
+}
+
+// latest keeps the latest month of any row, the default reporting month.
+func (v *validator) latest(f *File, cust *Customer) {
+	for _, entries := range cust.Series {
+		for _, e := range entries {
+			for _, r := range e.Rows {
+				if !f.HasRows || r.Month > f.Latest {
+					f.Latest, f.HasRows = r.Month, true
+				}
+			}
+		}
+	}
+}
+
+// object reads an object whose keys are among allowed, each once, calling
+// fn to read each value. Unknown and repeated keys and missing required
+// ones are problems; a value that is not an object is one too. ok is false
+// when the value was not an object.
+func (v *validator) object(c cursor, path string, allowed, required []string, fn func(key string, line int) error) (bool, error) {
+	k, err := c.peek()
+	if err != nil {
+		return false, err
+	}
+	if k != '{' {
+		s, err := v.consume(c, k)
+		if err != nil {
+			return false, err
+		}
+		v.errorf(s.line, path, "want a mapping with keys %s, got %s", strings.Join(allowed, ", "), describe(s))
+		return false, nil
+	}
+	start, err := c.enter()
+	if err != nil {
+		return false, err
+	}
+	lines := map[string]int{}
+	for {
+		key, line, ok, err := c.key()
+		if err != nil {
+			return true, err
+		}
+		if !ok {
+			break
+		}
+		field := join(path, key)
+		switch {
+		case !slices.Contains(allowed, key):
+			v.errorf(line, field, "unknown key%s (allowed: %s)", Suggest(key, allowed), strings.Join(allowed, ", "))
+			err = c.skip()
+		case lines[key] != 0:
+			v.errorf(line, field, "appears twice in the same mapping (first on line %d)", lines[key])
+			err = c.skip()
+		default:
+			lines[key] = line
+			err = fn(key, line)
+		}
+		if err != nil {
+			return true, err
+		}
+	}
+	for _, r := range required {
+		if lines[r] == 0 {
+			v.errorf(start, join(path, r), "missing (required)")
+		}
+	}
+	return true, nil
+}
+
+// consume reads a value that is not what was wanted, for the message.
+func (v *validator) consume(c cursor, k byte) (scalar, error) {
+	if k == '{' || k == '[' {
+		line, err := c.enter()
+		if err != nil {
+			return scalar{}, err
+		}
+		// The container is entered; skip the rest of it.
+		if err := skipRest(c, k); err != nil {
+			return scalar{}, err
+		}
+		return scalar{kind: k, line: line}, nil
+	}
+	return c.scalar()
+}
+
+// skipRest skips what is left of a container just entered.
+func skipRest(c cursor, k byte) error {
+	if k == '{' {
+		for {
+			_, _, ok, err := c.key()
+			if err != nil || !ok {
+				return err
+			}
+			if err := c.skip(); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		more, err := c.more()
+		if err != nil || !more {
+			return err
+		}
+		if err := c.skip(); err != nil {
+			return err
+		}
+	}
+}
+
+// list reads a list, calling fn for each element; null or absent is
+// empty.
+func (v *validator) list(c cursor, path string, fn func() error) error {
+	k, err := c.peek()
+	if err != nil {
+		return err
+	}
+	if k == 'n' {
+		_, err := c.scalar()
+		return err
+	}
+	if k != '[' {
+		s, err := v.consume(c, k)
+		if err != nil {
+			return err
+		}
+		v.errorf(s.line, path, "want a list, got %s", describe(s))
+		return nil
+	}
+	if _, err := c.enter(); err != nil {
+		return err
+	}
+	for {
+		more, err := c.more()
+		if err != nil || !more {
+			return err
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+}
+
+func describe(s scalar) string {
+	switch s.kind {
+	case '{':
+		return "a mapping"
+	case '[':
+		return "a list"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '0':
+		return "the number " + s.text
+	}
+	return strconv.Quote(s.text)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// text reads a string. A number is taken as written (an id of digits in
+// YAML); a boolean or null is not a string.
+func (v *validator) text(c cursor, path string) (string, int, bool, error) {
+	k, err := c.peek()
+	if err != nil {
+		return "", 0, false, err
+	}
+	s, err := v.consume(c, k)
+	if err != nil {
+		return "", 0, false, err
+	}
+	switch {
+	case s.kind != '"' && s.kind != '0':
+		v.errorf(s.line, path, "want a string, got %s", describe(s))
+		return "", s.line, false, nil
+	case len(s.text) > MaxString:
+		v.errorf(s.line, path, "a string of %d bytes, longer than the %d allowed", len(s.text), MaxString)
+		return "", s.line, false, nil
+	case !utf8.ValidString(s.text) || strings.IndexByte(s.text, 0) >= 0:
+		v.errorf(s.line, path, "holds a NUL byte or invalid UTF-8")
+		return "", s.line, false, nil
+	}
+	return s.text, s.line, true, nil
+}
+
+// name reads a non-empty string (an id or a key).
+func (v *validator) name(c cursor, path string) (string, int, bool, error) {
+	s, line, ok, err := v.text(c, path)
+	if ok && strings.TrimSpace(s) == "" {
+		v.errorf(line, path, "must not be empty")
+		return "", line, false, err
+	}
+	return s, line, ok, err
+}
+
+// optional tells whether the next value is null (consuming it): an
+// optional field given as null is absent.
+func optional(c cursor) (bool, error) {
+	k, err := c.peek()
+	if err != nil || k != 'n' {
+		return false, err
+	}
+	_, err = c.scalar()
+	return true, err
+}
+
+func (v *validator) month(c cursor, path string) (Month, bool, error) {
+	s, line, ok, err := v.text(c, path)
+	if !ok {
+		return 0, false, err
+	}
+	m, perr := ParseMonth(s)
+	if perr != nil {
+		v.errorf(line, path, "%v", perr)
+		return 0, false, nil
+	}
+	return m, true, nil
+}
+
+func (v *validator) date(c cursor, path string) (Date, bool, error) {
+	if null, err := optional(c); null || err != nil {
+		return "", false, err
+	}
+	s, line, ok, err := v.text(c, path)
+	if !ok {
+		return "", false, err
+	}
+	d, perr := ParseDate(s)
+	if perr != nil {
+		v.errorf(line, path, "%v", perr)
+		return "", false, nil
+	}
+	return d, true, nil
+}
+
+// Bounds of numbers in a fact file: a count above MaxCount, or an amount
+// above MaxCents in either sign, is a typo, and sums of many of them must
+// stay exact in 64 bits.
+const (
+	MaxCount = 1_000_000_000_000
+	MaxCents = 100_000_000_000_000 // a trillion dollars
+)
+
+// number reads a number of the given kind. It must be written as one:
+// digits (a minus for int and cents), and for cents at most two decimals.
+func (v *validator) number(c cursor, path string, kind ValueKind) (int64, bool, error) {
+	k, err := c.peek()
+	if err != nil {
+		return 0, false, err
+	}
+	s, err := v.consume(c, k)
+	if err != nil {
+		return 0, false, err
+	}
+	if s.kind != '0' {
+		switch kind {
+		case Count:
+			v.errorf(s.line, path, "want a whole number >= 0, got %s", describe(s))
+		case Integer:
+			v.errorf(s.line, path, "want a whole number, got %s", describe(s))
+		default:
+			v.errorf(s.line, path, "want an amount (a number with at most 2 decimals), got %s", describe(s))
+		}
+		return 0, false, nil
+	}
+	x, msg := parseNumber(s.text, kind)
+	if msg != "" {
+		v.errorf(s.line, path, "%s", msg)
+		return 0, false, nil
+	}
+	return x, true, nil
+}
+
+// parseNumber reads a number as written in a fact file; msg says why not.
+func parseNumber(s string, kind ValueKind) (int64, string) {
+	neg := strings.HasPrefix(s, "-")
+	digitsPart := strings.TrimPrefix(s, "-")
+	whole, frac, hasFrac := strings.Cut(digitsPart, ".")
+	allDigits := func(t string) bool {
+		if t == "" {
+			return false
+		}
+		for i := 0; i < len(t); i++ {
+			if t[i] < '0' || t[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	switch kind {
+	case Count, Integer:
+		if !allDigits(whole) || hasFrac {
+			if kind == Count {
+				return 0, fmt.Sprintf("want a whole number >= 0, got %s", s)
+			}
+			return 0, fmt.Sprintf("want a whole number, got %s", s)
+		}
+		if neg && kind == Count {
+			return 0, fmt.Sprintf("must not be negative, got %s", s)
+		}
+		if len(whole) > 13 {
+			return 0, fmt.Sprintf("%s is more than the largest number allowed, %d", s, MaxCount)
+		}
+		x, _ := strconv.ParseInt(whole, 10, 64)
+		if x > MaxCount {
+			return 0, fmt.Sprintf("%s is more than the largest number allowed, %d", s, MaxCount)
+		}
+		if neg {
+			x = -x
+		}
+		return x, ""
+	}
+	// Cents: an amount of money with at most two decimals.
+	if !allDigits(whole) || hasFrac && (!allDigits(frac) || len(frac) > 2) {
+		return 0, fmt.Sprintf("want an amount with at most 2 decimals (cents), got %s", s)
+	}
+	if len(whole) > 13 {
+		return 0, fmt.Sprintf("%s is more than the largest amount allowed, %d.00", s, MaxCents/100)
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	frac = (frac + "00")[:2]
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	x := w*100 + f
+	if x > MaxCents {
+		return 0, fmt.Sprintf("%s is more than the largest amount allowed, %d.00", s, MaxCents/100)
+	}
+	if neg {
+		x = -x
+	}
+	return x, ""
+}
+
+func (v *validator) partner(c cursor, f *File) error {
+	_, err := v.object(c, "partner", []string{"id", "name"}, []string{"id"}, func(key string, _ int) error {
+		var err error
+		if key == "id" {
+			f.Partner.ID, _, _, err = v.name(c, "partner.id")
+		} else {
+			f.Partner.Name, _, _, err = v.text(c, "partner.name")
+		}
+		return err
+	})
+	return err
+}

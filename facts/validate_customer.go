@@ -1,0 +1,443 @@
+package facts
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// canonicalID is how ids are compared for duplicates: trimmed, a GUID in
+// lower case without braces, any other name in Unicode NFC, so that one
+// tenant written twice in different ways is found.
+func canonicalID(s string) string {
+	s = strings.TrimSpace(s)
+	if g := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"); isGUID(g) {
+		return strings.ToLower(g)
+	}
+	return norm.NFC.String(s)
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) customerKeys() []string {
+	keys := []string{"tenant", "name", "associations"}
+	for _, s := range v.schema.Series {
+		keys = append(keys, s.Name)
+	}
+	return keys
+}
+
+// customer reads customers[i]; ok is false when it has a problem.
+func (v *validator) customer(c cursor, path string) (Customer, bool, error) {
+	before := len(v.problems)
+	cust := Customer{Series: make([][]Entry, len(v.schema.Series))}
+	defer func() { v.within = "" }()
+	isObj, err := v.object(c, path, v.customerKeys(), []string{"tenant"}, func(key string, line int) error {
+		switch key {
+		case "tenant":
+			var err error
+			cust.Tenant, cust.Line, _, err = v.name(c, path+".tenant")
+			if cust.Tenant != "" {
+				v.within = fmt.Sprintf("tenant %q", cust.Tenant)
+			}
+			return err
+		case "name":
+			var err error
+			cust.Name, _, _, err = v.text(c, path+".name")
+			return err
+		case "associations":
+			return v.associations(c, path+".associations", &cust)
+		}
+		si := v.schema.series(key)
+		return v.series(c, path+"."+key, si, &cust)
+	})
+	if cust.Line == 0 && isObj {
+		cust.Line = v.lineOfFirstProblem(before)
+	}
+	return cust, err == nil && isObj && len(v.problems) == before && cust.Tenant != "", err
+}
+
+func (v *validator) lineOfFirstProblem(from int) int {
+	if from < len(v.problems) {
+		return v.problems[from].Line
+	}
+	return 0
+}
+
+func (v *validator) associationKeys() []string {
+	keys := []string{"type", "from", "to"}
+	for _, a := range v.schema.Attrs {
+		keys = append(keys, a.Name)
+	}
+	return keys
+}
+
+func (v *validator) associations(c cursor, path string, cust *Customer) error {
+	i := 0
+	return v.list(c, path, func() error {
+		p := index(path, i)
+		i++
+		a, ok, err := v.association(c, p)
+		if err != nil || !ok {
+			return err
+		}
+		for _, b := range cust.Associations {
+			if v.sameKind(&a, &b) && overlap(a, b) {
+				v.errorf(a.Line, p, "tenant %q has two %s associations whose dates overlap (the other on line %d)", cust.Tenant, v.kindName(&a), b.Line)
+			}
+		}
+		cust.Associations = append(cust.Associations, a)
+		return nil
+	})
+}
+
+// sameKind tells two associations that may not overlap: the same type, and
+// for each distinguishing attribute the same value or one absent (an
+// association without it stands for every value).
+func (v *validator) sameKind(a, b *Association) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	for i, at := range v.schema.Attrs {
+		if at.Distinguishes && a.Attrs[i] != "" && b.Attrs[i] != "" && a.Attrs[i] != b.Attrs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) kindName(a *Association) string {
+	name := a.Type
+	for i, at := range v.schema.Attrs {
+		if at.Distinguishes && a.Attrs[i] != "" {
+			name += " " + a.Attrs[i]
+		}
+	}
+	return name
+}
+
+// overlap tells whether two associations share a day; an open end ("") is
+// later than any day.
+func overlap(a, b Association) bool {
+	before := func(x, y Date) bool { return y == "" || (x != "" && x <= y) }
+	return before(a.From, b.To) && before(b.From, a.To)
+}
+
+func (v *validator) association(c cursor, path string) (Association, bool, error) {
+	before := len(v.problems)
+	a := Association{Attrs: make([]string, len(v.schema.Attrs))}
+	attrLines := make([]int, len(v.schema.Attrs))
+	_, err := v.object(c, path, v.associationKeys(), []string{"type", "from"}, func(key string, line int) error {
+		switch key {
+		case "type":
+			t, tl, ok, err := v.name(c, path+".type")
+			if ok && !slices.Contains(v.schema.Types, t) {
+				v.errorf(tl, path+".type", "unknown attribution type %q%s (want one of %s)", t, Suggest(t, v.schema.Types), strings.Join(v.schema.Types, ", "))
+			}
+			a.Type, a.Line = t, tl
+			return err
+		case "from":
+			d, _, err := v.date(c, path+".from")
+			a.From = d
+			return err
+		case "to":
+			d, _, err := v.date(c, path+".to")
+			a.To = d
+			return err
+		}
+		ai := slices.IndexFunc(v.schema.Attrs, func(x Attr) bool { return x.Name == key })
+		at := &v.schema.Attrs[ai]
+		attrLines[ai] = line
+		if at.Kind == Text {
+			s, _, ok, err := v.name(c, path+"."+key)
+			if ok {
+				a.Attrs[ai] = s
+			}
+			return err
+		}
+		x, ok, err := v.number(c, path+"."+key, Integer)
+		if ok {
+			a.Attrs[ai] = strconv.FormatInt(x, 10)
+		}
+		return err
+	})
+	if err != nil {
+		return a, false, err
+	}
+	if a.From != "" && a.To != "" && a.To < a.From {
+		v.errorf(a.Line, path+".to", "ends (%s) before it starts (%s)", a.To, a.From)
+	}
+	if a.Type != "" && slices.Contains(v.schema.Types, a.Type) {
+		for i := range v.schema.Attrs {
+			if a.Attrs[i] != "" {
+				if msg := v.schema.Attrs[i].problem(a.Type, a.Attrs[i]); msg != "" {
+					v.errorf(attrLines[i], path+"."+v.schema.Attrs[i].Name, "%s", msg)
+				}
+			}
+		}
+	}
+	return a, len(v.problems) == before, nil
+}
+
+func (v *validator) series(c cursor, path string, si int, cust *Customer) error {
+	s := &v.schema.Series[si]
+	keys := append(slices.Clone(s.Keys), s.Rows)
+	seen := map[string]int{}
+	i := 0
+	return v.list(c, path, func() error {
+		p := index(path, i)
+		i++
+		e := Entry{Keys: make([]string, len(s.Keys))}
+		before := len(v.problems)
+		_, err := v.object(c, p, keys, s.Keys[:1], func(key string, line int) error {
+			if key == s.Rows {
+				return v.rows(c, p+"."+key, s, &e, cust)
+			}
+			k := slices.Index(s.Keys, key)
+			name, _, _, err := v.name(c, p+"."+key)
+			e.Keys[k] = name
+			if k == 0 {
+				e.Line = line
+			}
+			return err
+		})
+		if err != nil || len(v.problems) > before || e.Keys[0] == "" {
+			return err
+		}
+		id := strings.Join(e.Keys, "\x00")
+		if first, dup := seen[id]; dup {
+			v.errorf(e.Line, p+"."+s.Keys[0], "tenant %q lists %s %s twice (first on line %d)", cust.Tenant, s.Noun, describeKeys(s, e.Keys), first)
+			return nil
+		}
+		seen[id] = e.Line
+		// Checks run once the entry is read whole: its keys may follow
+		// its rows.
+		for ri, r := range e.Rows {
+			for _, ck := range s.Checks {
+				if ck.holds(s, r.Values) {
+					v.warnf(ck.Kind, "", r.Line, index(p+"."+s.Rows, ri), "%s", ck.say(s, e.Keys, r.Values, cust.Tenant, r.Month))
+				}
+			}
+		}
+		if s.Used != nil && !slices.Contains(s.Used, e.Keys[0]) {
+			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p+"."+s.Keys[0], "%s %q of tenant %q is not eligible for any designation and is ignored%s",
+				s.Noun, e.Keys[0], cust.Tenant, Suggest(e.Keys[0], s.Used))
+			v.warnings[len(v.warnings)-1].Hint = SameNameOrSuggest(e.Keys[0], s.Used)
+		}
+		cust.Series[si] = append(cust.Series[si], e)
+		return nil
+	})
+}
+
+// describeKeys names an entry by its keys: "Teams", or "Azure Firewall
+// (offer_type Trial)".
+func describeKeys(s *Series, keys []string) string {
+	out := strconv.Quote(keys[0])
+	var more []string
+	for i := 1; i < len(keys); i++ {
+		if keys[i] != "" {
+			more = append(more, s.Keys[i]+" "+keys[i])
+		}
+	}
+	if len(more) > 0 {
+		out += " (" + strings.Join(more, ", ") + ")"
+	}
+	return out
+}
+
+func (v *validator) rows(c cursor, path string, s *Series, e *Entry, cust *Customer) error {
+	keys := []string{"month"}
+	required := []string{"month"}
+	for _, m := range s.Measures {
+		keys = append(keys, m.Name)
+		if m.Required {
+			required = append(required, m.Name)
+		}
+	}
+	months := map[Month]int{}
+	i := 0
+	return v.list(c, path, func() error {
+		p := index(path, i)
+		i++
+		r := Row{Values: make([]int64, len(s.Measures))}
+		before := len(v.problems)
+		hasMonth := false
+		_, err := v.object(c, p, keys, required, func(key string, line int) error {
+			if key == "month" {
+				var err error
+				r.Month, hasMonth, err = v.month(c, p+".month")
+				r.Line = line
+				return err
+			}
+			mi := slices.IndexFunc(s.Measures, func(m Measure) bool { return m.Name == key })
+			x, _, err := v.number(c, p+"."+key, s.Measures[mi].Kind)
+			r.Values[mi] = x
+			return err
+		})
+		if err != nil || len(v.problems) > before || !hasMonth {
+			return err
+		}
+		if first, dup := months[r.Month]; dup {
+			v.errorf(r.Line, p+".month", "%s %s has two %s rows for %s (first on line %d)", s.Noun, describeKeys(s, e.Keys), s.Rows, r.Month, first)
+			return nil
+		}
+		months[r.Month] = r.Line
+		e.Rows = append(e.Rows, r)
+		return nil
+	})
+}
+
+// holds evaluates the check's comparison on a row.
+func (ck *Check) holds(s *Series, values []int64) bool {
+	l, r := ck.operand(s, values, ck.Left), ck.operand(s, values, ck.Right)
+	switch ck.Op {
+	case ">":
+		return l > r
+	case ">=":
+		return l >= r
+	case "<":
+		return l < r
+	case "<=":
+		return l <= r
+	case "==":
+		return l == r
+	case "!=":
+		return l != r
+	}
+	return false
+}
+
+func (ck *Check) operand(s *Series, values []int64, name string) int64 {
+	if i := slices.IndexFunc(s.Measures, func(m Measure) bool { return m.Name == name }); i >= 0 {
+		return values[i]
+	}
+	x, _ := strconv.ParseInt(name, 10, 64)
+	return x
+}
+
+// say fills the check's message: {measure}, {key}, {tenant}, {month}.
+func (ck *Check) say(s *Series, keys []string, values []int64, tenant string, m Month) string {
+	args := []string{"{tenant}", strconv.Quote(tenant), "{month}", m.String()}
+	for i, k := range s.Keys {
+		args = append(args, "{"+k+"}", strconv.Quote(keys[i]))
+	}
+	for i, ms := range s.Measures {
+		text := strconv.FormatInt(values[i], 10)
+		if ms.Kind == Cents {
+			text = FormatCents(values[i])
+		}
+		args = append(args, "{"+ms.Name+"}", text)
+	}
+	return strings.NewReplacer(args...).Replace(ck.Says)
+}
+
+// FormatCents writes an amount of cents as dollars: 1250.40, -0.05.
+func FormatCents(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
+
+var personKeys = []string{"id", "name", "certifications"}
+
+func (v *validator) people(c cursor, f *File) error {
+	ids := map[string]int{}
+	i := 0
+	return v.list(c, "people", func() error {
+		path := index("people", i)
+		i++
+		p, ok, err := v.person(c, path)
+		if err != nil || !ok {
+			return err
+		}
+		canon := canonicalID(p.ID)
+		if first, dup := ids[canon]; dup {
+			v.errorf(p.Line, path+".id", "duplicate person %q (first on line %d)", p.ID, first)
+			return nil
+		}
+		ids[canon] = p.Line
+		f.People = append(f.People, p)
+		return nil
+	})
+}
+
+func (v *validator) person(c cursor, path string) (Person, bool, error) {
+	before := len(v.problems)
+	var p Person
+	defer func() { v.within = "" }()
+	_, err := v.object(c, path, personKeys, []string{"id"}, func(key string, line int) error {
+		var err error
+		switch key {
+		case "id":
+			p.ID, p.Line, _, err = v.name(c, path+".id")
+			if p.ID != "" {
+				v.within = fmt.Sprintf("person %q", p.ID)
+			}
+		case "name":
+			p.Name, _, _, err = v.text(c, path+".name")
+		default:
+			i := 0
+			err = v.list(c, path+".certifications", func() error {
+				cp := index(path+".certifications", i)
+				i++
+				cert, ok, err := v.certification(c, cp, p.ID)
+				if ok {
+					p.Certifications = append(p.Certifications, cert)
+				}
+				return err
+			})
+		}
+		return err
+	})
+	return p, err == nil && len(v.problems) == before && p.ID != "", err
+}
+
+func (v *validator) certification(c cursor, path, person string) (Certification, bool, error) {
+	before := len(v.problems)
+	var cert Certification
+	_, err := v.object(c, path, []string{"name", "earned", "expires"}, []string{"name"}, func(key string, line int) error {
+		var err error
+		switch key {
+		case "name":
+			cert.Name, cert.Line, _, err = v.name(c, path+".name")
+		case "earned":
+			cert.Earned, _, err = v.date(c, path+".earned")
+		default:
+			cert.Expires, _, err = v.date(c, path+".expires")
+		}
+		return err
+	})
+	if err != nil || len(v.problems) > before {
+		return cert, false, err
+	}
+	if cert.Earned != "" && cert.Expires != "" && cert.Expires < cert.Earned {
+		v.warnf("certifications that expire before they were earned", "", cert.Line, path+".expires", "%s of person %q expires (%s) before it was earned (%s), so it never counts", cert.Name, person, cert.Expires, cert.Earned)
+	}
+	if like := SameName(cert.Name, v.schema.Certifications); like != "" {
+		v.warnf("certifications that do not count as written", cert.Name, cert.Line, path+".name", "certification %q of person %q is not an eligible name and does not count (did you mean %q?)", cert.Name, person, like)
+		v.warnings[len(v.warnings)-1].Hint = like
+	}
+	return cert, true, nil
+}

@@ -1,0 +1,64 @@
+# Solutions Partner for Security: how the metrics combine into the partner
+# capability score and the verdict (SPEC-security.md §1). One track,
+# standard.
+#
+# Input, computed by the engine from the CEL rules in rules.yaml:
+#   input.tracks.standard.metrics[metric] = {"value": v, "points": p, "max_points": m, ...}
+# with two-part metrics already summed and capped ("sources").
+# Parameters are read from params.yaml as data.security.
+package security
+
+min_total := data.security.min_total_points
+
+min_metric := data.security.min_metric_points
+
+default tolerance := 0
+
+tolerance := data.security.points_tolerance
+
+# ">= 70 of 100 points and >= 1 point in each of the four metrics"
+# (Decision: >= both), compared unrounded with a tolerance for float sums.
+below(points, bar) if points + tolerance < bar
+
+reasons(score, metrics) := array.concat(
+	[sprintf("total %v is under the minimum of %v %s", [shown(score), min_total, points_word(min_total)]) |
+		below(score, min_total)
+	],
+	sort([sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]) |
+		some id, m in metrics
+		below(m.points, min_metric)
+	]),
+)
+
+# Points as the reasons show them: rounded down to 2 decimals, so that a
+# shown number never sits on the bar the true one is under.
+shown(x) := floor((x * 100) + 0.000001) / 100
+
+points_word(x) := "point" if shown(x) == 1
+
+else := "points"
+
+needs(metrics) := {
+	"total": min_total,
+	"metrics": {id: min_metric | some id, _ in metrics},
+	"tolerance": tolerance,
+}
+
+track_results[track] := {
+	"score": score,
+	"qualified": count(why) == 0,
+	"reasons": why,
+	"needs": needs(t.metrics),
+} if {
+	some track, t in input.tracks
+	score := sum([m.points | some m in t.metrics])
+	why := reasons(score, t.metrics)
+}
+
+# One track: the partner's track, score and verdict are its.
+result := {
+	"qualified": track_results.standard.qualified,
+	"track": "standard",
+	"score": track_results.standard.score,
+	"tracks": track_results,
+}
