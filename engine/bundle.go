@@ -43,7 +43,7 @@ type Bundle struct {
 	// Schema is what fact files may hold, the union of the designations'.
 	Schema facts.Schema
 	// Needs are the months the designations scored look at.
-	Needs facts.Needs
+	Needs  facts.Needs
 	layout *layout
 }
 

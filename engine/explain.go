@@ -232,8 +232,12 @@ func (e *explainer) attach(di int, r *Result) {
 		for ai := range x.Aggregates {
 			ax := &x.Aggregates[ai]
 			sort.SliceStable(ax.Records, func(i, j int) bool { return recordID(ax.Records[i]) < recordID(ax.Records[j]) })
-			sort.SliceStable(ax.LeftOut, func(i, j int) bool { return ax.LeftOut[i].Tenant+ax.LeftOut[i].Person < ax.LeftOut[j].Tenant+ax.LeftOut[j].Person })
-			sort.SliceStable(ax.Notes, func(i, j int) bool { return ax.Notes[i].Tenant+ax.Notes[i].Person < ax.Notes[j].Tenant+ax.Notes[j].Person })
+			sort.SliceStable(ax.LeftOut, func(i, j int) bool {
+				return ax.LeftOut[i].Tenant+ax.LeftOut[i].Person < ax.LeftOut[j].Tenant+ax.LeftOut[j].Person
+			})
+			sort.SliceStable(ax.Notes, func(i, j int) bool {
+				return ax.Notes[i].Tenant+ax.Notes[i].Person < ax.Notes[j].Tenant+ax.Notes[j].Person
+			})
 			sort.SliceStable(ax.NotCounted, func(i, j int) bool { return ax.NotCounted[i].Person < ax.NotCounted[j].Person })
 			for _, m := range d.Metrics {
 				if m.ID == k.metric {

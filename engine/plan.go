@@ -430,7 +430,9 @@ func frontierMax(fs []state) float64 {
 	return best
 }
 
-func trim(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".") }
+func trim(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
+}
 
 // paretoStates keeps the states no other beats on both cost and points.
 func paretoStates(ss []state) []state {

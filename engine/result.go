@@ -84,10 +84,10 @@ type MetricResult struct {
 
 // OptionResult is one option's (or part's) value and points.
 type OptionResult struct {
-	Value   float64      `json:"value"`
-	Points  float64      `json:"points"`
+	Value   float64        `json:"value"`
+	Points  float64        `json:"points"`
 	Extra   map[string]any `json:"-"`
-	Explain *Explanation `json:"explain,omitempty"`
+	Explain *Explanation   `json:"explain,omitempty"`
 }
 
 // Provenance names the rules that produced a result.

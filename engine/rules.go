@@ -133,14 +133,14 @@ type planSource struct {
 // aggregateSource is one aggregate of a metric: what each record adds,
 // and how the records' parts combine.
 type aggregateSource struct {
-	ID     string         `yaml:"id"`
-	Sum    exprSource     `yaml:"sum"`
-	Count  exprSource     `yaml:"count"`
-	SumBy  exprSource     `yaml:"sum_by"`
-	Union  exprSource     `yaml:"union"`
-	Plan   *planSource    `yaml:"plan"`
+	ID      string         `yaml:"id"`
+	Sum     exprSource     `yaml:"sum"`
+	Count   exprSource     `yaml:"count"`
+	SumBy   exprSource     `yaml:"sum_by"`
+	Union   exprSource     `yaml:"union"`
+	Plan    *planSource    `yaml:"plan"`
 	Explain *explainSource `yaml:"explain"`
-	line   int
+	line    int
 }
 
 // combineSource says how a metric's options combine.
@@ -202,13 +202,13 @@ type checkSource struct {
 }
 
 type seriesSource struct {
-	Keys     []string            `yaml:"keys"`
-	Rows     string              `yaml:"rows"`
-	Noun     string              `yaml:"noun"`
-	Measures yaml.Node           `yaml:"measures"` // ordered
-	Checks   []checkSource       `yaml:"checks"`
-	Used     exprSource          `yaml:"used"`
-	Names    exprSource          `yaml:"names"`
+	Keys     []string      `yaml:"keys"`
+	Rows     string        `yaml:"rows"`
+	Noun     string        `yaml:"noun"`
+	Measures yaml.Node     `yaml:"measures"` // ordered
+	Checks   []checkSource `yaml:"checks"`
+	Used     exprSource    `yaml:"used"`
+	Names    exprSource    `yaml:"names"`
 	measures []string
 	kinds    map[string]measureSource
 }

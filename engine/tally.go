@@ -13,13 +13,13 @@ import (
 // and Evaluate (with Options.Tally) picks up the totals. Reading and
 // scoring then overlap, and no tenant is kept once scored.
 type Tally struct {
-	b     *Bundle
-	ch    chan []facts.Customer
-	batch []facts.Customer
-	wg    sync.WaitGroup
-	tots  [][]totals
-	warns [][]facts.Problem
-	errs  []error
+	b       *Bundle
+	ch      chan []facts.Customer
+	batch   []facts.Customer
+	wg      sync.WaitGroup
+	tots    [][]totals
+	warns   [][]facts.Problem
+	errs    []error
 	done    bool
 	started bool
 	file    string

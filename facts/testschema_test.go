@@ -13,7 +13,7 @@ var testSchema = &Schema{
 			Measures: []Measure{{Name: "acr_usd", Kind: Cents, Required: true}}},
 		{Name: "business_apps", Keys: []string{"workload"}, Rows: "usage", Noun: "Business Applications workload",
 			Measures: []Measure{{Name: "revenue_usd", Kind: Cents}, {Name: "active_users", Kind: Count}, {Name: "capacity", Kind: Count}},
-			Used: []string{"Sales", "Power BI"}},
+			Used:     []string{"Sales", "Power BI"}},
 	},
 	Attrs: []Attr{
 		{Name: "tier", Kind: Integer, Values: map[string][]string{"CSP": {"1", "2"}}},

@@ -8,7 +8,6 @@ import (
 
 	"evaluate/facts"
 	"evaluate/gen"
-
 )
 
 const genUsage = `evaluate gen writes a synthetic, realistic fact file: deterministic for a seed,

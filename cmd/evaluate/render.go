@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
-
 )
 
 // entry is one document's outcome as renderers see it: a result, or the

@@ -2,11 +2,11 @@ package main
 
 import (
 	"embed"
-	"math"
 	"fmt"
 	"html"
 	"html/template"
 	"io"
+	"math"
 	"strings"
 
 	"evaluate/engine"
