@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -87,7 +88,36 @@ func (b *Bundle) Select(ids []string) (*Bundle, error) {
 		out.Needs.Add(d.needs)
 	}
 	sort.Slice(out.Designations, func(i, j int) bool { return out.Designations[i].ID < out.Designations[j].ID })
+	out.Schema = b.Schema.Clone()
+	for i := range out.Schema.Series {
+		out.Schema.Series[i].Used = usedBy(out.Designations, out.Schema.Series[i].Name)
+	}
 	return &out, nil
+}
+
+// usedBy are the names of a series' entries that the designations read:
+// an entry named otherwise is reported as ignored. A series none of them
+// declares is not theirs to report (nil: no warning).
+func usedBy(ds []*Designation, series string) []string {
+	var used []string
+	declared := false
+	for _, d := range ds {
+		for _, s := range d.schema.Series {
+			if s.Name != series {
+				continue
+			}
+			declared = true
+			if s.Used == nil {
+				return nil
+			}
+			used = append(used, s.Used...)
+		}
+	}
+	if !declared {
+		return nil
+	}
+	slices.Sort(used)
+	return slices.Compact(used)
 }
 
 // Warnings are every designation's warnings.
@@ -164,21 +194,35 @@ func load(ctx context.Context, fsys fs.FS, source string, names []string) (*Bund
 	b := &Bundle{Source: source, All: names}
 	var errs PolicyErrors
 	var decls []*declared
+	merged := true
 	for _, name := range names {
 		d, derrs := declare(fsys, source, name)
 		errs = append(errs, derrs...)
 		if d != nil {
 			decls = append(decls, d)
 			if err := b.Schema.Merge(d.schema); err != nil {
+				merged = false
 				errs = append(errs, PolicyError{File: path.Join(name, RulesFile), Message: "facts: " + err.Error()})
 			}
 		}
 	}
-	if len(errs) == 0 {
+	if merged {
+		// Designations compile independently: in parallel.
 		b.layout = newLayout(&b.Schema)
-		for _, d := range decls {
-			des, derrs := d.compile(ctx, b.layout)
-			errs = append(errs, derrs...)
+		compiled := make([]*Designation, len(decls))
+		derrs := make([]PolicyErrors, len(decls))
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for i, d := range decls {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				compiled[i], derrs[i] = d.compile(ctx, b.layout)
+			})
+		}
+		wg.Wait()
+		for i, des := range compiled {
+			errs = append(errs, derrs[i]...)
 			if des != nil {
 				b.Designations = append(b.Designations, des)
 				b.Needs.Add(des.needs)

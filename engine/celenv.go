@@ -3,7 +3,9 @@ package engine
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -281,11 +283,27 @@ var (
 	wantSumBy   = []*cel.Type{cel.MapType(cel.StringType, cel.IntType), cel.MapType(cel.StringType, cel.DynType), cel.MapType(cel.DynType, cel.DynType), cel.DynType}
 )
 
-// compiled is one compiled expression: its checked AST and program.
+// compiled is one compiled expression: its checked AST, and its program,
+// made when it is first evaluated (most expressions of a bundle run only
+// for --explain, or once per partner, and loading should not wait for them).
 type compiled struct {
-	src *exprSource
-	ast *cel.Ast
-	prg cel.Program
+	src  *exprSource
+	ast  *cel.Ast
+	env  *cel.Env
+	c    *compiler
+	once sync.Once
+	prg  cel.Program
+	err  error
+}
+
+// eval evaluates the expression.
+func (p *compiled) eval(act any) (ref.Val, error) {
+	p.once.Do(func() { p.prg, p.err = p.c.program(p.env, p.ast) })
+	if p.err != nil {
+		return nil, fmt.Errorf("%s: %w", p.src.Name, p.err)
+	}
+	v, _, err := p.prg.Eval(act)
+	return v, err
 }
 
 // compiler compiles the expressions of one rules file, collecting errors.
@@ -300,6 +318,33 @@ type compiler struct {
 	// noCostLimit skips the cost estimate, for expressions that run once
 	// on params.yaml (schema rules) rather than on every record.
 	noCostLimit bool
+	// broken are functions whose body did not check: a call of one fails
+	// for the reason already reported at the body.
+	broken map[string]bool
+}
+
+// callsBroken reports whether text calls a function whose body did not
+// check.
+func (c *compiler) callsBroken(text string) bool {
+	for name := range c.broken {
+		for i := strings.Index(text, name); i >= 0; {
+			before := i == 0 || !isIdentByte(text[i-1])
+			rest := strings.TrimLeft(text[i+len(name):], " \t\n")
+			if before && strings.HasPrefix(rest, "(") {
+				return true
+			}
+			next := strings.Index(text[i+1:], name)
+			if next < 0 {
+				break
+			}
+			i += 1 + next
+		}
+	}
+	return false
+}
+
+func isIdentByte(b byte) bool {
+	return b == '_' || b == '.' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }
 
 func (c *compiler) errorAt(x *exprSource, line, col int, msg string) {
@@ -314,6 +359,9 @@ func (c *compiler) check(env *cel.Env, x *exprSource, want []*cel.Type) *cel.Ast
 		return nil
 	}
 	ast, iss := env.Compile(x.Text)
+	if iss.Err() != nil && c.callsBroken(x.Text) {
+		return nil
+	}
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
 			loc := e.Location
@@ -364,18 +412,19 @@ func (c *compiler) compile(env *cel.Env, x *exprSource, want []*cel.Type) *compi
 	if ast == nil {
 		return nil
 	}
-	prg, err := c.program(env, ast)
-	if err != nil {
-		c.errorAt(x, 1, 0, err.Error())
-		return nil
-	}
 	c.count++
-	return &compiled{src: x, ast: ast, prg: prg}
+	return &compiled{src: x, ast: ast, env: env, c: c}
 }
 
 // program makes an evaluable program of a checked AST: constants folded,
 // and a runtime cost limit with interrupts checked in long loops.
 func (c *compiler) program(env *cel.Env, ast *cel.Ast) (cel.Program, error) {
+	if os.Getenv("EVAL_NOCOST") != "" {
+		return env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.InterruptCheckFrequency(100))
+	}
+	if os.Getenv("EVAL_NOFOLD") != "" {
+		return env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(celRuntimeLimit), cel.InterruptCheckFrequency(100))
+	}
 	if folder, err := cel.NewConstantFoldingOptimizer(); err == nil {
 		if opt, err := cel.NewStaticOptimizer(folder); err == nil {
 			if folded, iss := opt.Optimize(env, ast); iss.Err() == nil {
@@ -418,7 +467,12 @@ func (c *compiler) functions(env *cel.Env, scope []cel.EnvOption, fs []functionS
 		}
 		// The body is checked where it stands, then kept unchecked as the
 		// macro's template: each call is checked where it is made.
-		c.check(c.extend(env, vars...), &fsrc.Body, nil)
+		if c.check(c.extend(env, vars...), &fsrc.Body, nil) == nil {
+			if c.broken == nil {
+				c.broken = map[string]bool{}
+			}
+			c.broken[name] = true
+		}
 		parsed, iss := env.Parse(fsrc.Body.Text)
 		if iss.Err() != nil {
 			continue
@@ -431,7 +485,7 @@ func (c *compiler) functions(env *cel.Env, scope []cel.EnvOption, fs []functionS
 
 // evalBool evaluates a bool expression.
 func evalBool(p *compiled, act any) (bool, error) {
-	v, _, err := p.prg.Eval(act)
+	v, err := p.eval(act)
 	if err != nil {
 		return false, err
 	}
@@ -444,7 +498,7 @@ func evalBool(p *compiled, act any) (bool, error) {
 
 // evalString evaluates a string expression.
 func evalString(p *compiled, act any) (string, error) {
-	v, _, err := p.prg.Eval(act)
+	v, err := p.eval(act)
 	if err != nil {
 		return "", err
 	}
@@ -457,7 +511,7 @@ func evalString(p *compiled, act any) (string, error) {
 
 // evalNumber evaluates a number expression as a float.
 func evalNumber(p *compiled, act any) (float64, error) {
-	v, _, err := p.prg.Eval(act)
+	v, err := p.eval(act)
 	if err != nil {
 		return 0, err
 	}

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	celast "github.com/google/cel-go/common/ast"
@@ -230,7 +232,7 @@ func (c *compiler) compose(d *Designation, env *cel.Env, over string, values []*
 	list := func(es []entry, slots *[]int) string {
 		var parts []string
 		for _, e := range es {
-			parts = append(parts, "(\n"+e.text+"\n)")
+			parts = append(parts, "dyn(\n"+e.text+"\n)")
 			*slots = append(*slots, e.slot)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
@@ -253,12 +255,20 @@ func (c *compiler) compose(d *Designation, env *cel.Env, over string, values []*
 	}
 	text := bind(needed(all), func(x deps) bool { return !x.track && !x.option },
 		"["+list(shared, &cp.shared)+", ["+strings.Join(tracks, ", ")+"]]")
+	t0 := time.Now()
 	ast, iss := env.Compile(text)
+	if os.Getenv("EVAL_TIMING") != "" {
+		fmt.Fprintf(os.Stderr, "compose %s %s: %d bytes, compile %v\n", d.ID, over, len(text), time.Since(t0))
+	}
 	if iss.Err() != nil {
 		c.errs = append(c.errs, PolicyError{File: c.file, Message: fmt.Sprintf("the %s' rules do not compose into one program: %v", over, iss.Err())})
 		return nil
 	}
+	t0 = time.Now()
 	prg, err := c.program(env, ast)
+	if os.Getenv("EVAL_TIMING") != "" {
+		fmt.Fprintf(os.Stderr, "compose %s %s: program %v\n", d.ID, over, time.Since(t0))
+	}
 	if err != nil {
 		c.errs = append(c.errs, PolicyError{File: c.file, Message: fmt.Sprintf("the %s' rules: %v", over, err)})
 		return nil

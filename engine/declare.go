@@ -53,17 +53,22 @@ func declare(fsys fs.FS, source, id string) (*declared, PolicyErrors) {
 	if err != nil {
 		return nil, append(errs, PolicyError{File: d.rulesPath, Message: err.Error()})
 	}
+	if d.params == nil {
+		return nil, errs
+	}
+	// Parameters that break their schema still have a shape: the rules
+	// are compiled against them, so that one run of check reports the
+	// problems of every file.
 	rs, rerrs := parseRules(d.rulesPath, d.src)
 	errs = append(errs, rerrs...)
-	if rs == nil || len(errs) > 0 {
+	if rs == nil || len(rerrs) > 0 {
 		return nil, errs
 	}
 	d.rs = rs
-	errs = append(errs, d.declareFacts()...)
-	if len(errs) > 0 {
-		return nil, errs
+	if ferrs := d.declareFacts(); len(ferrs) > 0 {
+		return nil, append(errs, ferrs...)
 	}
-	return d, nil
+	return d, errs
 }
 
 // paramsEnv evaluates expressions over params alone.
@@ -81,7 +86,7 @@ func evalParams[T any](c *compiler, env *cel.Env, x *exprSource, want []*cel.Typ
 	if p == nil {
 		return zero, false
 	}
-	v, _, err := p.prg.Eval(map[string]any{})
+	v, err := p.eval(map[string]any{})
 	if err != nil {
 		c.errorAt(x, 1, 0, err.Error())
 		return zero, false
@@ -170,7 +175,7 @@ func (d *declared) declareFacts() PolicyErrors {
 		if p == nil {
 			continue
 		}
-		v, _, err := p.prg.Eval(map[string]any{})
+		v, err := p.eval(map[string]any{})
 		if err != nil {
 			c.errorAt(&x, 1, 0, err.Error())
 			continue

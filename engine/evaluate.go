@@ -169,7 +169,7 @@ func (s *scorer) tenantWarnings(c *facts.Customer, file string) ([]facts.Problem
 			continue
 		}
 		act := s.tenantActivation(di, c)
-		v, _, err := d.warnings.prg.Eval(act)
+		v, err := d.warnings.eval(act)
 		if err != nil {
 			return nil, fmt.Errorf("%s: tenant %q: tenant_warnings: %w", d.ID, c.Tenant, err)
 		}
@@ -359,7 +359,7 @@ func (d *Designation) window(r *Result, w *facts.Window) error {
 	}
 	act := map[string]any{varMonths: months, varAsOf: string(w.AsOf)}
 	if d.resultExtra != nil {
-		v, _, err := d.resultExtra.prg.Eval(act)
+		v, err := d.resultExtra.eval(act)
 		if err != nil {
 			return fmt.Errorf("%s: result_extra: %w", d.ID, err)
 		}
@@ -439,7 +439,7 @@ func (d *Designation) scoreMetric(track string, m *Metric, agg func(option strin
 		or := &OptionResult{Value: value, Points: points}
 		if m.extra != nil {
 			act["points"] = points
-			v, _, err := m.extra.prg.Eval(act)
+			v, err := m.extra.eval(act)
 			if err != nil {
 				return nil, fmt.Errorf("extra: %w", err)
 			}

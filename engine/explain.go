@@ -164,7 +164,7 @@ func (e *explainer) person(_ context.Context, di int, _ map[string]any, p *facts
 func (e *explainer) record(d *Designation, x *Explanation, m *Metric, act map[string]any, tenant, person string) error {
 	for ai, a := range m.Aggregates {
 		ax := &x.Aggregates[ai]
-		v, _, err := a.expr.prg.Eval(act)
+		v, err := a.expr.eval(act)
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.expr.src.Name, err)
 		}

@@ -21,7 +21,7 @@ type Notice struct {
 // values evaluates named values in order into act.
 func evalValues(values []*namedExpr, act map[string]any) error {
 	for _, v := range values {
-		x, _, err := v.expr.prg.Eval(act)
+		x, err := v.expr.eval(act)
 		if err != nil {
 			return fmt.Errorf("%s: %w", v.expr.src.Name, err)
 		}
@@ -57,7 +57,7 @@ func firstRule(rules []rule, act map[string]any) (*rule, string, error) {
 
 // eachItem calls fn with act binding each item of the rules' list.
 func (ir *itemRules) eachItem(act map[string]any, fn func() error) error {
-	v, _, err := ir.over.prg.Eval(act)
+	v, err := ir.over.eval(act)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ir.over.src.Name, err)
 	}

@@ -330,6 +330,15 @@ type state struct {
 	chosen       []candidate
 }
 
+// pointsPhrase says a number of points as the text shows them: rounded
+// down to 2 decimals, so that a number under a bar never shows as the bar.
+func pointsPhrase(x float64) string {
+	if t := trim(math.Floor(x*100+1e-6) / 100); t != "1" {
+		return t + " points"
+	}
+	return "1 point"
+}
+
 // search finds the cheapest combination of metric candidates that meets
 // the bar: every metric at its least, the total at least the bar.
 func (pl *planner) search(n *Needs) (*Plan, error) {
@@ -343,7 +352,7 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 			return nil, err
 		}
 		if len(cands) == 0 {
-			impossible = append(impossible, fmt.Sprintf("%s cannot reach %s points", m.ID, trim(n.Metrics[m.ID])))
+			impossible = append(impossible, fmt.Sprintf("%s cannot reach %s by additions to the reporting month", m.ID, pointsPhrase(n.Metrics[m.ID])))
 			continue
 		}
 		var next []state
@@ -355,7 +364,7 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 		frontier = paretoStates(next)
 	}
 	if len(impossible) > 0 {
-		return &Plan{Steps: []Step{}, Why: "no additions make it qualify: " + strings.Join(impossible, ", ")}, nil
+		return &Plan{Steps: []Step{}, Why: strings.Join(impossible, "; ")}, nil
 	}
 	var best *state
 	for i := range frontier {
@@ -365,7 +374,7 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 		}
 	}
 	if best == nil {
-		return &Plan{Steps: []Step{}, Why: fmt.Sprintf("no additions make it qualify: at most %s points with every metric at its most, under %s", trim(frontierMax(frontier)), trim(n.Total))}, nil
+		return &Plan{Steps: []Step{}, Why: fmt.Sprintf("at most %s with every metric at its most, under %s", pointsPhrase(frontierMax(frontier)), trim(n.Total))}, nil
 	}
 	if err := pl.refine(best, n); err != nil {
 		return nil, err

@@ -98,7 +98,7 @@ func newTypeSet(l *layout, series map[string][]string, attrs []string) *typeSet 
 	}
 	ts.declare(typeAssociation, assoc)
 	month := []fieldDecl{{"month", str}, {"last_day", str}, {"associations", listOf(typeAssociation)},
-		{"types", cel.ListType(str)}, {"rows", num}}
+		{"types", cel.ListType(str)}, {"rows", cel.MapType(str, num)}}
 	for _, se := range l.schema.Series {
 		measures, ok := series[se.Name]
 		if !ok {
@@ -283,7 +283,7 @@ func (v *views) association(a *facts.Association) *record {
 }
 
 // month is the tenant's view of month m: the associations in effect and
-// their types, how many rows it has, and every entry of every series with
+// their types, how many rows each series has in m, and every entry of every series with
 // its measures in m (0 without a row).
 func (v *views) month(m facts.Month) *record {
 	if r, ok := v.months[m]; ok {
@@ -301,10 +301,11 @@ func (v *views) month(m facts.Month) *record {
 		}
 	}
 	slices.Sort(typeNames)
-	rows := 0
+	rows := make(map[string]int64, len(v.l.schema.Series))
 	vals := []ref.Val{types.String(m.String()), types.String(string(m.LastDay())), list(inEffect), stringList(typeNames), nil}
 	for si, se := range v.l.schema.Series {
 		entries := v.c.Series[si]
+		rows[se.Name] += 0
 		recs := make([]ref.Val, len(entries))
 		typ := types.NewObjectType(seriesType(se.Name))
 		for ei := range entries {
@@ -321,7 +322,7 @@ func (v *views) month(m facts.Month) *record {
 				}
 			}
 			if row != nil {
-				rows++
+				rows[se.Name]++
 			}
 			for mi := range se.Measures {
 				x := int64(0)
@@ -334,7 +335,7 @@ func (v *views) month(m facts.Month) *record {
 		}
 		vals = append(vals, list(recs))
 	}
-	vals[4] = types.Int(rows)
+	vals[4] = types.DefaultTypeAdapter.NativeToValue(rows)
 	r := &record{typ: monthObj, values: vals}
 	v.months[m] = r
 	return r

@@ -223,6 +223,11 @@ func (v *validator) rules(s *schema, n *yaml.Node, path string, keys []string) {
 			continue
 		}
 		ok, err := evalBool(r.rule, act)
+		if err != nil && len(v.errs) > 0 {
+			// A rule over a key already reported missing or mistyped
+			// fails for that reason; saying so twice helps no one.
+			continue
+		}
 		if err != nil {
 			v.errorf(n, path, "rule %q failed: %v", r.Rule.Text, err)
 			continue
@@ -232,7 +237,7 @@ func (v *validator) rules(s *schema, n *yaml.Node, path string, keys []string) {
 		}
 		msg := r.Message
 		if r.message != nil {
-			if out, _, err := r.message.prg.Eval(act); err == nil {
+			if out, err := r.message.eval(act); err == nil {
 				if s, isStr := out.Value().(string); isStr {
 					msg = s
 				}

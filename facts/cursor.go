@@ -415,9 +415,11 @@ func checkShape(root *yaml.Node) error {
 			}
 			return size, nil
 		}
-		raw++
-		sizes[n] = -1
+		// A long scalar weighs as much as the values it could have been,
+		// written or expanded alike.
 		size := 1 + len(n.Value)/64
+		raw += size
+		sizes[n] = -1
 		for _, c := range n.Content {
 			s, err := measure(c, depth+1)
 			if err != nil {
@@ -433,7 +435,7 @@ func checkShape(root *yaml.Node) error {
 		return err
 	}
 	if total > 10*raw+1000 {
-		return &syntaxError{line: root.Line, msg: fmt.Sprintf("aliases expand the document to %d values from %d written: refused", total, raw)}
+		return &syntaxError{line: root.Line, msg: fmt.Sprintf("aliases expand the document to %d values from %d written: refused as an alias bomb", total, raw)}
 	}
 	return nil
 }

@@ -119,6 +119,17 @@ type Attr struct {
 	Distinguishes bool
 }
 
+// Clone returns a copy that shares nothing changeable with s.
+func (s Schema) Clone() Schema {
+	out := s
+	out.Series = slices.Clone(s.Series)
+	for i := range out.Series {
+		out.Series[i].Used = slices.Clone(s.Series[i].Used)
+	}
+	out.Attrs = slices.Clone(s.Attrs)
+	return out
+}
+
 // Merge adds what another designation declares. The same series or
 // attribute declared twice must agree on the kinds of what both declare;
 // the names used, measures, checks and values are the union.

@@ -240,8 +240,8 @@ func (v *validator) series(c cursor, path string, si int, cust *Customer) error 
 			}
 		}
 		if s.Used != nil && !slices.Contains(s.Used, e.Keys[0]) {
-			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p+"."+s.Keys[0], "%s %q of tenant %q is not eligible for any designation and is ignored%s",
-				s.Noun, e.Keys[0], cust.Tenant, Suggest(e.Keys[0], s.Used))
+			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p+"."+s.Keys[0], "%s %q of tenant %q is not an eligible %s and is ignored%s",
+				s.Noun, e.Keys[0], cust.Tenant, s.Noun, Suggest(e.Keys[0], s.Used))
 			v.warnings[len(v.warnings)-1].Hint = SameNameOrSuggest(e.Keys[0], s.Used)
 		}
 		cust.Series[si] = append(cust.Series[si], e)

@@ -229,8 +229,8 @@ func (s *summary) add(o outcome) {
 }
 
 // String is "evaluated N, qualified N (enterprise N, smb N), not qualified
-// N, errors N" for one designation; with several, the qualified counts per
-// designation.
+// N, errors N" for one designation; with several, "evaluated N, errors N"
+// and a line per designation with its counts.
 func (s *summary) String(b *engine.Bundle) string {
 	counts := func(d *engine.Designation) string {
 		var parts []string
@@ -242,11 +242,12 @@ func (s *summary) String(b *engine.Bundle) string {
 	if len(b.Designations) == 1 {
 		return fmt.Sprintf("evaluated %d, %s, errors %d", s.evaluated, counts(b.Designations[0]), s.errors)
 	}
-	var parts []string
+	var out strings.Builder
+	fmt.Fprintf(&out, "evaluated %d, errors %d", s.evaluated, s.errors)
 	for _, d := range b.Designations {
-		parts = append(parts, d.ID+": "+counts(d))
+		fmt.Fprintf(&out, "\n  %s: %s", d.ID, counts(d))
 	}
-	return fmt.Sprintf("evaluated %d, errors %d; %s", s.evaluated, s.errors, strings.Join(parts, "; "))
+	return out.String()
 }
 
 // recordWriter writes JSON Lines records, each whole: a record is never

@@ -12,17 +12,29 @@ import (
 )
 
 func TestCheckShippedBundle(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runCLI(t, "", "check")
-	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "ok: embedded bundle (modern_work) sha256:") || errOut != "" {
-		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 0 || len(lines) != len(designationIDs) || errOut != "" {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	for i, id := range designationIDs {
+		if !strings.HasPrefix(lines[i], "ok: embedded bundle ("+id+") sha256:") {
+			t.Errorf("line %d: %q, want designation %s", i+1, lines[i], id)
+		}
 	}
 }
 
+// designationIDs are the designations of the shipped bundle, in the order
+// every command lists them.
+var designationIDs = []string{"business_applications", "data_ai", "digital_app_innovation", "infrastructure", "modern_work", "security"}
+
 func TestCheckReportsEveryTypo(t *testing.T) {
+	t.Parallel()
 	dir := copyPolicies(t,
-		edit{"rules.yaml", "w.paid_seats > 0 &&", "w.paid_seat > 0 &&"},
-		edit{"rules.yaml", "params.tracks[track].attribution_types", "params.tracks[track].atribution_types"},
-		edit{"designation.rego", "score := sum([m.points | some m in metrics])", "score := sum([m.points | some m in metricz])"},
+		edit{"rules.yaml", "params.eligible_workloads && w.paid_seats > 0 &&", "params.eligible_workloads && w.paid_seat > 0 &&"},
+		edit{"rules.yaml", "params.tracks[track].attribution_types : [option]", "params.tracks[track].atribution_types : [option]"},
+		edit{"designation.rego", "score := sum([m.points | some m in t.metrics])", "score := sum([m.points | some m in metricz])"},
 		edit{"params.yaml", "deployment_active_ratio: 0.4", "deployment_active_ratio: 1.4"},
 		edit{"params.yaml", "min_total_points: 70", "min_totl_points: 70"},
 	)
@@ -31,16 +43,21 @@ func TestCheckReportsEveryTypo(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
 	for _, want := range []string{
-		"modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "w.paid_seats > 0 &&") + ":10: month.deployed: undefined field 'paid_seat' (did you mean \"paid_seats\"?)",
-		"modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "track_types: params.tracks[track].attribution_types") + ":36:", `track_types: params.tracks[…] has no key "atribution_types" (did you mean "attribution_types"?)`,
-		"modern_work/designation.rego:" + lineIn(t, "designation.rego", "some m in metrics])") + ":", `metricz`,
+		"modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "params.eligible_workloads && w.paid_seats > 0 &&") + ":75: functions[deployed(m: Month)]: undefined field 'paid_seat' (did you mean \"paid_seats\"?)",
+		"modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "params.tracks[track].attribution_types : [option]") + ":49: ", `values[types]: params.tracks[…] has no key "atribution_types" (did you mean "attribution_types"?)`,
+		"modern_work/designation.rego:" + lineIn(t, "designation.rego", "some m in t.metrics])") + ":", `var metricz is unsafe`,
 		"modern_work/params.yaml:" + lineIn(t, "params.yaml", "deployment_active_ratio: 0.4") + ":26: deployment_active_ratio: must be at most 1, got 1.4",
 		`modern_work/params.yaml:8:1: min_totl_points: unknown key (did you mean "min_total_points"?)`,
-		"problems in " + dir,
+		"7 problems in " + dir,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("check output lacks %q:\n%s", want, errOut)
 		}
+	}
+	// A function that does not check is reported once, at its body, not
+	// again at every rule that calls it.
+	if n := strings.Count(errOut, "paid_seat'"); n != 1 {
+		t.Errorf("the broken function is reported %d times:\n%s", n, errOut)
 	}
 }
 
@@ -60,7 +77,7 @@ func TestTestCommand(t *testing.T) {
 	if code != exitQualified || !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
 		t.Fatalf("shipped bundle: exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out, "PASS rego data.modern_work_test.test_exactly_the_bar_qualifies") || !strings.Contains(out, "PASS case exact_70") || !strings.Contains(out, "PASS case invalid/unknown_key") {
+	if !strings.Contains(out, "PASS rego data.modern_work_test.test_exactly_the_bar_qualifies") || !strings.Contains(out, "PASS case modern_work/exact_70") || !strings.Contains(out, "PASS case invalid/unknown_key") {
 		t.Errorf("missing PASS lines:\n%s", out)
 	}
 
@@ -71,7 +88,7 @@ func TestTestCommand(t *testing.T) {
 	if code != exitNotQualified {
 		t.Errorf("changed threshold: exit %d, want 1", code)
 	}
-	for _, want := range []string{"FAIL case exact_70", ".qualified: got false, want true", "PASS rego data.modern_work_test.test_exactly_the_bar_qualifies", "PASS case seat_bounds"} {
+	for _, want := range []string{"FAIL case modern_work/exact_70", ".qualified: got false, want true", "PASS rego data.modern_work_test.test_exactly_the_bar_qualifies", "PASS case modern_work/seat_bounds"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -98,7 +115,7 @@ func TestDiffWithHigherBarListsExactlyThePreviouslyQualified(t *testing.T) {
 		files = append(files, tc(name))
 	}
 	var qualified []string
-	_, out, _ := runCLI(t, "", append([]string{"-o", "json"}, files...)...)
+	_, out, _ := runCLI(t, "", append([]string{"-o", "json", "--designation", "modern_work"}, files...)...)
 	var results []struct {
 		Partner   struct{ ID string }
 		Qualified bool
@@ -116,7 +133,7 @@ func TestDiffWithHigherBarListsExactlyThePreviouslyQualified(t *testing.T) {
 	}
 
 	dir := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 100"})
-	code, out, errOut := runCLI(t, "", append([]string{"diff", "-o", "json", "--base-policies", "../../policies", "--policies", dir}, files...)...)
+	code, out, errOut := runCLI(t, "", append([]string{"diff", "-o", "json", "--designation", "modern_work", "--base-policies", "../../policies", "--policies", dir}, files...)...)
 	if code != exitNotQualified {
 		t.Errorf("exit %d, want 1 (changes)", code)
 	}
@@ -179,7 +196,7 @@ people:
 		return r.Tracks[track].Metrics[metric].Value
 	}
 
-	_, before, warn := runCLI(t, fact, "-o", "json", "-")
+	_, before, warn := runCLI(t, fact, "-o", "json", "--designation", "modern_work", "-")
 	if metric(before, "enterprise", "net_customer_adds") != 0 || !strings.Contains(warn, `"Microsoft365Copilot" of tenant "copilot-only" is not an eligible workload`) {
 		t.Fatalf("before: the Copilot tenant counts or is not warned about\n%s\n%s", before, warn)
 	}
@@ -192,7 +209,7 @@ people:
 	if code, out, errOut := runCLI(t, "", "check", "--policies", dir); code != 0 {
 		t.Fatalf("check after adding a workload: %s%s", out, errOut)
 	}
-	_, after, warn := runCLI(t, fact, "-o", "json", "--policies", dir, "-")
+	_, after, warn := runCLI(t, fact, "-o", "json", "--designation", "modern_work", "--policies", dir, "-")
 	if metric(after, "enterprise", "net_customer_adds") != 1 || metric(after, "enterprise", "usage_growth") != 400 || metric(after, "enterprise", "deployments") != 1 {
 		t.Errorf("after adding the workload the tenant does not count:\n%s", after)
 	}
@@ -205,7 +222,7 @@ people:
 	if code, out, errOut := runCLI(t, "", "check", "--policies", dir); code != 0 {
 		t.Fatalf("check after adding a certification: %s%s", out, errOut)
 	}
-	_, after, _ = runCLI(t, fact, "-o", "json", "--policies", dir, "-")
+	_, after, _ = runCLI(t, fact, "-o", "json", "--designation", "modern_work", "--policies", dir, "-")
 	if metric(after, "enterprise", "intermediate_certifications") != 1 || metric(after, "smb", "intermediate_certifications") != 1 {
 		t.Errorf("the new certification does not count:\n%s", after)
 	}

@@ -11,18 +11,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"evaluate/engine"
 )
 
 // goldenCase is a fact file with the result it must give: either
 // <name>.expected.json (keys that must match, numbers to 1e-6) or
 // <name>.expected.err (the file must be refused with exit 2, nothing on
-// stdout, and every line of it somewhere in the messages). A case in a
-// folder named like a designation (testcases/security/...) is scored for
-// that designation alone and its expected result is that designation's
-// object; any other case is scored for every designation. Adding a case
-// needs no code.
+// stdout, and every line of it somewhere in the messages), scored for
+// the designation its expected result names. Adding a case needs no code.
 type goldenCase struct {
 	Name     string
 	Input    string
@@ -71,37 +66,56 @@ func findGoldenCases(paths []string) ([]goldenCase, error) {
 	return cases, nil
 }
 
-// designation is the designation a case is for: the name of a folder on
-// its path that the bundle has, or "" for all.
-func (c goldenCase) designation(b *engine.Bundle) string {
-	parts := strings.Split(filepath.ToSlash(filepath.Dir(c.Input)), "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		if b.Designation(parts[i]) != nil {
-			return parts[i]
-		}
+// errSkipped marks a case for a designation the bundle does not have (a
+// copy of one designation's folder tested against the whole testcases/).
+type errSkipped struct{ id string }
+
+func (e errSkipped) Error() string { return "the bundle has no designation " + e.id }
+
+// scoped returns the scorer for the case: narrowed to the designation its
+// expected result names, if it names one.
+func (c goldenCase) scoped(s *scorer, expected any) (*scorer, error) {
+	obj, ok := expected.(map[string]any)
+	if !ok {
+		return s, nil
 	}
-	return ""
+	id, ok := obj["designation"].(string)
+	if !ok {
+		return s, nil
+	}
+	if s.bundle.Designation(id) == nil {
+		return nil, errSkipped{id}
+	}
+	b, err := s.bundle.Select([]string{id})
+	if err != nil {
+		return nil, err
+	}
+	one := *s
+	one.bundle = b
+	return &one, nil
 }
 
 // check scores the case's fact file and returns what differs from the
-// expectation (nothing when the case passes).
+// expectation (nothing when the case passes). An expected result names its
+// designation ("designation"), and the case is scored for it alone; a case
+// without one is scored for every designation.
 func (c goldenCase) check(ctx context.Context, s *scorer) ([]string, error) {
-	if id := c.designation(s.bundle); id != "" {
-		one := *s
-		b, err := s.bundle.Select([]string{id})
-		if err != nil {
-			return nil, err
-		}
-		one.bundle = b
-		s = &one
-	}
-	var stderr bytes.Buffer
-	results, code := s.score(ctx, []string{c.Input}, &stderr)
 	want, err := os.ReadFile(c.Expected)
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasSuffix(c.Expected, ".expected.err") {
+	var expected any
+	if strings.HasSuffix(c.Expected, ".expected.json") {
+		if err := json.Unmarshal(want, &expected); err != nil {
+			return nil, fmt.Errorf("%s: %v", c.Expected, err)
+		}
+	}
+	if s, err = c.scoped(s, expected); err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	results, code := s.score(ctx, []string{c.Input}, &stderr)
+	if expected == nil {
 		var diffs []string
 		if code != exitBadInput || len(results) > 0 {
 			diffs = append(diffs, fmt.Sprintf("exit code %d, want %d with no result", code, exitBadInput))
@@ -120,10 +134,6 @@ func (c goldenCase) check(ctx context.Context, s *scorer) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var expected any
-	if err := json.Unmarshal(want, &expected); err != nil {
-		return nil, fmt.Errorf("%s: %v", c.Expected, err)
-	}
 	// Where the input sits is not part of its result.
 	for _, m := range []any{expected, got} {
 		if obj, ok := m.(map[string]any); ok {
@@ -132,6 +142,58 @@ func (c goldenCase) check(ctx context.Context, s *scorer) ([]string, error) {
 		}
 	}
 	return diffJSON("", expected, got), nil
+}
+
+// update rewrites the case's expected result from what the bundle gives
+// now, for the same designation, without the keys that change with the
+// machine or the bundle's content (file, policies, warnings) or are prose
+// (reasons). Refusals (.expected.err) are left alone.
+func (c goldenCase) update(ctx context.Context, s *scorer) error {
+	if !strings.HasSuffix(c.Expected, ".expected.json") {
+		return nil
+	}
+	want, err := os.ReadFile(c.Expected)
+	if err != nil {
+		return err
+	}
+	var expected any
+	if err := json.Unmarshal(want, &expected); err != nil {
+		return fmt.Errorf("%s: %v", c.Expected, err)
+	}
+	if s, err = c.scoped(s, expected); err != nil {
+		return err
+	}
+	var stderr bytes.Buffer
+	results, _ := s.score(ctx, []string{c.Input}, &stderr)
+	if len(results) != 1 {
+		return fmt.Errorf("%s: not scored: %s", c.Input, stderr.String())
+	}
+	v, err := toJSONValue(results[0])
+	if err != nil {
+		return err
+	}
+	strip := func(m map[string]any) {
+		for _, k := range []string{"file", "line", "policies", "warnings"} {
+			delete(m, k)
+		}
+		if tracks, ok := m["tracks"].(map[string]any); ok {
+			for _, tr := range tracks {
+				delete(tr.(map[string]any), "reasons")
+			}
+		}
+	}
+	m := v.(map[string]any)
+	strip(m)
+	if ds, ok := m["designations"].(map[string]any); ok {
+		for _, d := range ds {
+			strip(d.(map[string]any))
+		}
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(c.Expected, append(b, '\n'), 0o644)
 }
 
 func toJSONValue(v any) (any, error) {

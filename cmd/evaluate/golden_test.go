@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"evaluate/engine"
 )
 
-var update = flag.Bool("update", false, "rewrite testcases/*.expected.json from the current output (check every diff by hand)")
+var update = flag.Bool("update", false, "rewrite testcases/**/*.expected.json from the current output (check every diff by hand)")
 
 const testcasesDir = "../../testcases"
 
@@ -48,30 +46,14 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// updateGolden writes <name>.expected.json for every fact file at the top
-// of testcases/, without the keys that change with the machine or the
-// bundle's content (file path, policy hash, warnings) or are prose (reasons).
+// updateGolden rewrites every case's expected result (see goldenCase.update).
 func updateGolden(t *testing.T, ctx context.Context, s *scorer) {
-	inputs, _ := filepath.Glob(filepath.Join(testcasesDir, "*.*"))
-	for _, in := range inputs {
-		if !isFactFile(in) {
-			continue
-		}
-		r, err := s.file(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, _ := toJSONValue(r)
-		m := v.(map[string]any)
-		delete(m, "file")
-		delete(m, "policies")
-		delete(m, "warnings")
-		// Reasons are prose for people; the verdict they explain is checked.
-		for _, tr := range m["tracks"].(map[string]any) {
-			delete(tr.(map[string]any), "reasons")
-		}
-		b, _ := json.MarshalIndent(m, "", "  ")
-		if err := os.WriteFile(strings.TrimSuffix(in, filepath.Ext(in))+".expected.json", append(b, '\n'), 0o644); err != nil {
+	cases, err := findGoldenCases([]string{testcasesDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if err := c.update(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"evaluate/engine"
@@ -161,19 +163,43 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 			return exitBadInput
 		}
 	default:
+		keeps := map[string]int{}
 		for i, ph := range all {
-			if i > 0 {
-				fmt.Fprintln(stdout)
-			}
 			for k, r := range ph.last.Results {
+				if i > 0 || k > 0 {
+					fmt.Fprintln(stdout)
+				}
+				keeps[r.Designation] = ph.hs[k].keep
 				if err := writeHistory(stdout, ph.hs[k], r, len(ph.last.Results) > 1); err != nil {
 					fmt.Fprintf(stderr, "evaluate: write output: %v\n", err)
 					return exitBadInput
 				}
 			}
 		}
+		if len(all) > 0 {
+			writeHeldNote(stdout, keeps)
+		}
 	}
 	return code
+}
+
+// writeHeldNote says once, under every table, what "held" and "as of" mean.
+func writeHeldNote(w io.Writer, keeps map[string]int) {
+	ids := slices.Sorted(maps.Keys(keeps))
+	same := true
+	for _, id := range ids {
+		same = same && keeps[id] == keeps[ids[0]]
+	}
+	if same {
+		fmt.Fprintf(w, "\nThe designation is held in a month when the partner qualified in it or in one of the %d months before.\n", keeps[ids[0]])
+	} else {
+		var parts []string
+		for _, id := range ids {
+			parts = append(parts, fmt.Sprintf("%s %d", id, keeps[id]))
+		}
+		fmt.Fprintf(w, "\nA designation is held in a month when the partner qualified in it or in one of the months before it keeps (%s).\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w, "Certifications count on each month's evaluation date: its last day, the file's as_of in the file's own month, or --as-of.")
 }
 
 func writeHistory(w io.Writer, h *history, r *engine.Result, titled bool) error {
@@ -198,12 +224,7 @@ func writeHistory(w io.Writer, h *history, r *engine.Result, titled bool) error 
 		}
 		t.add(append(cells, heldText(m))...)
 	}
-	if err := t.write(w, right); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nThe designation is held in a month when the partner qualified in it or in one of the %d months before.\n", h.keep)
-	_, err := fmt.Fprintln(w, "Certifications count on each month's evaluation date: its last day, the file's as_of in the file's own month, or --as-of.")
-	return err
+	return t.write(w, right)
 }
 
 func heldText(m monthRow) string {

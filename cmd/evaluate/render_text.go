@@ -60,9 +60,27 @@ func hasOptions(r *engine.Result) bool {
 	return false
 }
 
+// hasChosenOption reports whether a metric of r chooses one of its options
+// (rather than adding its parts).
+func hasChosenOption(r *engine.Result) bool {
+	for _, tr := range r.Tracks {
+		for _, m := range tr.Metrics {
+			if m.Options != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	fmt.Fprintf(w, "%s\n\n", r.Header)
 	options := hasOptions(r)
+	// Options compete (the best one counts); parts add up.
+	optionHead := "option"
+	if !hasChosenOption(r) {
+		optionHead = "parts"
+	}
 	var t table
 	head := []string{"metric"}
 	sub := []string{""}
@@ -72,7 +90,7 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 		sub = append(sub, "value", "points")
 		right = append(right, true, true)
 		if options {
-			head, sub, right = append(head, ""), append(sub, "option"), append(right, false)
+			head, sub, right = append(head, ""), append(sub, optionHead), append(right, false)
 		}
 	}
 	t.add(head...)

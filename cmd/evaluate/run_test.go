@@ -16,7 +16,13 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 	return code, out.String(), errb.String()
 }
 
-func tc(name string) string { return filepath.Join(testcasesDir, name) }
+// tc is the path of a Modern Work golden case (or of one under invalid/).
+func tc(name string) string {
+	if strings.HasPrefix(name, "invalid/") {
+		return filepath.Join(testcasesDir, name)
+	}
+	return filepath.Join(testcasesDir, "modern_work", name)
+}
 
 func TestHelpLeadsWithExamples(t *testing.T) {
 	code, out, _ := runCLI(t, "", "--help")
@@ -58,7 +64,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestTextOutput(t *testing.T) {
-	code, out, errOut := runCLI(t, "", tc("qualified_enterprise.yaml"))
+	code, out, errOut := runCLI(t, "", "--designation", "modern_work", tc("qualified_enterprise.yaml"))
 	if code != exitQualified {
 		t.Errorf("exit %d", code)
 	}
@@ -84,7 +90,7 @@ func TestTextOutput(t *testing.T) {
 }
 
 func TestNotQualifiedSaysWhy(t *testing.T) {
-	code, out, _ := runCLI(t, "", tc("metric_under_one.yaml"))
+	code, out, _ := runCLI(t, "", "--designation", "modern_work", tc("metric_under_one.yaml"))
 	if code != exitNotQualified {
 		t.Errorf("exit %d, want 1", code)
 	}
@@ -98,7 +104,7 @@ func TestSeveralFilesAndStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runCLI(t, string(src), "-o", "json", tc("just_under_70.yaml"), "-")
+	code, out, errOut := runCLI(t, string(src), "-o", "json", "--designation", "modern_work", tc("just_under_70.yaml"), "-")
 	if code != exitNotQualified {
 		t.Errorf("exit %d, want 1 (one of two not qualified); stderr %s", code, errOut)
 	}
@@ -133,7 +139,7 @@ func TestBadFileAmongGoodOnes(t *testing.T) {
 func TestOverrides(t *testing.T) {
 	// One month later there is no usage: every metric value drops to what
 	// the certifications give, and the baseline follows the month.
-	_, out, _ := runCLI(t, "", "-o", "json", "--month", "2026-11", "--as-of", "2026-01-01", tc("certifications.yaml"))
+	_, out, _ := runCLI(t, "", "-o", "json", "--designation", "modern_work", "--month", "2026-11", "--as-of", "2026-01-01", tc("certifications.yaml"))
 	var r map[string]any
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
@@ -179,11 +185,11 @@ func copyPolicies(t *testing.T, edits ...edit) string {
 }
 
 func TestEditedPoliciesChangeTheVerdict(t *testing.T) {
-	if code, _, _ := runCLI(t, "", tc("qualified_enterprise.yaml")); code != exitQualified {
+	if code, _, _ := runCLI(t, "", "--designation", "modern_work", tc("qualified_enterprise.yaml")); code != exitQualified {
 		t.Fatalf("shipped policies: exit %d, want 0", code)
 	}
 	higher := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 100"})
-	code, out, _ := runCLI(t, "", "--policies", higher, tc("qualified_enterprise.yaml"))
+	code, out, _ := runCLI(t, "", "--designation", "modern_work", "--policies", higher, tc("qualified_enterprise.yaml"))
 	if code != exitNotQualified || !strings.Contains(out, "total 77.5 is under the minimum of 100 points") {
 		t.Errorf("min_total_points 100: exit %d\n%s", code, out)
 	}
@@ -191,7 +197,7 @@ func TestEditedPoliciesChangeTheVerdict(t *testing.T) {
 		t.Errorf("the result does not name the policy folder:\n%s", out)
 	}
 	lower := copyPolicies(t, edit{"params.yaml", "min_metric_points: 1", "min_metric_points: 0"})
-	if code, out, _ := runCLI(t, "", "--policies", lower, tc("metric_under_one.yaml")); code != exitQualified {
+	if code, out, _ := runCLI(t, "", "--designation", "modern_work", "--policies", lower, tc("metric_under_one.yaml")); code != exitQualified {
 		t.Errorf("min_metric_points 0: exit %d, want 0\n%s", code, out)
 	}
 }

@@ -4,8 +4,9 @@ const usage = `evaluate scores a partner's fact file against the Solutions Partn
 rules in a policy bundle (the embedded default, or --policies DIR).
 
 Examples:
-  evaluate testcases/qualified_enterprise.yaml        score one partner, as a table
-  evaluate -o json partner.yaml                       the result as JSON (SPEC §6 keys)
+  evaluate testcases/contoso.yaml                     score one partner for every designation
+  evaluate --designation security partner.yaml        one designation (or several: a,b)
+  evaluate -o json partner.yaml                       the result as JSON (SPEC §6 keys per designation)
   evaluate -o json a.yaml b.json                      several partners: a JSON array
   cat partner.json | evaluate -                       read the fact file from stdin
   evaluate --month 2026-09 partner.yaml               score another reporting month
@@ -27,8 +28,8 @@ Usage:
 
 Flags:
 %s
-Exit codes:
-  0  every partner qualified
-  1  every file was evaluated and at least one partner did not qualify
+Exit codes, over every (partner, designation) pair scored:
+  0  every partner qualified for every designation scored
+  1  every file was evaluated and at least one partner did not qualify for one
   2  bad input (a fact file with errors), a bad policy bundle, or a usage error
 `

@@ -15,26 +15,11 @@ tracks := data.modern_work.tracks
 flat(v, p) := {"value": v, "points": p}
 
 # A track of tracks[t]'s metrics with the given points (in the order of
-# metric_ids); per-option metrics give the points to their first type and 0
-# to the others.
+# metric_ids). Metrics scored per attribution type arrive already combined
+# (rules.yaml, combine), so every metric is a value and its points.
 metric_ids := ["net_customer_adds", "intermediate_certifications", "advanced_certifications", "usage_growth", "deployments"]
 
-track_with(t, points) := {"metrics": {id: metric_input(t, id, points[i]) | some i, id in metric_ids}}
-
-metric_input(t, id, p) := flat(1, p) if {
-	not is_object(tracks[t].metrics[id].full_at)
-}
-
-metric_input(t, id, p) := {"options": {o: flat(1, option_points(o, first, p)) |
-	some o, _ in tracks[t].metrics[id].full_at
-}} if {
-	is_object(tracks[t].metrics[id].full_at)
-	first := sort(object.keys(tracks[t].metrics[id].full_at))[0]
-}
-
-option_points(o, first, p) := p if o == first
-
-else := 0
+track_with(t, points) := {"metrics": {id: flat(1, points[i]) | some i, id in metric_ids}}
 
 max_points(t) := [tracks[t].metrics[id].max_points | some id in metric_ids]
 
@@ -107,23 +92,6 @@ test_min_total_points_is_a_parameter if {
 	r := modern_work.result with input as {"tracks": {"enterprise": exact_bar("enterprise"), "smb": zero("smb")}}
 		with data.modern_work.min_total_points as bar + 1
 	not r.qualified
-}
-
-# SPEC §4: Enterprise usage, DPOR 2,000 -> 15 and CPOR 1,500 -> 45 capped at 30.
-test_best_option_takes_most_points if {
-	m := modern_work.metric_result("enterprise", "usage_growth", {"options": {"CPOR": flat(1500, 30), "DPOR": flat(2000, 15)}})
-	m.option == "CPOR"
-	m.points == 30
-	m.value == 1500
-	m.max_points == tracks.enterprise.metrics.usage_growth.max_points
-}
-
-test_option_tie_goes_to_higher_value if {
-	modern_work.best_option({"CPOR": flat(1000, 30), "DPOR": flat(5000, 30)}) == "DPOR"
-}
-
-test_option_full_tie_goes_to_first_name if {
-	modern_work.best_option({"CSP": flat(0, 0), "CPOR": flat(0, 0)}) == "CPOR"
 }
 
 test_qualifying_track_beats_higher_total if {

@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"evaluate/facts"
+	"evaluate/gen"
+)
+
+// benchPartner is a generated partner of n tenants with its window.
+func benchPartner(b *testing.B, bundle *Bundle, n int) (*facts.File, *facts.Window) {
+	b.Helper()
+	m, _ := facts.ParseMonth("2026-10")
+	var buf bytes.Buffer
+	if err := gen.WriteJSON(&buf, gen.Options{Seed: 1, Tenants: n, Month: m, Schema: &bundle.Schema}); err != nil {
+		b.Fatal(err)
+	}
+	f, err := facts.Parse("g.json", 1, buf.Bytes(), &bundle.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := f.Window(facts.WindowOptions{Needs: bundle.Needs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f, w
+}
+
+// BenchmarkEvaluate1k scores 1,000 tenants for every designation, or for
+// one (sub-benchmarks), on one worker: the rules' cost per tenant.
+func BenchmarkEvaluate1k(b *testing.B) {
+	all, err := Default(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, bundle *Bundle) {
+		f, w := benchPartner(b, bundle, 1000)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := bundle.Evaluate(context.Background(), f, w, Options{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("all", func(b *testing.B) { run(b, all) })
+	for _, d := range all.Designations {
+		one, _ := all.Select([]string{d.ID})
+		b.Run(d.ID, func(b *testing.B) { run(b, one) })
+	}
+}

@@ -1,0 +1,86 @@
+# Solutions Partner for Business Applications: the classified track and
+# how the metrics combine into the verdict (SPEC-business.md §1).
+#
+# Input, computed by the engine from the CEL rules in rules.yaml:
+#   input.tracks[track].metrics[metric] = {"value": v, "points": p, "max_points": m, ...}
+#   input.partner.classification_count, .classification_baseline_count:
+#     K(M) and K(B), the pairs (tenant, performance workload) with revenue
+#     above the classification bar.
+# Parameters are read from params.yaml as data.business_applications.
+package business_applications
+
+min_total := data.business_applications.min_total_points
+
+min_metric := data.business_applications.min_metric_points
+
+default tolerance := 0
+
+tolerance := data.business_applications.points_tolerance
+
+class := data.business_applications.classification
+
+# "Decision (track by classification)": Enterprise when K(M) >= 5 and
+# K(B) >= 5, SMB otherwise.
+classified := class.enterprise if {
+	input.partner.classification_count >= class.min_workloads
+	input.partner.classification_baseline_count >= class.min_workloads
+} else := class.otherwise
+
+below(points, bar) if points + tolerance < bar
+
+reasons(track, score, metrics) := array.concat(
+	array.concat(
+		[sprintf("the partner is classified %s: only that track can qualify", [classified]) | track != classified],
+		[sprintf("total %v is under the minimum of %v %s", [shown(score), min_total, points_word(min_total)]) |
+			below(score, min_total)
+		],
+	),
+	sort([sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]) |
+		some id, m in metrics
+		below(m.points, min_metric)
+	]),
+)
+
+# Points as the reasons show them: rounded down to 2 decimals.
+shown(x) := floor((x * 100) + 0.000001) / 100
+
+points_word(x) := "point" if shown(x) == 1
+
+else := "points"
+
+# What a track needs: the bars for the classified track; the other cannot
+# qualify whatever its points.
+needs(track, metrics) := {
+	"total": min_total,
+	"metrics": {id: min_metric | some id, _ in metrics},
+	"tolerance": tolerance,
+} if track == classified
+
+else := {"possible": false, "why": sprintf("the partner is classified %s: only that track can qualify", [classified])}
+
+# "Both tracks are computed and reported; only the classified one can
+# qualify".
+track_results[track] := {
+	"score": score,
+	"qualified": count(why) == 0,
+	"classified": track == classified,
+	"reasons": why,
+	"needs": needs(track, t.metrics),
+} if {
+	some track, t in input.tracks
+	score := sum([m.points | some m in t.metrics])
+	why := reasons(track, score, t.metrics)
+}
+
+# The partner's track, score and verdict are the classified track's.
+result := {
+	"qualified": track_results[classified].qualified,
+	"track": classified,
+	"score": track_results[classified].score,
+	"tracks": track_results,
+	"classification": {
+		"track": classified,
+		"count": input.partner.classification_count,
+		"baseline_count": input.partner.classification_baseline_count,
+	},
+}

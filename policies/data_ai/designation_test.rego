@@ -1,0 +1,105 @@
+package data_ai_test
+
+import data.data_ai
+
+# Every bar and maximum comes from params.yaml (data.data_ai), so a program
+# manager's edit of a number does not break these tests; they pin how the
+# policy combines the numbers, not the numbers themselves.
+bar := data.data_ai.min_total_points
+
+least := data.data_ai.min_metric_points
+
+metrics := data.data_ai.tracks.standard.metrics
+
+metric_ids := sort(object.keys(metrics))
+
+flat(v, p) := {"value": v, "points": p}
+
+# The standard track with the given points, in the order of metric_ids.
+with_points(points) := {"tracks": {"standard": {"metrics": {id: flat(1, points[i]) | some i, id in metric_ids}}}}
+
+full := with_points([metrics[id].max_points | some id in metric_ids])
+
+zero := with_points([0 | some _ in metric_ids])
+
+# Every metric at its minimum but the last, which makes the total exactly the bar.
+exact_bar := with_points([p |
+	some i, _ in metric_ids
+	p := last_or_least(i)
+])
+
+last_or_least(i) := bar - ((count(metric_ids) - 1) * least) if i == count(metric_ids) - 1
+
+else := least
+
+test_full_marks_qualify if {
+	r := data_ai.result with input as full
+	r.qualified
+	r.track == "standard"
+	r.score == sum([metrics[id].max_points | some id in metric_ids])
+	r.tracks.standard.reasons == []
+}
+
+test_the_maxima_add_up_to_100 if {
+	sum([metrics[id].max_points | some id in metric_ids]) == 100
+}
+
+test_exactly_the_bar_qualifies if {
+	r := data_ai.result with input as exact_bar
+	r.score == bar
+	r.qualified
+}
+
+test_just_under_the_bar_does_not_qualify if {
+	last := metric_ids[count(metric_ids) - 1]
+	under := json.patch(exact_bar, [{"op": "replace", "path": sprintf("/tracks/standard/metrics/%s/points", [last]), "value": last_or_least(count(metric_ids) - 1) - 0.0025}])
+	r := data_ai.result with input as under
+	not r.qualified
+	r.tracks.standard.reasons == [sprintf("total %v is under the minimum of %v points", [data_ai.shown(bar - 0.0025), bar])]
+}
+
+test_float_sum_at_the_bar_qualifies if {
+	first := metric_ids[0]
+	last := metric_ids[count(metric_ids) - 1]
+	nudged := json.patch(exact_bar, [
+		{"op": "replace", "path": sprintf("/tracks/standard/metrics/%s/points", [first]), "value": least + 0.1},
+		{"op": "replace", "path": sprintf("/tracks/standard/metrics/%s/points", [last]), "value": last_or_least(count(metric_ids) - 1) - 0.1},
+	])
+	r := data_ai.result with input as nudged
+	r.qualified
+}
+
+test_every_metric_under_its_minimum_blocks if {
+	every id in metric_ids {
+		t := json.patch(full, [{"op": "replace", "path": sprintf("/tracks/standard/metrics/%s/points", [id]), "value": least - 0.0025}])
+		r := data_ai.result with input as t
+		not r.qualified
+		sprintf("%s has %v %s, under the minimum of %v", [id, data_ai.shown(least - 0.0025), data_ai.points_word(least - 0.0025), least]) in r.tracks.standard.reasons
+	}
+}
+
+test_min_metric_points_is_a_parameter if {
+	t := json.patch(full, [{"op": "replace", "path": sprintf("/tracks/standard/metrics/%s/points", [metric_ids[0]]), "value": 0}])
+	r := data_ai.result with input as t
+		with data.data_ai.min_metric_points as 0
+	r.qualified
+}
+
+test_min_total_points_is_a_parameter if {
+	r := data_ai.result with input as exact_bar
+		with data.data_ai.min_total_points as bar + 1
+	not r.qualified
+}
+
+test_the_plan_needs_the_same_bars if {
+	r := data_ai.result with input as zero
+	r.tracks.standard.needs.total == bar
+	r.tracks.standard.needs.metrics == {id: least | some id in metric_ids}
+}
+
+test_shown_points_never_reach_a_bar_they_are_under if {
+	data_ai.shown(69.9975) == 69.99
+	data_ai.shown(0.29) == 0.29
+	data_ai.points_word(1) == "point"
+	data_ai.points_word(0.99) == "points"
+}
