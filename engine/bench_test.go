@@ -5,12 +5,17 @@ import (
 	"context"
 	"testing"
 
+	policies "evaluate"
 	"evaluate/facts"
 	"evaluate/gen"
 )
 
 // benchPartner is a generated partner of n tenants with its window.
 func benchPartner(b *testing.B, bundle *Bundle, n int) (*facts.File, *facts.Window) {
+	return benchPartnerT(b, bundle, n)
+}
+
+func benchPartnerT(b testing.TB, bundle *Bundle, n int) (*facts.File, *facts.Window) {
 	b.Helper()
 	m, _ := facts.ParseMonth("2026-10")
 	var buf bytes.Buffer
@@ -48,5 +53,33 @@ func BenchmarkEvaluate1k(b *testing.B) {
 	for _, d := range all.Designations {
 		one, _ := all.Select([]string{d.ID})
 		b.Run(d.ID, func(b *testing.B) { run(b, one) })
+	}
+}
+
+// BenchmarkEvaluatePartner50 scores a partner of 50 tenants for every
+// designation: per-partner work (metrics, verdicts, plans) dominates, as in
+// a population of small partners.
+func BenchmarkEvaluatePartner50(b *testing.B) {
+	all, err := Default(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, w := benchPartner(b, all, 50)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := all.Evaluate(context.Background(), f, w, Options{Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoad compiles the embedded bundle as --policies does a folder
+// (plans checked); the CLI's start-up without them is the same less the
+// check.
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(context.Background(), policies.Policies, EmbeddedSource); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

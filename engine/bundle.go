@@ -139,11 +139,43 @@ var defaultBundle struct {
 }
 
 // Default returns the bundle embedded in the binary, compiled on first use.
+// Its plans are not checked against its verdicts (CheckPlans) when it
+// loads: the embedded bundle is checked by the tests that ship it.
 func Default(ctx context.Context) (*Bundle, error) {
 	defaultBundle.once.Do(func() {
-		defaultBundle.b, defaultBundle.err = Load(context.WithoutCancel(ctx), policies.Policies, EmbeddedSource)
+		ctx := context.WithoutCancel(ctx)
+		names, err := DesignationFolders(policies.Policies)
+		if err != nil {
+			defaultBundle.err = err
+			return
+		}
+		defaultBundle.b, defaultBundle.err = load(ctx, policies.Policies, EmbeddedSource, names)
 	})
 	return defaultBundle.b, defaultBundle.err
+}
+
+// CheckPlans plans for a few synthetic partners with each designation and
+// checks every plan with the designation's own verdict (see checkPlans):
+// a bundle whose plans and bars disagree is refused. Load and LoadDir do
+// this for every bundle they read.
+func (b *Bundle) CheckPlans(ctx context.Context) error {
+	errs := make([]error, len(b.Designations))
+	var wg sync.WaitGroup
+	for i, d := range b.Designations {
+		wg.Go(func() { errs[i] = d.checkPlans(ctx) })
+	}
+	wg.Wait()
+	var pe PolicyErrors
+	for i, err := range errs {
+		if err != nil {
+			file := path.Join(b.Designations[i].ID, "designation.rego")
+			pe = append(pe, PolicyError{File: displayPath(b.Source, file), Message: "what it takes: " + err.Error()})
+		}
+	}
+	if len(pe) > 0 {
+		return pe
+	}
+	return nil
 }
 
 // LoadDir loads the bundle in folder dir: a bundle folder whose
@@ -156,9 +188,21 @@ func LoadDir(ctx context.Context, dir string) (*Bundle, error) {
 	clean := filepath.Clean(dir)
 	if _, err := os.Stat(filepath.Join(clean, RulesFile)); err == nil {
 		parent, name := filepath.Dir(clean), filepath.Base(clean)
-		return load(ctx, os.DirFS(parent), parent, []string{name})
+		b, err := load(ctx, os.DirFS(parent), parent, []string{name})
+		return checked(ctx, b, err)
 	}
 	return Load(ctx, os.DirFS(dir), dir)
+}
+
+// checked is a loaded bundle whose plans have been checked.
+func checked(ctx context.Context, b *Bundle, err error) (*Bundle, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := b.CheckPlans(ctx); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // DesignationFolders lists the designation folders of a bundle: those
@@ -187,7 +231,8 @@ func Load(ctx context.Context, fsys fs.FS, source string) (*Bundle, error) {
 	if len(names) == 0 {
 		return nil, PolicyErrors{{File: source, Message: "no designation folder (a folder with " + RulesFile + ") in the bundle"}}
 	}
-	return load(ctx, fsys, source, names)
+	b, err := load(ctx, fsys, source, names)
+	return checked(ctx, b, err)
 }
 
 func load(ctx context.Context, fsys fs.FS, source string, names []string) (*Bundle, error) {

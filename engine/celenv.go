@@ -3,9 +3,10 @@ package engine
 import (
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"sync"
+
+	"evaluate/internal/fastcel"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -294,6 +295,10 @@ type compiled struct {
 	once sync.Once
 	prg  cel.Program
 	err  error
+	// fast is the fast path's program, when the expression's variables
+	// have places and the fast path supports it.
+	fast   *fastcel.Program
+	places *places
 }
 
 // eval evaluates the expression.
@@ -321,6 +326,8 @@ type compiler struct {
 	// broken are functions whose body did not check: a call of one fails
 	// for the reason already reported at the body.
 	broken map[string]bool
+	// disp are the overload bindings the fast path calls.
+	disp fastcel.Dispatcher
 }
 
 // callsBroken reports whether text calls a function whose body did not
@@ -419,12 +426,6 @@ func (c *compiler) compile(env *cel.Env, x *exprSource, want []*cel.Type) *compi
 // program makes an evaluable program of a checked AST: constants folded,
 // and a runtime cost limit with interrupts checked in long loops.
 func (c *compiler) program(env *cel.Env, ast *cel.Ast) (cel.Program, error) {
-	if os.Getenv("EVAL_NOCOST") != "" {
-		return env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.InterruptCheckFrequency(100))
-	}
-	if os.Getenv("EVAL_NOFOLD") != "" {
-		return env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(celRuntimeLimit), cel.InterruptCheckFrequency(100))
-	}
 	if folder, err := cel.NewConstantFoldingOptimizer(); err == nil {
 		if opt, err := cel.NewStaticOptimizer(folder); err == nil {
 			if folded, iss := opt.Optimize(env, ast); iss.Err() == nil {

@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
-	"path"
 	"reflect"
 	"slices"
 	"sort"
@@ -46,8 +44,8 @@ type Designation struct {
 	values       []*namedExpr
 	peopleValues []*namedExpr
 	partner      []*Aggregate
-	tenantProg   *composed
-	peopleProg   *composed
+	tenantFlow   *flow
+	peopleFlow   *flow
 	warnings     *compiled
 	warningKind  string
 	evalNotices  []rule
@@ -85,6 +83,8 @@ type Metric struct {
 	chosen     *compiled
 	combPoints *compiled
 	combValue  *compiled
+	// places are the formulas' variables.
+	places places
 }
 
 // optionsOf are the metric's options on a track ("" alone without any).
@@ -177,6 +177,18 @@ func (d *declared) tenantScope() []cel.EnvOption {
 	}
 	if d.rs.AssociationMonths {
 		vars = append(vars, cel.Variable(varAt, monthMapType))
+	}
+	return vars
+}
+
+// tenantVars are the variables a tenant record sets, as tenantScope
+// declares them.
+func (d *declared) tenantVars() []string {
+	vars := []string{varTenant}
+	vars = append(vars, sortedKeys(d.rs.Months)...)
+	vars = append(vars, sortedKeys(d.rs.Ranges)...)
+	if d.rs.AssociationMonths {
+		vars = append(vars, varAt)
 	}
 	return vars
 }
@@ -292,8 +304,14 @@ func (d *declared) compile(ctx context.Context, l *layout) (*Designation, Policy
 		}
 	}
 	if len(c.errs) == 0 {
-		des.tenantProg = c.composeTenants(des, tenantEnv)
-		des.peopleProg = c.composePeople(des, personEnv)
+		des.tenantFlow = c.newFlow(des, "tenants", d.tenantVars(), des.values)
+		des.peopleFlow = c.newFlow(des, "people", []string{varPerson, varAsOf}, des.peopleValues)
+		if des.warnings != nil {
+			if dp := dependsOn(des.warnings, tenantDeps); dp.track || dp.option || len(dp.values) > 0 {
+				c.errorAt(&rs.TenantWarnings.Says, 1, 0, "tenant warnings are about the tenant and its months: they cannot use track, option or the values")
+			}
+			c.fast(des.warnings, &des.tenantFlow.places, l)
+		}
 	}
 	des.counts.expressions = c.count
 	pq, modules, regoErrs := prepareRego(ctx, d.fsys, d.id, d.id, d.params)
@@ -305,11 +323,6 @@ func (d *declared) compile(ctx context.Context, l *layout) (*Designation, Policy
 	}
 	if err := des.checkShape(ctx); err != nil {
 		return nil, PolicyErrors{{File: d.id, Message: err.Error()}}
-	}
-	if os.Getenv("EVAL_NOPLANCHECK") == "" {
-		if err := des.checkPlans(ctx); err != nil {
-			return nil, PolicyErrors{{File: path.Join(d.id, "designation.rego"), Message: "what it takes: " + err.Error()}}
-		}
 	}
 	return des, nil
 }
@@ -401,6 +414,17 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 		aggVars = append(aggVars, cel.Variable(as.ID, aggregateType(op)))
 	}
 	c.once(func() { c.metricFormulas(m, ms, base, aggVars) })
+	// The formulas' variables, at places of their own: the planner
+	// evaluates them thousands of times per partner.
+	for _, v := range []string{varTrack, varOption, varMetric, varPartner, varValue, "points", varOptions, varChosen, varMax} {
+		m.places.place(v)
+	}
+	for _, a := range m.Aggregates {
+		m.places.place(a.ID)
+	}
+	for _, x := range []*compiled{m.value, m.points, m.maxPoints, m.extra, m.chosen, m.combPoints, m.combValue} {
+		c.fast(x, &m.places, des.layout)
+	}
 	return m
 }
 

@@ -9,6 +9,19 @@ import (
 	"evaluate/facts"
 )
 
+// TestEmbeddedPlansCheck checks the embedded bundle's plans against its
+// verdicts, as every bundle read from a folder is checked when it loads.
+func TestEmbeddedPlansCheck(t *testing.T) {
+	t.Parallel()
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CheckPlans(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLoadDefault(t *testing.T) {
 	b, err := Default(context.Background())
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"evaluate/facts"
@@ -47,44 +49,48 @@ func inEffectRule(name string) func(*facts.Association, facts.Month) bool {
 	return func(a *facts.Association, m facts.Month) bool { return a.InEffect(m.LastDay()) }
 }
 
-// scorer scores tenants and people for every designation of a bundle, with
-// activations it reuses from record to record.
+// scorer scores tenants and people for every designation of a bundle,
+// with the variables of each designation's flows, reused from record to
+// record.
 type scorer struct {
 	b       *Bundle
 	month   facts.Month
 	explain *explainer // nil unless explaining
-	acts    []map[string]any
+	tenantG [][]ref.Val
+	personG [][]ref.Val
 	views   map[string]*views
 }
 
 func (b *Bundle) newScorer(month facts.Month) *scorer {
-	s := &scorer{b: b, month: month, acts: make([]map[string]any, len(b.Designations)), views: map[string]*views{}}
-	for i := range s.acts {
-		s.acts[i] = map[string]any{}
+	s := &scorer{b: b, month: month, views: map[string]*views{},
+		tenantG: make([][]ref.Val, len(b.Designations)), personG: make([][]ref.Val, len(b.Designations))}
+	for i, d := range b.Designations {
+		s.tenantG[i] = make([]ref.Val, len(d.tenantFlow.names))
+		s.personG[i] = make([]ref.Val, len(d.peopleFlow.names))
 	}
 	return s
 }
 
-// tenantActivation binds a designation's tenant variables for one tenant.
-func (s *scorer) tenantActivation(di int, c *facts.Customer) map[string]any {
+// tenantGlobals sets a designation's tenant variables for one tenant.
+func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 	d := s.b.Designations[di]
 	v := s.views[d.inEffect]
 	if v == nil || v.c != c {
 		v = newViews(s.b.layout, inEffectRule(d.inEffect), c)
 		s.views[d.inEffect] = v
 	}
-	act := s.acts[di]
-	act[varTenant] = v.tenant
-	act[varTrack], act[varOption], act[varMetric] = "", "", ""
+	f, g := d.tenantFlow, s.tenantG[di]
+	clear(g)
+	g[f.index[varTenant]] = v.tenant
 	for name, off := range d.months {
-		act[name] = v.month(s.month + facts.Month(off))
+		g[f.index[name]] = v.month(s.month + facts.Month(off))
 	}
 	for name, r := range d.ranges {
 		vals := make([]ref.Val, 0, r[1]-r[0]+1)
 		for off := r[0]; off <= r[1]; off++ {
 			vals = append(vals, v.month(s.month+facts.Month(off)))
 		}
-		act[name] = list(vals)
+		g[f.index[name]] = list(vals)
 	}
 	if d.assocMonths {
 		mm := &monthMap{v: v}
@@ -98,24 +104,29 @@ func (s *scorer) tenantActivation(di int, c *facts.Customer) map[string]any {
 				mm.keys = append(mm.keys, m)
 			}
 		}
-		act[varAt] = mm
+		g[f.index[varAt]] = mm
 	}
+	return g
+}
+
+// tenantActivation is a designation's tenant variables for one tenant, as
+// cel-go's activation (for explanations).
+func (s *scorer) tenantActivation(di int, c *facts.Customer) map[string]any {
+	g := s.tenantGlobals(di, c)
+	act := s.b.Designations[di].tenantFlow.activation(g)
+	act[varTrack], act[varOption], act[varMetric] = "", "", ""
 	return act
 }
 
 // tenant adds one tenant to every designation's totals.
 func (s *scorer) tenant(ctx context.Context, c *facts.Customer, tot []totals) error {
 	for di, d := range s.b.Designations {
-		act := s.tenantActivation(di, c)
-		out, _, err := d.tenantProg.prg.ContextEval(ctx, act)
-		if err != nil {
-			return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
-		}
-		if err := tot[di].fill(d, d.tenantProg, out); err != nil {
+		g := s.tenantGlobals(di, c)
+		if err := d.tenantFlow.run(g, tot[di]); err != nil {
 			return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 		}
 		if s.explain != nil {
-			if err := s.explain.tenant(ctx, di, act, c); err != nil {
+			if err := s.explain.tenant(ctx, di, s.tenantActivation(di, c), c); err != nil {
 				return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 			}
 		}
@@ -127,15 +138,14 @@ func (s *scorer) tenant(ctx context.Context, c *facts.Customer, tot []totals) er
 func (s *scorer) person(ctx context.Context, p *facts.Person, asOf facts.Date, tot []totals) error {
 	rec := personRecord(p)
 	for di, d := range s.b.Designations {
-		act := map[string]any{varPerson: rec, varAsOf: string(asOf), varTrack: "", varOption: "", varMetric: ""}
-		out, _, err := d.peopleProg.prg.ContextEval(ctx, act)
-		if err != nil {
-			return fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
-		}
-		if err := tot[di].fill(d, d.peopleProg, out); err != nil {
+		f, g := d.peopleFlow, s.personG[di]
+		clear(g)
+		g[f.index[varPerson]], g[f.index[varAsOf]] = rec, types.String(string(asOf))
+		if err := f.run(g, tot[di]); err != nil {
 			return fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
 		}
 		if s.explain != nil {
+			act := map[string]any{varPerson: rec, varAsOf: string(asOf), varTrack: "", varOption: "", varMetric: ""}
 			if err := s.explain.person(ctx, di, act, p); err != nil {
 				return fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
 			}
@@ -168,8 +178,7 @@ func (s *scorer) tenantWarnings(c *facts.Customer, file string) ([]facts.Problem
 		if d.warnings == nil {
 			continue
 		}
-		act := s.tenantActivation(di, c)
-		v, err := d.warnings.eval(act)
+		v, err := d.warnings.evalAt(s.tenantGlobals(di, c))
 		if err != nil {
 			return nil, fmt.Errorf("%s: tenant %q: tenant_warnings: %w", d.ID, c.Tenant, err)
 		}
@@ -414,36 +423,66 @@ func (d *Designation) partnerValues(tot totals) partnerAggregates {
 // scoreMetric computes a metric on a track from its aggregates: each
 // option's value and points, then their combination.
 func (d *Designation) scoreMetric(track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val) (*MetricResult, error) {
+	return d.scoreMetricCached(track, m, agg, partner, nil)
+}
+
+// scoreMetricCached is scoreMetric with the options' results kept in
+// cache by option and aggregate totals (the planner tries thousands of
+// totals that differ in one option only); cache may be nil.
+func (d *Designation) scoreMetricCached(track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val, cache map[string]*OptionResult) (*MetricResult, error) {
 	fail := func(what string, err error) (*MetricResult, error) {
 		return nil, fmt.Errorf("%s: metrics[%s].%s on %s: %w", d.ID, m.ID, what, track, err)
 	}
-	maxPoints, err := evalNumber(m.maxPoints, map[string]any{varTrack: track, varMetric: m.ID, varOption: ""})
+	ix := m.places.index
+	g := make([]ref.Val, len(m.places.names))
+	g[ix[varTrack]], g[ix[varMetric]], g[ix[varOption]] = types.String(track), types.String(m.ID), types.String("")
+	maxPoints, err := numberAt(m.maxPoints, g)
 	if err != nil {
 		return fail("max_points", err)
 	}
 	mr := &MetricResult{MaxPoints: maxPoints}
+	g[ix[varPartner]], g[ix[varMax]] = partner, types.Double(maxPoints)
+	var key strings.Builder
 	one := func(option string) (*OptionResult, error) {
-		act := map[string]any{varTrack: track, varOption: option, varMetric: m.ID, varPartner: partner}
+		g[ix[varOption]], g[ix[varValue]], g[ix["points"]] = types.String(option), nil, nil
 		for _, a := range m.Aggregates {
-			act[a.ID] = agg(option, a)
+			g[ix[a.ID]] = agg(option, a)
 		}
-		value, err := evalNumber(m.value, act)
+		if cache != nil {
+			key.Reset()
+			key.WriteString(option)
+			for _, a := range m.Aggregates {
+				key.WriteByte(0)
+				if n, ok := g[ix[a.ID]].(types.Int); ok {
+					key.WriteString(strconv.FormatInt(int64(n), 10))
+				} else {
+					key.WriteString(fmt.Sprint(g[ix[a.ID]]))
+				}
+			}
+			if or, ok := cache[key.String()]; ok {
+				return or, nil
+			}
+		}
+		value, err := numberAt(m.value, g)
 		if err != nil {
 			return nil, fmt.Errorf("value: %w", err)
 		}
-		act[varValue] = value
-		points, err := evalNumber(m.points, act)
+		g[ix[varValue]] = types.Double(value)
+		points, err := numberAt(m.points, g)
 		if err != nil {
 			return nil, fmt.Errorf("points: %w", err)
 		}
 		or := &OptionResult{Value: value, Points: points}
 		if m.extra != nil {
-			act["points"] = points
-			v, err := m.extra.eval(act)
+			g[ix["points"]] = types.Double(points)
+			v, err := m.extra.evalAt(g)
 			if err != nil {
 				return nil, fmt.Errorf("extra: %w", err)
 			}
 			or.Extra = withoutNulls(native(v))
+		}
+		if cache != nil {
+			cache[key.String()] = or
 		}
 		return or, nil
 	}
@@ -465,28 +504,59 @@ func (d *Designation) scoreMetric(track string, m *Metric, agg func(option strin
 		opts[o] = or
 		optVals[types.String(o)] = types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{"value": or.Value, "points": or.Points})
 	}
-	act := map[string]any{varOptions: types.NewRefValMap(types.DefaultTypeAdapter, optVals), varTrack: track, varMetric: m.ID, varMax: maxPoints}
+	g[ix[varOption]] = nil
+	g[ix[varOptions]] = types.NewRefValMap(types.DefaultTypeAdapter, optVals)
 	if m.Combine == "options" {
-		chosen, err := evalString(m.chosen, act)
+		chosen, err := stringAt(m.chosen, g)
 		if err != nil {
 			return fail("combine.chosen", err)
 		}
 		if opts[chosen] == nil {
 			return fail("combine.chosen", fmt.Errorf("%q is not an option (options: %v)", chosen, m.Options[track]))
 		}
-		act[varChosen] = chosen
+		g[ix[varChosen]] = types.String(chosen)
 		mr.Option, mr.Options = chosen, opts
 		mr.Extra = opts[chosen].Extra
 	} else {
 		mr.Sources = opts
 	}
-	if mr.Points, err = evalNumber(m.combPoints, act); err != nil {
+	if mr.Points, err = numberAt(m.combPoints, g); err != nil {
 		return fail("combine.points", err)
 	}
-	if mr.Value, err = evalNumber(m.combValue, act); err != nil {
+	if mr.Value, err = numberAt(m.combValue, g); err != nil {
 		return fail("combine.value", err)
 	}
 	return mr, nil
+}
+
+// numberAt evaluates a number expression with its variables at places.
+func numberAt(p *compiled, g []ref.Val) (float64, error) {
+	v, err := p.evalAt(g)
+	if err != nil {
+		return 0, err
+	}
+	switch x := v.(type) {
+	case types.Double:
+		return float64(x), nil
+	case types.Int:
+		return float64(x), nil
+	case types.Uint:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("want a number, got %v", v)
+}
+
+// stringAt evaluates a string expression with its variables at places.
+func stringAt(p *compiled, g []ref.Val) (string, error) {
+	v, err := p.evalAt(g)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(types.String)
+	if !ok {
+		return "", fmt.Errorf("want a string, got %v", v)
+	}
+	return string(s), nil
 }
 
 // withoutNulls is a CEL map as Go, without the keys whose value is null

@@ -1,12 +1,13 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/google/cel-go/common/types"
@@ -46,7 +47,7 @@ const maxPlanSteps = 200_000
 
 // maxEnumerate is how many step counts of one aggregate are tried one by
 // one before the search samples them.
-const maxEnumerate = 400
+const maxEnumerate = 64
 
 // dim is one aggregate a plan may add to, on one option.
 type dim struct {
@@ -75,6 +76,10 @@ type planner struct {
 	partner ref.Val
 	dims    []dim
 	current []float64 // each metric's points now
+	// memo holds points by metric and steps; options caches each
+	// option's result by its totals, per metric.
+	memo    map[string]float64
+	options []map[string]*OptionResult
 }
 
 // plans attaches a Plan to every track of r.
@@ -136,9 +141,27 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 }
 
 // points is metric mi's points with the given steps added.
+
 func (pl *planner) points(mi int, steps map[int]int64) (float64, error) {
+	var key strings.Builder
+	key.WriteString(strconv.Itoa(mi))
+	for _, di := range slices.Sorted(maps.Keys(steps)) {
+		if k := steps[di]; k > 0 {
+			fmt.Fprintf(&key, " %d:%d", di, k)
+		}
+	}
+	if p, ok := pl.memo[key.String()]; ok {
+		return p, nil
+	}
+	if pl.memo == nil {
+		pl.memo = map[string]float64{}
+		pl.options = make([]map[string]*OptionResult, len(pl.d.Metrics))
+	}
+	if pl.options[mi] == nil {
+		pl.options[mi] = map[string]*OptionResult{}
+	}
 	m := pl.d.Metrics[mi]
-	mr, err := pl.d.scoreMetric(pl.track, m, func(option string, a *Aggregate) ref.Val {
+	mr, err := pl.d.scoreMetricCached(pl.track, m, func(option string, a *Aggregate) ref.Val {
 		v := pl.d.aggregateValue(pl.tot, pl.track, option, m, a)
 		for di, k := range steps {
 			dm := &pl.dims[di]
@@ -147,10 +170,11 @@ func (pl *planner) points(mi int, steps map[int]int64) (float64, error) {
 			}
 		}
 		return v
-	}, pl.partner)
+	}, pl.partner, pl.options[mi])
 	if err != nil {
 		return 0, err
 	}
+	pl.memo[key.String()] = mr.Points
 	return mr.Points, nil
 }
 
@@ -307,11 +331,11 @@ func thin(xs []int64, n int) []int64 {
 
 // pareto keeps the candidates no other beats on both cost and points.
 func pareto(cs []candidate) []candidate {
-	sort.SliceStable(cs, func(i, j int) bool {
-		if cs[i].cost != cs[j].cost {
-			return cs[i].cost < cs[j].cost
+	slices.SortStableFunc(cs, func(a, b candidate) int {
+		if a.cost != b.cost {
+			return cmp.Compare(a.cost, b.cost)
 		}
-		return cs[i].points > cs[j].points
+		return cmp.Compare(b.points, a.points)
 	})
 	var out []candidate
 	best := math.Inf(-1)
@@ -445,11 +469,11 @@ func trim(f float64) string {
 
 // paretoStates keeps the states no other beats on both cost and points.
 func paretoStates(ss []state) []state {
-	sort.SliceStable(ss, func(i, j int) bool {
-		if ss[i].points != ss[j].points {
-			return ss[i].points > ss[j].points
+	slices.SortStableFunc(ss, func(a, b state) int {
+		if a.points != b.points {
+			return cmp.Compare(b.points, a.points)
 		}
-		return ss[i].cost < ss[j].cost
+		return cmp.Compare(a.cost, b.cost)
 	})
 	var out []state
 	cheapest := math.Inf(1)

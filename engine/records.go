@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"evaluate/facts"
 
@@ -34,6 +35,8 @@ func seriesType(name string) string { return "fact." + name }
 type layout struct {
 	schema *facts.Schema
 	fields map[string][]string // type name -> field names in order
+	// seriesTypes are the record types of the series' rows, by series.
+	seriesTypes []*types.Type
 }
 
 func newLayout(s *facts.Schema) *layout {
@@ -52,6 +55,7 @@ func newLayout(s *facts.Schema) *layout {
 			row = append(row, m.Name)
 		}
 		l.fields[seriesType(se.Name)] = row
+		l.seriesTypes = append(l.seriesTypes, types.NewObjectType(seriesType(se.Name)))
 	}
 	l.fields[typeMonth] = month
 	l.fields[typePerson] = []string{"id", "name", "certifications"}
@@ -132,8 +136,8 @@ func (ts *typeSet) declare(name string, fields []fieldDecl) {
 			Type:  f.typ,
 			IsSet: func(any) bool { return true },
 			GetFrom: func(obj any) (any, error) {
-				if r, ok := obj.(*record); ok {
-					return r.values[i], nil
+				if r, ok := obj.(fielder); ok {
+					return r.Field(i), nil
 				}
 				return nil, fmt.Errorf("no field %s on %T", f.name, obj)
 			},
@@ -191,12 +195,28 @@ func (p provider) NewValue(name string, fields map[string]ref.Val) ref.Val {
 	return p.Provider.NewValue(name, fields)
 }
 
+// fielder is a record of any kind: its fields by their place in the
+// layout (fastcel.Record).
+type fielder interface {
+	ref.Val
+	Field(i int) ref.Val
+}
+
+// fieldIndex is the place of a field of a record type in the layout.
+func (l *layout) fieldIndex(typeName, field string) (int, bool) {
+	i := slices.Index(l.fields[typeName], field)
+	return i, i >= 0
+}
+
 // record is a fact value already converted to CEL values, in the layout's
 // field order.
 type record struct {
 	typ    *types.Type
 	values []ref.Val
 }
+
+// Field implements fastcel.Record.
+func (r *record) Field(i int) ref.Val { return r.values[i] }
 
 // ConvertToNative implements ref.Val; records never leave CEL.
 func (r *record) ConvertToNative(t reflect.Type) (any, error) {
@@ -249,16 +269,21 @@ func stringList(ss []string) ref.Val {
 // views builds the CEL records of one windowed tenant: the tenant itself
 // and, on request, the view of any month, each built once.
 type views struct {
-	l        *layout
-	inEffect func(a *facts.Association, m facts.Month) bool
-	c        *facts.Customer
-	assocs   []ref.Val // every association's record
-	tenant   *record
-	months   map[facts.Month]*record
+	l           *layout
+	inEffect    func(a *facts.Association, m facts.Month) bool
+	c           *facts.Customer
+	assocs      []ref.Val // every association's record
+	tenant      *record
+	months      map[facts.Month]*monthView
+	keys        [][][]ref.Val // entry keys by series and entry, when made
+	seriesTypes []*types.Type
+	// assocSets are the lists of associations in effect and their types,
+	// by the set of associations (bit k: association k).
+	assocSets map[uint64][2]ref.Val
 }
 
 func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool, c *facts.Customer) *views {
-	v := &views{l: l, inEffect: inEffect, c: c, months: map[facts.Month]*record{}}
+	v := &views{l: l, inEffect: inEffect, c: c, months: map[facts.Month]*monthView{}, seriesTypes: l.seriesTypes}
 	v.assocs = make([]ref.Val, len(c.Associations))
 	for i := range c.Associations {
 		v.assocs[i] = v.association(&c.Associations[i])
@@ -275,70 +300,169 @@ func (v *views) association(a *facts.Association) *record {
 			vals = append(vals, types.String(s))
 			continue
 		}
-		var x int64
-		fmt.Sscan(s, &x)
+		x, _ := strconv.ParseInt(s, 10, 64) // validated when read
 		vals = append(vals, types.Int(x))
 	}
 	return &record{typ: assocObj, values: vals}
 }
 
-// month is the tenant's view of month m: the associations in effect and
-// their types, how many rows each series has in m, and every entry of every series with
-// its measures in m (0 without a row).
-func (v *views) month(m facts.Month) *record {
+// month is the tenant's view of month m, built when a rule reads it.
+func (v *views) month(m facts.Month) *monthView {
 	if r, ok := v.months[m]; ok {
 		return r
 	}
-	var inEffect []ref.Val
-	var typeNames []string
-	for i := range v.c.Associations {
-		a := &v.c.Associations[i]
-		if v.inEffect(a, m) {
-			inEffect = append(inEffect, v.assocs[i])
-			if !slices.Contains(typeNames, a.Type) {
-				typeNames = append(typeNames, a.Type)
+	r := &monthView{v: v, m: m, fields: make([]ref.Val, len(v.l.fields[typeMonth]))}
+	v.months[m] = r
+	return r
+}
+
+// monthView is one month of a tenant: the associations in effect and their
+// types, how many rows each series has in the month, and every entry of
+// every series with its measures in the month (0 without a row). Each field
+// is computed when a rule first reads it: a designation reads a few of them.
+type monthView struct {
+	v      *views
+	m      facts.Month
+	fields []ref.Val
+}
+
+// The fixed fields of a month view, before the series (layout order).
+const (
+	monthName = iota
+	monthLastDay
+	monthAssociations
+	monthTypes
+	monthRows
+	monthSeries
+)
+
+// Field implements fastcel.Record.
+func (r *monthView) Field(i int) ref.Val {
+	if f := r.fields[i]; f != nil {
+		return f
+	}
+	v := r.v
+	var f ref.Val
+	switch i {
+	case monthName:
+		f = types.String(r.m.String())
+	case monthLastDay:
+		f = types.String(string(r.m.LastDay()))
+	case monthAssociations, monthTypes:
+		r.fields[monthAssociations], r.fields[monthTypes] = v.inEffectIn(r.m)
+		return r.fields[i]
+	case monthRows:
+		rows := make(map[string]int64, len(v.l.schema.Series))
+		for si, se := range v.l.schema.Series {
+			n := int64(0)
+			for ei := range v.c.Series[si] {
+				if rowOf(&v.c.Series[si][ei], r.m) != nil {
+					n++
+				}
 			}
+			rows[se.Name] = n
+		}
+		f = types.DefaultTypeAdapter.NativeToValue(rows)
+	default:
+		si := i - monthSeries
+		entries := v.c.Series[si]
+		recs := make([]ref.Val, len(entries))
+		rows := make([]rowView, len(entries))
+		for ei := range entries {
+			rows[ei] = rowView{typ: v.seriesTypes[si], keys: v.entryKeys(si, ei), row: rowOf(&entries[ei], r.m)}
+			recs[ei] = &rows[ei]
+		}
+		f = list(recs)
+	}
+	r.fields[i] = f
+	return f
+}
+
+// inEffectIn are the associations in effect in month m and their types:
+// most tenants have the same ones month after month, so the lists are
+// made once per set of associations.
+func (v *views) inEffectIn(m facts.Month) (assocs, typeList ref.Val) {
+	var set uint64
+	var inEffect []int
+	for k := range v.c.Associations {
+		if v.inEffect(&v.c.Associations[k], m) {
+			inEffect = append(inEffect, k)
+			if k < 64 {
+				set |= 1 << k
+			}
+		}
+	}
+	cacheable := len(v.c.Associations) <= 64
+	if cacheable {
+		if l, ok := v.assocSets[set]; ok {
+			return l[0], l[1]
+		}
+	}
+	vals := make([]ref.Val, len(inEffect))
+	var typeNames []string
+	for i, k := range inEffect {
+		vals[i] = v.assocs[k]
+		if t := v.c.Associations[k].Type; !slices.Contains(typeNames, t) {
+			typeNames = append(typeNames, t)
 		}
 	}
 	slices.Sort(typeNames)
-	rows := make(map[string]int64, len(v.l.schema.Series))
-	vals := []ref.Val{types.String(m.String()), types.String(string(m.LastDay())), list(inEffect), stringList(typeNames), nil}
-	for si, se := range v.l.schema.Series {
-		entries := v.c.Series[si]
-		rows[se.Name] += 0
-		recs := make([]ref.Val, len(entries))
-		typ := types.NewObjectType(seriesType(se.Name))
-		for ei := range entries {
-			e := &entries[ei]
-			fields := make([]ref.Val, 0, len(se.Keys)+len(se.Measures))
-			for _, k := range e.Keys {
-				fields = append(fields, types.String(k))
-			}
-			var row *facts.Row
-			for ri := range e.Rows {
-				if e.Rows[ri].Month == m {
-					row = &e.Rows[ri]
-					break
-				}
-			}
-			if row != nil {
-				rows[se.Name]++
-			}
-			for mi := range se.Measures {
-				x := int64(0)
-				if row != nil {
-					x = row.Values[mi]
-				}
-				fields = append(fields, types.Int(x))
-			}
-			recs[ei] = &record{typ: typ, values: fields}
+	assocs, typeList = list(vals), stringList(typeNames)
+	if cacheable {
+		if v.assocSets == nil {
+			v.assocSets = map[uint64][2]ref.Val{}
 		}
-		vals = append(vals, list(recs))
+		v.assocSets[set] = [2]ref.Val{assocs, typeList}
 	}
-	vals[4] = types.DefaultTypeAdapter.NativeToValue(rows)
-	r := &record{typ: monthObj, values: vals}
-	v.months[m] = r
-	return r
+	return assocs, typeList
+}
+
+// rowOf is an entry's row of month m, or nil.
+func rowOf(e *facts.Entry, m facts.Month) *facts.Row {
+	for ri := range e.Rows {
+		if e.Rows[ri].Month == m {
+			return &e.Rows[ri]
+		}
+	}
+	return nil
+}
+
+// entryKeys are an entry's keys as CEL strings, made once per tenant.
+func (v *views) entryKeys(si, ei int) []ref.Val {
+	if v.keys == nil {
+		v.keys = make([][][]ref.Val, len(v.c.Series))
+	}
+	if v.keys[si] == nil {
+		v.keys[si] = make([][]ref.Val, len(v.c.Series[si]))
+	}
+	if v.keys[si][ei] == nil {
+		e := &v.c.Series[si][ei]
+		ks := make([]ref.Val, len(e.Keys))
+		for k, key := range e.Keys {
+			ks[k] = types.String(key)
+		}
+		v.keys[si][ei] = ks
+	}
+	return v.keys[si][ei]
+}
+
+// rowView is one entry of a series in one month: its keys, then its
+// measures (0 without a row).
+type rowView struct {
+	typ  *types.Type
+	keys []ref.Val
+	row  *facts.Row
+}
+
+// Field implements fastcel.Record.
+func (r *rowView) Field(i int) ref.Val {
+	if i < len(r.keys) {
+		return r.keys[i]
+	}
+	if r.row == nil {
+		return types.IntZero
+	}
+	return types.Int(r.row.Values[i-len(r.keys)])
 }
 
 // monthMap is the `at` map: a tenant's month views by "YYYY-MM", built
@@ -427,3 +551,67 @@ func personRecord(p *facts.Person) *record {
 	}
 	return &record{typ: personObj, values: []ref.Val{types.String(p.ID), types.String(p.Name), list(certs)}}
 }
+
+// ConvertToNative implements ref.Val; month views never leave CEL.
+func (r *monthView) ConvertToNative(t reflect.Type) (any, error) {
+	return nil, fmt.Errorf("%s cannot be converted to %v", typeMonth, t)
+}
+
+// ConvertToType implements ref.Val.
+func (r *monthView) ConvertToType(t ref.Type) ref.Val {
+	if t == types.TypeType {
+		return monthObj
+	}
+	return types.NewErr("type conversion error from %s to %s", typeMonth, t.TypeName())
+}
+
+// Equal implements ref.Val: the same tenant's same month.
+func (r *monthView) Equal(o ref.Val) ref.Val {
+	other, ok := o.(*monthView)
+	return types.Bool(ok && other.v.c == r.v.c && other.m == r.m)
+}
+
+// Type implements ref.Val.
+func (r *monthView) Type() ref.Type { return monthObj }
+
+// Value implements ref.Val; field getters receive the view itself.
+func (r *monthView) Value() any { return r }
+
+// ConvertToNative implements ref.Val; rows never leave CEL.
+func (r *rowView) ConvertToNative(t reflect.Type) (any, error) {
+	return nil, fmt.Errorf("%s cannot be converted to %v", r.typ.TypeName(), t)
+}
+
+// ConvertToType implements ref.Val.
+func (r *rowView) ConvertToType(t ref.Type) ref.Val {
+	if t == types.TypeType {
+		return r.typ
+	}
+	return types.NewErr("type conversion error from %s to %s", r.typ.TypeName(), t.TypeName())
+}
+
+// Equal implements ref.Val: rows are equal when every field is.
+func (r *rowView) Equal(o ref.Val) ref.Val {
+	other, ok := o.(*rowView)
+	if !ok || other.typ.TypeName() != r.typ.TypeName() {
+		return types.False
+	}
+	n := len(r.keys)
+	if r.row != nil {
+		n += len(r.row.Values)
+	} else if other.row != nil {
+		n += len(other.row.Values)
+	}
+	for i := range n {
+		if r.Field(i).Equal(other.Field(i)) != types.True {
+			return types.False
+		}
+	}
+	return types.True
+}
+
+// Type implements ref.Val.
+func (r *rowView) Type() ref.Type { return r.typ }
+
+// Value implements ref.Val; field getters receive the row itself.
+func (r *rowView) Value() any { return r }

@@ -7,17 +7,18 @@ package gen
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"evaluate/facts"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -64,24 +65,48 @@ func (o *kv) set(k string, v any) *kv {
 }
 
 // MarshalJSON writes the keys in order.
-func (o *kv) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
+func (o *kv) MarshalJSON() ([]byte, error) { return appendJSON(nil, o) }
+
+// appendJSON appends a generated value as compact JSON: the few kinds of
+// values gen makes, written directly (a population is millions of rows).
+func appendJSON(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case *kv:
+		b = append(b, '{')
+		for i, k := range x.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = jsontext.AppendQuote(b, k); err != nil {
+				return nil, err
+			}
+			b = append(b, ':')
+			if b, err = appendJSON(b, x.vals[i]); err != nil {
+				return nil, err
+			}
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(o.vals[i])
-		if err != nil {
-			return nil, err
+		return append(b, '}'), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
 		}
-		b.Write(vb)
+		return append(b, ']'), nil
+	case string:
+		return jsontext.AppendQuote(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case cents:
+		return append(b, facts.FormatCents(int64(x))...), nil
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	out, err := json.Marshal(v)
+	return append(b, out...), err
 }
 
 // MarshalYAML writes the keys in order.
@@ -122,15 +147,15 @@ func WriteJSON(w io.Writer, o Options) error {
 	o.defaults()
 	r := o.rand()
 	bw := bufio.NewWriterSize(w, 1<<16)
-	head, err := json.Marshal(o.head())
+	head, err := appendJSON(nil, o.head())
 	if err != nil {
 		return err
 	}
 	bw.Write(head[:len(head)-1])
 	bw.WriteString(", \"customers\": [\n")
+	var b []byte
 	for i := 0; i < o.Tenants; i++ {
-		b, err := json.Marshal(o.customer(r, i))
-		if err != nil {
+		if b, err = appendJSON(b[:0], o.customer(r, i)); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -139,8 +164,7 @@ func WriteJSON(w io.Writer, o Options) error {
 		bw.Write(b)
 	}
 	bw.WriteString("\n], \"people\": ")
-	b, err := json.Marshal(o.people(r))
-	if err != nil {
+	if b, err = appendJSON(b[:0], o.people(r)); err != nil {
 		return err
 	}
 	bw.Write(b)
@@ -174,7 +198,7 @@ func WriteJSONLines(w io.Writer, o Options, n int) error {
 		p := o
 		p.Seed = o.Seed + uint64(i)
 		p.PartnerID = ""
-		b, err := json.Marshal(Document(p))
+		b, err := appendJSON(nil, Document(p))
 		if err != nil {
 			return err
 		}
@@ -210,8 +234,7 @@ func (o *Options) customer(r *rand.Rand, i int) *kv {
 			}
 			v := vals[r.IntN(len(vals))]
 			if at.Kind == facts.Integer {
-				var x int64
-				fmt.Sscan(v, &x)
+				x, _ := strconv.ParseInt(v, 10, 64)
 				a.set(at.Name, x)
 			} else {
 				a.set(at.Name, v)

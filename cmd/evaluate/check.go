@@ -42,7 +42,13 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageError(stderr, "evaluate check", fmt.Errorf("unexpected arguments %v (the bundle is chosen with --policies)", fs.Args()))
 	}
-	b, err := bf.load(context.Background())
+	ctx := context.Background()
+	b, err := bf.load(ctx)
+	if err == nil && bf.policies == "" {
+		// A bundle read from a folder had its plans checked as it
+		// loaded; the embedded one is checked here.
+		err = b.CheckPlans(ctx)
+	}
 	if err != nil {
 		var pe engine.PolicyErrors
 		n := 1

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 			return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 		},
 	})
-	// removeBenchInputs()
+	removeBenchInputs()
 	os.Exit(code)
 }
 

@@ -1,0 +1,269 @@
+package fastcel
+
+import (
+	"slices"
+
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/functions"
+	"github.com/google/cel-go/common/operators"
+	"github.com/google/cel-go/common/overloads"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+)
+
+func (c *compiler) call(e ast.Expr) (evalFn, error) {
+	call := e.AsCall()
+	fn := call.FunctionName()
+	var argExprs []ast.Expr
+	if call.IsMemberFunction() {
+		argExprs = append(argExprs, call.Target())
+	}
+	argExprs = append(argExprs, call.Args()...)
+	if len(argExprs) == 1 && isCollect(argExprs[0]) {
+		// A consumer of every element of a map or filter reads it as it
+		// is made (seq).
+		switch ids := c.a.GetOverloadIDs(e.ID()); {
+		case fn == "sum" && slices.Equal(ids, []string{"list_int_sum"}):
+			return c.fusedSum(argExprs[0], types.IntZero)
+		case fn == "sum" && slices.Equal(ids, []string{"list_double_sum"}):
+			return c.fusedSum(argExprs[0], types.Double(0))
+		case fn == overloads.Size && len(ids) == 1 && (ids[0] == overloads.SizeList || ids[0] == "list_size"):
+			return c.fusedSize(argExprs[0])
+		}
+	}
+	if fn == operators.In && len(argExprs) == 2 {
+		if set, ok := c.stringSet(argExprs[1]); ok {
+			return c.inSet(argExprs[0], set)
+		}
+	}
+	args, err := c.compileAll(argExprs)
+	if err != nil {
+		return nil, err
+	}
+	switch fn {
+	case operators.LogicalAnd:
+		return logical(args, types.False), nil
+	case operators.LogicalOr:
+		return logical(args, types.True), nil
+	case operators.Conditional:
+		cond, yes, no := args[0], args[1], args[2]
+		return func(fr *frame) ref.Val {
+			switch v := cond(fr); v {
+			case types.True:
+				return yes(fr)
+			case types.False:
+				return no(fr)
+			default:
+				if types.IsUnknownOrError(v) {
+					return v
+				}
+				return types.MaybeNoSuchOverloadErr(v)
+			}
+		}, nil
+	case operators.Equals:
+		return both(args[0], args[1], types.Equal), nil
+	case operators.NotEquals:
+		return both(args[0], args[1], func(l, r ref.Val) ref.Val { return types.Bool(types.Equal(l, r) != types.True) }), nil
+	case operators.Index:
+		return both(args[0], args[1], func(o, i ref.Val) ref.Val {
+			if x, ok := o.(traits.Indexer); ok {
+				return x.Get(i)
+			}
+			return types.NewErr("index: unsupported operand")
+		}), nil
+	case operators.OptIndex, operators.OptSelect:
+		return nil, errUnsupported
+	}
+	var def *functions.Overload
+	id := ""
+	ids := c.a.GetOverloadIDs(e.ID())
+	if len(ids) == 1 {
+		id, def = ids[0], c.disp[ids[0]]
+	}
+	if def == nil {
+		def = c.disp[fn]
+	}
+	if def == nil || def.Async != nil {
+		return nil, errUnsupported
+	}
+	if id == "" {
+		return strictCall(def, args, anyUnary(ids), anyBinary(ids))
+	}
+	return strictCall(def, args, unaryShortcuts[id], binaryShortcuts[id])
+}
+
+// isCollect reports whether e is a map or filter.
+func isCollect(e ast.Expr) bool {
+	if e.Kind() != ast.ComprehensionKind || e.AsComprehension().HasIterVar2() {
+		return false
+	}
+	_, _, ok := collectParts(e.AsComprehension())
+	return ok
+}
+
+// both evaluates two arguments and applies f, unless one is an error (or
+// unknown), which is returned as cel-go's strict operators return it.
+func both(lhs, rhs evalFn, f func(l, r ref.Val) ref.Val) evalFn {
+	return func(fr *frame) ref.Val {
+		l := lhs(fr)
+		if types.IsUnknownOrError(l) {
+			return l
+		}
+		r := rhs(fr)
+		if types.IsUnknownOrError(r) {
+			return r
+		}
+		return f(l, r)
+	}
+}
+
+// logical is && (stop on false) or || (stop on true): the first deciding
+// value wins even after an error, as cel-go's evalAnd and evalOr decide.
+func logical(terms []evalFn, decides types.Bool) evalFn {
+	return func(fr *frame) ref.Val {
+		var failed ref.Val
+		for _, t := range terms {
+			v := t(fr)
+			b, ok := v.(types.Bool)
+			if ok && b == decides {
+				return decides
+			}
+			if !ok && failed == nil {
+				failed = v
+			}
+		}
+		if failed != nil {
+			if types.IsUnknownOrError(failed) {
+				return failed
+			}
+			return types.MaybeNoSuchOverloadErr(failed)
+		}
+		return !decides
+	}
+}
+
+// strictCall calls an overload's implementation as cel-go's evalUnary,
+// evalBinary and evalVarArgs do: errors in the arguments are returned
+// unless the overload is non-strict, and the operand must have the
+// overload's trait.
+// A shortcut, when given, is tried first (fastops.go).
+func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref.Val, bool), binary func(l, r ref.Val) (ref.Val, bool)) (evalFn, error) {
+	strict := !def.NonStrict
+	trait := def.OperandTrait
+	usable := func(v ref.Val) bool {
+		return trait == 0 || (!strict && types.IsUnknownOrError(v)) || v.Type().HasTrait(trait)
+	}
+	switch {
+	case len(args) == 1 && (def.Unary != nil || def.Function == nil):
+		if def.Unary == nil {
+			return nil, errUnsupported
+		}
+		impl, arg := def.Unary, args[0]
+		return func(fr *frame) ref.Val {
+			v := arg(fr)
+			if strict && types.IsUnknownOrError(v) {
+				return v
+			}
+			if unary != nil {
+				if out, ok := unary(v); ok {
+					return out
+				}
+			}
+			if !usable(v) {
+				return types.NewErr("no such overload")
+			}
+			return impl(v)
+		}, nil
+	case len(args) == 2 && (def.Binary != nil || def.Function == nil):
+		if def.Binary == nil {
+			return nil, errUnsupported
+		}
+		impl := def.Binary
+		apply := func(l, r ref.Val) ref.Val {
+			if binary != nil {
+				if out, ok := binary(l, r); ok {
+					return out
+				}
+			}
+			if !usable(l) {
+				return types.NewErr("no such overload")
+			}
+			return impl(l, r)
+		}
+		if strict {
+			return both(args[0], args[1], apply), nil
+		}
+		lhs, rhs := args[0], args[1]
+		return func(fr *frame) ref.Val { return apply(lhs(fr), rhs(fr)) }, nil
+	case len(args) > 0 && def.Function != nil:
+		impl := def.Function
+		return func(fr *frame) ref.Val {
+			vals := make([]ref.Val, len(args))
+			for i, a := range args {
+				vals[i] = a(fr)
+				if strict && types.IsUnknownOrError(vals[i]) {
+					return vals[i]
+				}
+			}
+			if unary != nil && len(vals) == 1 {
+				if out, ok := unary(vals[0]); ok {
+					return out
+				}
+			}
+			if binary != nil && len(vals) == 2 {
+				if out, ok := binary(vals[0], vals[1]); ok {
+					return out
+				}
+			}
+			if !usable(vals[0]) {
+				return types.NewErr("no such overload")
+			}
+			return impl(vals...)
+		}, nil
+	}
+	return nil, errUnsupported
+}
+
+// stringSet returns a constant list of strings as a set, so that `x in
+// params.list` is a map lookup (cel-go's OptOptimize does the same).
+func (c *compiler) stringSet(e ast.Expr) (map[types.String]struct{}, bool) {
+	v, ok := c.constant(e)
+	if !ok {
+		return nil, false
+	}
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return nil, false
+	}
+	set := map[types.String]struct{}{}
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		s, ok := it.Next().(types.String)
+		if !ok {
+			return nil, false
+		}
+		set[s] = struct{}{}
+	}
+	return set, true
+}
+
+// inSet is `x in list` for a constant list of strings. Only a string can
+// equal a string under CEL's equality, so anything else is not in it.
+func (c *compiler) inSet(x ast.Expr, set map[types.String]struct{}) (evalFn, error) {
+	arg, err := c.compile(x)
+	if err != nil {
+		return nil, err
+	}
+	return func(fr *frame) ref.Val {
+		v := arg(fr)
+		if types.IsUnknownOrError(v) {
+			return v
+		}
+		s, ok := v.(types.String)
+		if !ok {
+			return types.False
+		}
+		_, in := set[s]
+		return types.Bool(in)
+	}, nil
+}

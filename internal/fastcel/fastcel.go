@@ -1,0 +1,440 @@
+// Package fastcel evaluates type-checked CEL expressions as trees of Go
+// closures. cel-go's interpreter resolves every variable through a chain of
+// activations and every field through attribute qualifiers; at hundreds of
+// thousands of tenants, or thousands of partners, that costs more than
+// reading the input. Here variables are slots fixed when the expression is
+// compiled, fields of records are read by their place, constants (literals,
+// cel.Constant values and calls on them) are folded, and every function and
+// operator is cel-go's own implementation, found through the environment's
+// overload bindings as cel-go's planner finds it.
+//
+// A Program is trusted only for values: an expression it cannot compile
+// (ErrUnsupported) runs on cel-go alone, and an evaluation that ends in an
+// error (a policy bug, or a case not handled here) must be evaluated again
+// by cel-go, whose result and message are the ones to report. Errors
+// inside && and || are absorbed exactly as cel-go absorbs them, so a value
+// from a Program is the value cel-go computes; fastcel_test.go checks that
+// on a table of constructs and on generated expressions and data.
+package fastcel
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/functions"
+	"github.com/google/cel-go/common/operators"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+)
+
+// Record is a value whose fields a Program reads by their place: the
+// field named f of a value of struct type T is Field(i) for the i that
+// Options.Field gives for (T, f). Every field of a record is set.
+type Record interface {
+	ref.Val
+	Field(i int) ref.Val
+}
+
+// Options say where a Program finds its variables and fields.
+type Options struct {
+	// Global gives the place of a variable in the slice given to Eval;
+	// a variable without one makes the expression unsupported.
+	Global func(name string) (int, bool)
+	// Field gives the place of a field of a record type.
+	Field func(typeName, field string) (int, bool)
+}
+
+// ErrUnsupported marks an expression that uses something this package
+// leaves to cel-go.
+var ErrUnsupported = errors.New("not supported by the fast path")
+
+var errUnsupported = ErrUnsupported
+
+// Program is one compiled expression. It is safe for concurrent use.
+type Program struct {
+	root   evalFn
+	slots  int
+	frames sync.Pool
+}
+
+type evalFn func(*frame) ref.Val
+
+// frame holds one evaluation's comprehension variables. pending holds the
+// unevaluated initial value of a comprehension's accumulator: cel.bind is
+// a comprehension, and its value is computed only when used, as in cel-go.
+type frame struct {
+	globals []ref.Val
+	slots   []ref.Val
+	pending []evalFn
+}
+
+// Eval evaluates the expression with the variables at their places in
+// globals. A result that is an error or unknown must be evaluated again by
+// cel-go for its message.
+func (p *Program) Eval(globals []ref.Val) ref.Val {
+	fr, _ := p.frames.Get().(*frame)
+	if fr == nil {
+		fr = &frame{slots: make([]ref.Val, p.slots), pending: make([]evalFn, p.slots)}
+	}
+	fr.globals = globals
+	out := p.root(fr)
+	clear(fr.slots)
+	clear(fr.pending)
+	fr.globals = nil
+	p.frames.Put(fr)
+	return out
+}
+
+// compiler turns one checked expression into closures.
+type compiler struct {
+	a       *ast.AST
+	disp    map[string]*functions.Overload
+	adapter types.Adapter
+	opts    Options
+	scopes  []loopScope
+	slots   int
+	consts  map[int64]ref.Val // constant(), by expression id; nil: not constant
+}
+
+// loopScope is a comprehension's variables: the accumulator is looked up
+// before the iteration variable, as cel-go's folder does.
+type loopScope struct {
+	accu, iter, iter2             string // iter2: "" but in two-variable loops
+	accuSlot, iterSlot, iter2Slot int
+	hasIter                       bool
+	// constant is the accumulator's value when it is a cel.bind of a
+	// constant: lookups into it fold then.
+	constant ref.Val
+}
+
+// Dispatcher is an environment's overload bindings by overload id and
+// function name, as cel-go builds its own dispatcher. Make it once per
+// environment and pass it to every Compile in it.
+type Dispatcher map[string]*functions.Overload
+
+// NewDispatcher indexes the overloads of env.
+func NewDispatcher(env *cel.Env) (Dispatcher, error) {
+	disp := Dispatcher{}
+	for _, fn := range env.Functions() {
+		bs, err := fn.Bindings()
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			if _, dup := disp[b.Operator]; !dup {
+				disp[b.Operator] = b
+			}
+		}
+	}
+	return disp, nil
+}
+
+// Compile compiles a checked expression of env, or returns ErrUnsupported
+// when it uses something left to cel-go.
+func Compile(env *cel.Env, checked *cel.Ast, disp Dispatcher, opts Options) (*Program, error) {
+	c := &compiler{a: checked.NativeRep(), disp: disp, adapter: env.CELTypeAdapter(), opts: opts}
+	root, err := c.compile(c.a.Expr())
+	if err != nil {
+		return nil, err
+	}
+	return &Program{root: root, slots: c.slots}, nil
+}
+
+// compile folds what is constant (literals included) and compiles the rest.
+func (c *compiler) compile(e ast.Expr) (evalFn, error) {
+	if v, ok := c.constant(e); ok {
+		return func(*frame) ref.Val { return v }, nil
+	}
+	switch e.Kind() {
+	case ast.IdentKind:
+		return c.ident(e.ID(), e.AsIdent())
+	case ast.SelectKind:
+		return c.selectExpr(e)
+	case ast.CallKind:
+		return c.call(e)
+	case ast.ListKind:
+		return c.list(e)
+	case ast.MapKind:
+		return c.mapExpr(e)
+	case ast.ComprehensionKind:
+		return c.comprehension(e)
+	}
+	return nil, errUnsupported
+}
+
+// constant returns the value of an expression that does not depend on the
+// variables, computed once (see constant0).
+func (c *compiler) constant(e ast.Expr) (ref.Val, bool) {
+	if v, done := c.consts[e.ID()]; done {
+		return v, v != nil
+	}
+	v, ok := c.constant0(e)
+	if !ok {
+		v = nil
+	}
+	if c.consts == nil {
+		c.consts = map[int64]ref.Val{}
+	}
+	c.consts[e.ID()] = v
+	return v, ok
+}
+
+// constant0 folds literals, constant identifiers, lists of constants,
+// fields of constants and calls on constants. CEL functions are pure, so a
+// call whose arguments are all constant is evaluated once, here; one that
+// fails is left to fail at run time.
+func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
+	switch e.Kind() {
+	case ast.CallKind:
+		call := e.AsCall()
+		switch call.FunctionName() {
+		case operators.LogicalAnd, operators.LogicalOr, operators.Conditional, operators.OptIndex, operators.OptSelect:
+			return nil, false
+		}
+		if call.IsMemberFunction() {
+			if _, ok := c.constant(call.Target()); !ok {
+				return nil, false
+			}
+		}
+		if _, ok := c.constants(call.Args()); !ok {
+			return nil, false
+		}
+		f, err := c.call(e)
+		if err != nil {
+			return nil, false
+		}
+		v := f(&frame{})
+		return v, !types.IsUnknownOrError(v)
+	case ast.LiteralKind:
+		return e.AsLiteral(), true
+	case ast.ListKind:
+		if len(e.AsList().OptionalIndices()) == 0 {
+			if vals, ok := c.constants(e.AsList().Elements()); ok {
+				return types.NewRefValList(c.adapter, vals), true
+			}
+		}
+	case ast.IdentKind, ast.SelectKind:
+		if e.Kind() == ast.IdentKind {
+			if s := c.scope(e.AsIdent()); s != nil {
+				return s.constant, s.constant != nil && e.AsIdent() == s.accu
+			}
+		}
+		if r, ok := c.a.ReferenceMap()[e.ID()]; ok && r.Value != nil {
+			return r.Value, true
+		}
+		if e.Kind() == ast.SelectKind && !e.AsSelect().IsTestOnly() {
+			if m, ok := c.constant(e.AsSelect().Operand()); ok {
+				if mp, ok := m.(traits.Mapper); ok {
+					if v, found := mp.Find(types.String(e.AsSelect().FieldName())); found && !types.IsUnknownOrError(v) {
+						return v, true
+					}
+				}
+			}
+		}
+	}
+	return nil, false
+}
+
+// scope returns the innermost comprehension that declares name.
+func (c *compiler) scope(name string) *loopScope {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		s := &c.scopes[i]
+		if name == s.accu || (s.hasIter && (name == s.iter || s.iter2 != "" && name == s.iter2)) {
+			return s
+		}
+	}
+	return nil
+}
+
+// ident reads a comprehension variable or a global; constants were folded
+// by compile.
+func (c *compiler) ident(id int64, name string) (evalFn, error) {
+	if s := c.scope(name); s != nil {
+		if name == s.accu && s.accuSlot < 0 {
+			return nil, errUnsupported // a macro's accumulator, read outside its loop
+		}
+		if name != s.accu {
+			slot := s.iterSlot
+			if name != s.iter {
+				slot = s.iter2Slot
+			}
+			return func(fr *frame) ref.Val { return fr.slots[slot] }, nil
+		}
+		slot := s.accuSlot
+		return func(fr *frame) ref.Val {
+			if p := fr.pending[slot]; p != nil {
+				fr.pending[slot] = nil
+				fr.slots[slot] = p(fr)
+			}
+			return fr.slots[slot]
+		}, nil
+	}
+	if r, checked := c.a.ReferenceMap()[id]; !checked || r.Name != name {
+		return nil, errUnsupported // namespaced names are left to cel-go
+	}
+	slot, ok := c.opts.Global(name)
+	if !ok {
+		return nil, errUnsupported
+	}
+	return func(fr *frame) ref.Val { return fr.globals[slot] }, nil
+}
+
+func (c *compiler) selectExpr(e ast.Expr) (evalFn, error) {
+	if _, ok := c.a.ReferenceMap()[e.ID()]; ok {
+		return nil, errUnsupported // a qualified variable name (constants were folded)
+	}
+	sel := e.AsSelect()
+	operand, err := c.compile(sel.Operand())
+	if err != nil {
+		return nil, err
+	}
+	field := sel.FieldName()
+	var key ref.Val = types.String(field) // boxed once, not per lookup
+	if t := c.a.GetType(sel.Operand().ID()); t != nil && t.Kind() == types.StructKind {
+		// A record: its field is read by its place, fixed now.
+		idx, ok := c.opts.Field(t.TypeName(), field)
+		if !ok {
+			return nil, errUnsupported
+		}
+		if sel.IsTestOnly() {
+			return func(fr *frame) ref.Val {
+				v := operand(fr)
+				if _, ok := v.(Record); ok {
+					return types.True // every field of a record is set
+				}
+				if types.IsUnknownOrError(v) {
+					return v
+				}
+				return types.NewErr("has: unsupported operand")
+			}, nil
+		}
+		return func(fr *frame) ref.Val {
+			v := operand(fr)
+			if r, ok := v.(Record); ok {
+				return r.Field(idx)
+			}
+			if types.IsUnknownOrError(v) {
+				return v
+			}
+			return types.NewErr("no such field: %s", field)
+		}, nil
+	}
+	if sel.IsTestOnly() {
+		return func(fr *frame) ref.Val {
+			v := operand(fr)
+			if m, ok := v.(traits.Mapper); ok {
+				_, found := m.Find(key)
+				return types.Bool(found)
+			}
+			if types.IsUnknownOrError(v) {
+				return v
+			}
+			return types.NewErr("has: unsupported operand")
+		}, nil
+	}
+	return func(fr *frame) ref.Val {
+		v := operand(fr)
+		if m, ok := v.(traits.Mapper); ok {
+			if f, found := m.Find(key); found {
+				return f
+			}
+			return types.NewErr("no such key: %s", field)
+		}
+		if types.IsUnknownOrError(v) {
+			return v
+		}
+		return types.NewErr("no such key: %s", field)
+	}, nil
+}
+
+func (c *compiler) list(e ast.Expr) (evalFn, error) {
+	l := e.AsList()
+	if len(l.OptionalIndices()) > 0 {
+		return nil, errUnsupported
+	}
+	elems, err := c.compileAll(l.Elements())
+	if err != nil {
+		return nil, err
+	}
+	adapter := c.adapter
+	return func(fr *frame) ref.Val {
+		l := newValList(adapter, len(elems))
+		for _, el := range elems {
+			v := el(fr)
+			if types.IsUnknownOrError(v) {
+				return v
+			}
+			l.vals = append(l.vals, v)
+		}
+		return l
+	}, nil
+}
+
+// mapExpr builds a map literal as cel-go does: keys and values in order,
+// the first error wins, a repeated key is an error.
+func (c *compiler) mapExpr(e ast.Expr) (evalFn, error) {
+	var keys, vals []evalFn
+	for _, en := range e.AsMap().Entries() {
+		me := en.AsMapEntry()
+		if me.IsOptional() {
+			return nil, errUnsupported
+		}
+		k, err := c.compile(me.Key())
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.compile(me.Value())
+		if err != nil {
+			return nil, err
+		}
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	adapter := c.adapter
+	return func(fr *frame) ref.Val {
+		m := make(map[ref.Val]ref.Val, len(keys))
+		for i := range keys {
+			k := keys[i](fr)
+			if types.IsUnknownOrError(k) {
+				return k
+			}
+			v := vals[i](fr)
+			if types.IsUnknownOrError(v) {
+				return v
+			}
+			if _, dup := m[k]; dup {
+				return types.NewErr("Failed with repeated key")
+			}
+			m[k] = v
+		}
+		return types.NewRefValMap(adapter, m)
+	}, nil
+}
+
+// constants returns the values of expressions that are all constant.
+func (c *compiler) constants(es []ast.Expr) ([]ref.Val, bool) {
+	vals := make([]ref.Val, len(es))
+	for i, x := range es {
+		v, ok := c.constant(x)
+		if !ok {
+			return nil, false
+		}
+		vals[i] = v
+	}
+	return vals, true
+}
+
+func (c *compiler) compileAll(es []ast.Expr) ([]evalFn, error) {
+	out := make([]evalFn, len(es))
+	for i, x := range es {
+		f, err := c.compile(x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+

@@ -1,0 +1,83 @@
+package fastcel
+
+import (
+	"reflect"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+)
+
+// valList is a list the fast path builds (a list literal, the result of map
+// or filter), made in one allocation when short. cel-go's NewRefValList
+// takes three; the month rules build several lists per tenant and month.
+// Reading an element by an int index and the size are answered here; every
+// other operation is cel-go's own list over the same values, so lists
+// behave exactly as cel-go's do.
+type valList struct {
+	vals    []ref.Val
+	small   [6]ref.Val
+	adapter types.Adapter
+	full    traits.Lister
+}
+
+func newValList(adapter types.Adapter, n int) *valList {
+	l := &valList{adapter: adapter}
+	if n <= len(l.small) {
+		l.vals = l.small[:0]
+	} else {
+		l.vals = make([]ref.Val, 0, n)
+	}
+	return l
+}
+
+func (l *valList) cel() traits.Lister {
+	if l.full == nil {
+		l.full = types.NewRefValList(l.adapter, l.vals)
+	}
+	return l.full
+}
+
+// Get implements traits.Indexer.
+func (l *valList) Get(index ref.Val) ref.Val {
+	if i, ok := index.(types.Int); ok && i >= 0 && int(i) < len(l.vals) {
+		return l.vals[i]
+	}
+	return l.cel().Get(index)
+}
+
+// Size implements traits.Sizer.
+func (l *valList) Size() ref.Val { return types.Int(len(l.vals)) }
+
+// Type implements ref.Val.
+func (l *valList) Type() ref.Type { return types.ListType }
+
+// Value implements ref.Val.
+func (l *valList) Value() any { return l.vals }
+
+// Add implements traits.Adder.
+func (l *valList) Add(other ref.Val) ref.Val { return l.cel().Add(other) }
+
+// Contains implements traits.Container.
+func (l *valList) Contains(v ref.Val) ref.Val { return l.cel().Contains(v) }
+
+// ConvertToNative implements ref.Val.
+func (l *valList) ConvertToNative(t reflect.Type) (any, error) { return l.cel().ConvertToNative(t) }
+
+// ConvertToType implements ref.Val.
+func (l *valList) ConvertToType(t ref.Type) ref.Val { return l.cel().ConvertToType(t) }
+
+// Equal implements ref.Val.
+func (l *valList) Equal(other ref.Val) ref.Val { return l.cel().Equal(other) }
+
+// Iterator implements traits.Iterable.
+func (l *valList) Iterator() traits.Iterator { return l.cel().Iterator() }
+
+// IsZeroValue implements traits.Zeroer.
+func (l *valList) IsZeroValue() bool { return len(l.vals) == 0 }
+
+// Fold implements traits.Foldable.
+func (l *valList) Fold(f traits.Folder) { l.cel().(traits.Foldable).Fold(f) }
+
+// String formats the list as cel-go does.
+func (l *valList) String() string { return l.cel().(interface{ String() string }).String() }
