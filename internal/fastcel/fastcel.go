@@ -437,4 +437,3 @@ func (c *compiler) compileAll(es []ast.Expr) ([]evalFn, error) {
 	}
 	return out, nil
 }
-
