@@ -340,13 +340,16 @@ func (c *compiler) fast(x *compiled, f *places, l *layout) {
 // fast path, or on cel-go when the fast path has no program or ends in an
 // error (cel-go's value and message are the ones reported then).
 func (x *compiled) evalAt(g []ref.Val) (ref.Val, error) {
-	if x.fast != nil {
+	if x.fast != nil && !slowCEL {
 		if v := x.fast.Eval(g); !types.IsUnknownOrError(v) {
 			return v, nil
 		}
 	}
 	return x.eval(x.places.activation(g))
 }
+
+// slowCEL turns the fast path off, for the test that compares the two.
+var slowCEL bool
 
 // activation is the variables at their places as cel-go's activation.
 func (f *places) activation(g []ref.Val) map[string]any {

@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"evaluate/facts"
+	"evaluate/gen"
+)
+
+// TestFastPathScoresLikeCEL scores generated partners for every designation
+// with and without the fast path; the results (with plans and
+// explanations) must be the same to the byte.
+func TestFastPathScoresLikeCEL(t *testing.T) {
+	t.Parallel()
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { slowCEL = false }()
+	m, _ := facts.ParseMonth("2026-10")
+	for seed := uint64(1); seed <= 3; seed++ {
+		var buf bytes.Buffer
+		if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: 30, Month: m, Schema: &b.Schema}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := facts.Parse("gen.json", 1, buf.Bytes(), &b.Schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		score := func(slow bool) []byte {
+			slowCEL = slow
+			rs, err := b.Evaluate(context.Background(), f, w, Options{Explain: true, Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := json.Marshal(rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		fast, slow := score(false), score(true)
+		if !bytes.Equal(fast, slow) {
+			t.Errorf("seed %d: the fast path and cel-go disagree:\nfast %.600s\ncel  %.600s", seed, fast, slow)
+		}
+	}
+}
+
+// TestRulesRunOnTheFastPath keeps every per-record expression of the
+// shipped bundle on the fast path: one that falls back to cel-go scores
+// several times slower, which only a benchmark would show.
+func TestRulesRunOnTheFastPath(t *testing.T) {
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range b.Designations {
+		for _, f := range []*flow{d.tenantFlow, d.peopleFlow} {
+			for _, x := range f.exprs() {
+				if x.fast == nil {
+					t.Errorf("%s: %s runs on cel-go", d.ID, x.src.Name)
+				}
+			}
+		}
+		for _, m := range d.Metrics {
+			for _, x := range []*compiled{m.value, m.points, m.maxPoints, m.extra, m.chosen, m.combPoints, m.combValue} {
+				if x != nil && x.fast == nil {
+					t.Errorf("%s: metrics[%s] %s runs on cel-go", d.ID, m.ID, x.src.Name)
+				}
+			}
+		}
+	}
+}
