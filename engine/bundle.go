@@ -46,6 +46,8 @@ type Bundle struct {
 	// Needs are the months the designations scored look at.
 	Needs  facts.Needs
 	layout *layout
+	// memoSlots are the results of a tenant that designations share.
+	memoSlots int
 }
 
 // Designation returns the designation with the given id, or nil.
@@ -272,6 +274,9 @@ func load(ctx context.Context, fsys fs.FS, source string, names []string) (*Bund
 				b.Designations = append(b.Designations, des)
 				b.Needs.Add(des.needs)
 			}
+		}
+		if len(errs) == 0 {
+			b.share()
 		}
 	}
 	if len(errs) > 0 {

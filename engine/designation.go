@@ -40,6 +40,8 @@ type Designation struct {
 	layout      *layout
 	// schema is the part of the fact schema this designation declares.
 	schema facts.Schema
+	// functions are the tenant rules' functions, as written (share.go).
+	functions []string
 
 	values       []*namedExpr
 	peopleValues []*namedExpr
@@ -234,6 +236,9 @@ func (d *declared) compile(ctx context.Context, l *layout) (*Designation, Policy
 	}
 	des.needs = d.needs()
 	des.schema = d.schema
+	for _, f := range rs.Functions {
+		des.functions = append(des.functions, f.Def+"="+f.Body.Text)
+	}
 
 	// Tracks, and the options of each metric per track, come from params.
 	des.Tracks, _ = evalParams[[]string](c, base, &rs.Tracks, wantStrList)

@@ -59,10 +59,11 @@ type scorer struct {
 	tenantG [][]ref.Val
 	personG [][]ref.Val
 	views   map[string]*views
+	memo    *memo
 }
 
 func (b *Bundle) newScorer(month facts.Month) *scorer {
-	s := &scorer{b: b, month: month, views: map[string]*views{},
+	s := &scorer{b: b, month: month, views: map[string]*views{}, memo: newMemo(b.memoSlots),
 		tenantG: make([][]ref.Val, len(b.Designations)), personG: make([][]ref.Val, len(b.Designations))}
 	for i, d := range b.Designations {
 		s.tenantG[i] = make([]ref.Val, len(d.tenantFlow.names))
@@ -120,9 +121,10 @@ func (s *scorer) tenantActivation(di int, c *facts.Customer) map[string]any {
 
 // tenant adds one tenant to every designation's totals.
 func (s *scorer) tenant(ctx context.Context, c *facts.Customer, tot []totals) error {
+	s.memo.next()
 	for di, d := range s.b.Designations {
 		g := s.tenantGlobals(di, c)
-		if err := d.tenantFlow.run(g, tot[di]); err != nil {
+		if err := d.tenantFlow.run(g, tot[di], s.memo); err != nil {
 			return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 		}
 		if s.explain != nil {
@@ -141,7 +143,7 @@ func (s *scorer) person(ctx context.Context, p *facts.Person, asOf facts.Date, t
 		f, g := d.peopleFlow, s.personG[di]
 		clear(g)
 		g[f.index[varPerson]], g[f.index[varAsOf]] = rec, types.String(string(asOf))
-		if err := f.run(g, tot[di]); err != nil {
+		if err := f.run(g, tot[di], nil); err != nil {
 			return fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
 		}
 		if s.explain != nil {

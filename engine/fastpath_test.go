@@ -78,3 +78,46 @@ func TestRulesRunOnTheFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedResultsMatchAlone scores a partner for every designation at
+// once (designations share results computed once per tenant, share.go) and
+// for each alone: the results must be the same.
+func TestSharedResultsMatchAlone(t *testing.T) {
+	t.Parallel()
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.memoSlots == 0 {
+		t.Fatal("no designation shares a result: the Azure designations should")
+	}
+	m, _ := facts.ParseMonth("2026-10")
+	var buf bytes.Buffer
+	if err := gen.WriteJSON(&buf, gen.Options{Seed: 7, Tenants: 60, Month: m, Schema: &b.Schema}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := facts.Parse("gen.json", 1, buf.Bytes(), &b.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := b.Evaluate(context.Background(), f, w, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range b.Designations {
+		one, _ := b.Select([]string{d.ID})
+		rs, err := one.Evaluate(context.Background(), f, w, Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(all[i])
+		o, _ := json.Marshal(rs[0])
+		if !bytes.Equal(a, o) {
+			t.Errorf("%s: scored with the others %.300s\nalone %.300s", d.ID, a, o)
+		}
+	}
+}

@@ -55,6 +55,7 @@ type level struct {
 type flowValue struct {
 	place int
 	expr  *compiled
+	memo  int // the memo slot of a result shared with other designations, or -1
 }
 
 type flowAgg struct {
@@ -62,6 +63,8 @@ type flowAgg struct {
 	metric ref.Val // the aggregate's metric, as the variable metric sees it
 	op     string
 	expr   *compiled
+	deps   deps
+	memo   int
 }
 
 type trackLevel struct {
@@ -208,7 +211,7 @@ func (c *compiler) newFlow(d *Designation, over string, recordVars []string, val
 		if in.metric != nil {
 			metric = types.String(in.metric.ID)
 		}
-		g.aggs = append(g.aggs, flowAgg{slot: d.slotOf(in), metric: metric, op: in.agg.Op, expr: in.agg.expr})
+		g.aggs = append(g.aggs, flowAgg{slot: d.slotOf(in), metric: metric, op: in.agg.Op, expr: in.agg.expr, deps: in.agg.deps, memo: -1})
 		if g.need == nil {
 			g.need = map[string]bool{}
 		}
@@ -252,7 +255,7 @@ func (c *compiler) newFlow(d *Designation, over string, recordVars []string, val
 		var out []flowValue
 		for _, v := range values {
 			if need[v.name] && atLevel(v.deps) {
-				out = append(out, flowValue{place: f.index[v.name], expr: v.expr})
+				out = append(out, flowValue{place: f.index[v.name], expr: v.expr, memo: -1})
 			}
 		}
 		return out
@@ -362,23 +365,24 @@ func (f *places) activation(g []ref.Val) map[string]any {
 	return act
 }
 
-// run scores one record whose variables are set in g, adding to tot.
-func (f *flow) run(g []ref.Val, tot totals) error {
+// run scores one record whose variables are set in g, adding to tot; m
+// holds the record's results shared with other designations (or is nil).
+func (f *flow) run(g []ref.Val, tot totals, m *memo) error {
 	empty := ref.Val(types.String(""))
 	g[f.track], g[f.option], g[f.metric] = empty, empty, empty
-	if err := f.level(&f.shared, g, tot); err != nil {
+	if err := f.level(&f.shared, g, tot, m); err != nil {
 		return err
 	}
 	for ti := range f.tracks {
 		t := &f.tracks[ti]
 		g[f.track], g[f.option], g[f.metric] = t.track, empty, empty
-		if err := f.level(&t.level, g, tot); err != nil {
+		if err := f.level(&t.level, g, tot, nil); err != nil {
 			return err
 		}
 		for oi := range t.options {
 			o := &t.options[oi]
 			g[f.option], g[f.metric] = o.option, empty
-			if err := f.level(&o.level, g, tot); err != nil {
+			if err := f.level(&o.level, g, tot, nil); err != nil {
 				return err
 			}
 		}
@@ -386,19 +390,27 @@ func (f *flow) run(g []ref.Val, tot totals) error {
 	return nil
 }
 
-func (f *flow) level(l *level, g []ref.Val, tot totals) error {
+func (f *flow) level(l *level, g []ref.Val, tot totals, m *memo) error {
 	for _, v := range l.values {
-		x, err := v.expr.evalAt(g)
-		if err != nil {
-			return fmt.Errorf("%s: %w", v.expr.src.Name, err)
+		x, ok := m.get(v.memo)
+		if !ok {
+			var err error
+			if x, err = v.expr.evalAt(g); err != nil {
+				return fmt.Errorf("%s: %w", v.expr.src.Name, err)
+			}
+			m.put(v.memo, x)
 		}
 		g[v.place] = x
 	}
 	for _, a := range l.aggs {
 		g[f.metric] = a.metric
-		x, err := a.expr.evalAt(g)
-		if err != nil {
-			return fmt.Errorf("%s: %w", a.expr.src.Name, err)
+		x, ok := m.get(a.memo)
+		if !ok {
+			var err error
+			if x, err = a.expr.evalAt(g); err != nil {
+				return fmt.Errorf("%s: %w", a.expr.src.Name, err)
+			}
+			m.put(a.memo, x)
 		}
 		if err := tot[a.slot].add(a.op, x); err != nil {
 			return fmt.Errorf("%s: %w", a.expr.src.Name, err)

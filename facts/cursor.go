@@ -100,7 +100,14 @@ func (t *lineTracker) line(off int64) int {
 type jsonCursor struct {
 	dec   *jsontext.Decoder
 	lines *lineTracker
+	// names are the object keys read so far, so that a key seen before
+	// (every row's "month") is not a new string each time.
+	names map[string]string
 }
+
+// maxNames bounds the keys kept by a cursor: keys are the schema's, and a
+// file of random keys is refused for them anyway.
+const maxNames = 256
 
 func newJSONCursor(r io.Reader, firstLine int) *jsonCursor {
 	lt := &lineTracker{r: r, first: firstLine}
@@ -155,11 +162,29 @@ func (c *jsonCursor) key() (string, int, bool, error) {
 		_, err := c.dec.ReadToken()
 		return "", 0, false, c.failOrNil(err)
 	}
-	t, err := c.dec.ReadToken()
+	raw, err := c.dec.ReadValue()
 	if err != nil {
 		return "", 0, false, c.fail(err)
 	}
-	return t.String(), c.lastLine(), true, nil
+	line := c.lastLine()
+	if b := raw[1 : len(raw)-1]; bytes.IndexByte(b, '\\') < 0 {
+		if name, ok := c.names[string(b)]; ok {
+			return name, line, true, nil
+		}
+		name := string(b)
+		if c.names == nil {
+			c.names = map[string]string{}
+		}
+		if len(c.names) < maxNames {
+			c.names[name] = name
+		}
+		return name, line, true, nil
+	}
+	unquoted, err := jsontext.AppendUnquote(nil, raw)
+	if err != nil {
+		return "", 0, false, c.fail(err)
+	}
+	return string(unquoted), line, true, nil
 }
 
 func (c *jsonCursor) failOrNil(err error) error {

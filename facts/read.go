@@ -137,9 +137,9 @@ func Stream(name string, firstLine int, r io.Reader, schema *Schema, opts Window
 		case held:
 			pending = append(pending, *c)
 		case onTenant != nil:
-			onTenant(month, keep.tenant(c))
+			onTenant(month, keep.tenantInPlace(c))
 		default:
-			kept = append(kept, keep.tenant(c))
+			kept = append(kept, keep.tenantInPlace(c))
 		}
 	})
 	if err != nil {

@@ -22,16 +22,16 @@ type validator struct {
 	within string
 }
 
-func (v *validator) errorf(line int, field, format string, args ...any) {
+func (v *validator) errorf(line int, field *fieldPath, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if v.within != "" && !strings.Contains(msg, v.within) {
 		msg += " (" + v.within + ")"
 	}
-	v.problems = append(v.problems, Problem{File: v.file, Line: line, Field: field, Message: msg})
+	v.problems = append(v.problems, Problem{File: v.file, Line: line, Field: field.String(), Message: msg})
 }
 
-func (v *validator) warnf(kind, key string, line int, field, format string, args ...any) {
-	v.warnings = append(v.warnings, Problem{File: v.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...), Kind: kind, Key: key})
+func (v *validator) warnf(kind, key string, line int, field *fieldPath, format string, args ...any) {
+	v.warnings = append(v.warnings, Problem{File: v.file, Line: line, Field: field.String(), Message: fmt.Sprintf(format, args...), Kind: kind, Key: key})
 }
 
 // topKeys are the keys of a fact document; partner is required.
@@ -44,30 +44,30 @@ var topKeys = []string{"partner", "month", "as_of", "customers", "people"}
 func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, cust *Customer)) error {
 	tenants := map[string]int{}
 	seen := false
-	_, err := v.object(c, "", topKeys, []string{"partner"}, func(key string, line int) error {
+	_, err := v.object(c, root, topKeys, []string{"partner"}, func(key string, line int) error {
 		switch key {
 		case "partner":
 			seen = true
 			return v.partner(c, f)
 		case "month":
-			m, ok, err := v.month(c, "month")
+			m, ok, err := v.month(c, root.Key("month"))
 			f.Month, f.HasMonth = m, ok
 			return err
 		case "as_of":
-			d, _, err := v.date(c, "as_of")
+			d, _, err := v.date(c, root.Key("as_of"))
 			f.AsOf = d
 			return err
 		case "customers":
 			i := 0
-			return v.list(c, "customers", func() error {
-				cust, ok, err := v.customer(c, index("customers", i))
+			return v.list(c, root.Key("customers"), func() error {
+				cust, ok, err := v.customer(c, root.Key("customers").At(i))
 				if err != nil {
 					return err
 				}
 				if ok {
 					canon := canonicalID(cust.Tenant)
 					if first, dup := tenants[canon]; dup {
-						v.errorf(cust.Line, index("customers", i)+".tenant", "duplicate tenant %q (first on line %d)", cust.Tenant, first)
+						v.errorf(cust.Line, root.Key("customers").At(i).Key("tenant"), "duplicate tenant %q (first on line %d)", cust.Tenant, first)
 					} else {
 						tenants[canon] = cust.Line
 						v.latest(f, &cust)
@@ -104,7 +104,7 @@ func (v *validator) latest(f *File, cust *Customer) {
 // fn to read each value. Unknown and repeated keys and missing required
 // ones are problems; a value that is not an object is one too. ok is false
 // when the value was not an object.
-func (v *validator) object(c cursor, path string, allowed, required []string, fn func(key string, line int) error) (bool, error) {
+func (v *validator) object(c cursor, path *fieldPath, allowed, required []string, fn func(key string, line int) error) (bool, error) {
 	k, err := c.peek()
 	if err != nil {
 		return false, err
@@ -121,7 +121,14 @@ func (v *validator) object(c cursor, path string, allowed, required []string, fn
 	if err != nil {
 		return false, err
 	}
-	lines := map[string]int{}
+	// The line of each allowed key once seen (0: not yet); objects are
+	// small, so an array on the stack rather than a map per row.
+	var small [16]int
+	lines := small[:0]
+	if len(allowed) > len(small) {
+		lines = make([]int, 0, len(allowed))
+	}
+	lines = lines[:len(allowed)]
 	for {
 		key, line, ok, err := c.key()
 		if err != nil {
@@ -130,16 +137,16 @@ func (v *validator) object(c cursor, path string, allowed, required []string, fn
 		if !ok {
 			break
 		}
-		field := join(path, key)
+		ki := slices.Index(allowed, key)
 		switch {
-		case !slices.Contains(allowed, key):
-			v.errorf(line, field, "unknown key%s (allowed: %s)", Suggest(key, allowed), strings.Join(allowed, ", "))
+		case ki < 0:
+			v.errorf(line, path.Key(key), "unknown key%s (allowed: %s)", Suggest(key, allowed), strings.Join(allowed, ", "))
 			err = c.skip()
-		case lines[key] != 0:
-			v.errorf(line, field, "appears twice in the same mapping (first on line %d)", lines[key])
+		case lines[ki] != 0:
+			v.errorf(line, path.Key(key), "appears twice in the same mapping (first on line %d)", lines[ki])
 			err = c.skip()
 		default:
-			lines[key] = line
+			lines[ki] = line
 			err = fn(key, line)
 		}
 		if err != nil {
@@ -147,8 +154,8 @@ func (v *validator) object(c cursor, path string, allowed, required []string, fn
 		}
 	}
 	for _, r := range required {
-		if lines[r] == 0 {
-			v.errorf(start, join(path, r), "missing (required)")
+		if ki := slices.Index(allowed, r); ki < 0 || lines[ki] == 0 {
+			v.errorf(start, path.Key(r), "missing (required)")
 		}
 	}
 	return true, nil
@@ -196,7 +203,7 @@ func skipRest(c cursor, k byte) error {
 
 // list reads a list, calling fn for each element; null or absent is
 // empty.
-func (v *validator) list(c cursor, path string, fn func() error) error {
+func (v *validator) list(c cursor, path *fieldPath, fn func() error) error {
 	k, err := c.peek()
 	if err != nil {
 		return err
@@ -243,18 +250,10 @@ func describe(s scalar) string {
 	return strconv.Quote(s.text)
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
 // text reads a string. A number is taken as written (an id of digits in
 // YAML); a boolean or null is not a string.
-func (v *validator) text(c cursor, path string) (string, int, bool, error) {
+func (v *validator) text(c cursor, path *fieldPath) (string, int, bool, error) {
 	k, err := c.peek()
 	if err != nil {
 		return "", 0, false, err
@@ -278,7 +277,7 @@ func (v *validator) text(c cursor, path string) (string, int, bool, error) {
 }
 
 // name reads a non-empty string (an id or a key).
-func (v *validator) name(c cursor, path string) (string, int, bool, error) {
+func (v *validator) name(c cursor, path *fieldPath) (string, int, bool, error) {
 	s, line, ok, err := v.text(c, path)
 	if ok && strings.TrimSpace(s) == "" {
 		v.errorf(line, path, "must not be empty")
@@ -298,7 +297,7 @@ func optional(c cursor) (bool, error) {
 	return true, err
 }
 
-func (v *validator) month(c cursor, path string) (Month, bool, error) {
+func (v *validator) month(c cursor, path *fieldPath) (Month, bool, error) {
 	s, line, ok, err := v.text(c, path)
 	if !ok {
 		return 0, false, err
@@ -311,7 +310,7 @@ func (v *validator) month(c cursor, path string) (Month, bool, error) {
 	return m, true, nil
 }
 
-func (v *validator) date(c cursor, path string) (Date, bool, error) {
+func (v *validator) date(c cursor, path *fieldPath) (Date, bool, error) {
 	if null, err := optional(c); null || err != nil {
 		return "", false, err
 	}
@@ -337,7 +336,7 @@ const (
 
 // number reads a number of the given kind. It must be written as one:
 // digits (a minus for int and cents), and for cents at most two decimals.
-func (v *validator) number(c cursor, path string, kind ValueKind) (int64, bool, error) {
+func (v *validator) number(c cursor, path *fieldPath, kind ValueKind) (int64, bool, error) {
 	k, err := c.peek()
 	if err != nil {
 		return 0, false, err
@@ -425,12 +424,12 @@ func parseNumber(s string, kind ValueKind) (int64, string) {
 }
 
 func (v *validator) partner(c cursor, f *File) error {
-	_, err := v.object(c, "partner", []string{"id", "name"}, []string{"id"}, func(key string, _ int) error {
+	_, err := v.object(c, root.Key("partner"), []string{"id", "name"}, []string{"id"}, func(key string, _ int) error {
 		var err error
 		if key == "id" {
-			f.Partner.ID, _, _, err = v.name(c, "partner.id")
+			f.Partner.ID, _, _, err = v.name(c, root.Key("partner").Key("id"))
 		} else {
-			f.Partner.Name, _, _, err = v.text(c, "partner.name")
+			f.Partner.Name, _, _, err = v.text(c, root.Key("partner").Key("name"))
 		}
 		return err
 	})

@@ -48,7 +48,7 @@ func (v *validator) customerKeys() []string {
 }
 
 // customer reads customers[i]; ok is false when it has a problem.
-func (v *validator) customer(c cursor, path string) (Customer, bool, error) {
+func (v *validator) customer(c cursor, path *fieldPath) (Customer, bool, error) {
 	before := len(v.problems)
 	cust := Customer{Series: make([][]Entry, len(v.schema.Series))}
 	defer func() { v.within = "" }()
@@ -56,20 +56,20 @@ func (v *validator) customer(c cursor, path string) (Customer, bool, error) {
 		switch key {
 		case "tenant":
 			var err error
-			cust.Tenant, cust.Line, _, err = v.name(c, path+".tenant")
+			cust.Tenant, cust.Line, _, err = v.name(c, path.Key("tenant"))
 			if cust.Tenant != "" {
 				v.within = fmt.Sprintf("tenant %q", cust.Tenant)
 			}
 			return err
 		case "name":
 			var err error
-			cust.Name, _, _, err = v.text(c, path+".name")
+			cust.Name, _, _, err = v.text(c, path.Key("name"))
 			return err
 		case "associations":
-			return v.associations(c, path+".associations", &cust)
+			return v.associations(c, path.Key("associations"), &cust)
 		}
 		si := v.schema.series(key)
-		return v.series(c, path+"."+key, si, &cust)
+		return v.series(c, path.Key(key), si, &cust)
 	})
 	if cust.Line == 0 && isObj {
 		cust.Line = v.lineOfFirstProblem(before)
@@ -92,10 +92,10 @@ func (v *validator) associationKeys() []string {
 	return keys
 }
 
-func (v *validator) associations(c cursor, path string, cust *Customer) error {
+func (v *validator) associations(c cursor, path *fieldPath, cust *Customer) error {
 	i := 0
 	return v.list(c, path, func() error {
-		p := index(path, i)
+		p := path.At(i)
 		i++
 		a, ok, err := v.association(c, p)
 		if err != nil || !ok {
@@ -143,25 +143,25 @@ func overlap(a, b Association) bool {
 	return before(a.From, b.To) && before(b.From, a.To)
 }
 
-func (v *validator) association(c cursor, path string) (Association, bool, error) {
+func (v *validator) association(c cursor, path *fieldPath) (Association, bool, error) {
 	before := len(v.problems)
 	a := Association{Attrs: make([]string, len(v.schema.Attrs))}
 	attrLines := make([]int, len(v.schema.Attrs))
 	_, err := v.object(c, path, v.associationKeys(), []string{"type", "from"}, func(key string, line int) error {
 		switch key {
 		case "type":
-			t, tl, ok, err := v.name(c, path+".type")
+			t, tl, ok, err := v.name(c, path.Key("type"))
 			if ok && !slices.Contains(v.schema.Types, t) {
-				v.errorf(tl, path+".type", "unknown attribution type %q%s (want one of %s)", t, Suggest(t, v.schema.Types), strings.Join(v.schema.Types, ", "))
+				v.errorf(tl, path.Key("type"), "unknown attribution type %q%s (want one of %s)", t, Suggest(t, v.schema.Types), strings.Join(v.schema.Types, ", "))
 			}
 			a.Type, a.Line = t, tl
 			return err
 		case "from":
-			d, _, err := v.date(c, path+".from")
+			d, _, err := v.date(c, path.Key("from"))
 			a.From = d
 			return err
 		case "to":
-			d, _, err := v.date(c, path+".to")
+			d, _, err := v.date(c, path.Key("to"))
 			a.To = d
 			return err
 		}
@@ -169,13 +169,13 @@ func (v *validator) association(c cursor, path string) (Association, bool, error
 		at := &v.schema.Attrs[ai]
 		attrLines[ai] = line
 		if at.Kind == Text {
-			s, _, ok, err := v.name(c, path+"."+key)
+			s, _, ok, err := v.name(c, path.Key(key))
 			if ok {
 				a.Attrs[ai] = s
 			}
 			return err
 		}
-		x, ok, err := v.number(c, path+"."+key, Integer)
+		x, ok, err := v.number(c, path.Key(key), Integer)
 		if ok {
 			a.Attrs[ai] = strconv.FormatInt(x, 10)
 		}
@@ -185,13 +185,13 @@ func (v *validator) association(c cursor, path string) (Association, bool, error
 		return a, false, err
 	}
 	if a.From != "" && a.To != "" && a.To < a.From {
-		v.errorf(a.Line, path+".to", "ends (%s) before it starts (%s)", a.To, a.From)
+		v.errorf(a.Line, path.Key("to"), "ends (%s) before it starts (%s)", a.To, a.From)
 	}
 	if a.Type != "" && slices.Contains(v.schema.Types, a.Type) {
 		for i := range v.schema.Attrs {
 			if a.Attrs[i] != "" {
 				if msg := v.schema.Attrs[i].problem(a.Type, a.Attrs[i]); msg != "" {
-					v.errorf(attrLines[i], path+"."+v.schema.Attrs[i].Name, "%s", msg)
+					v.errorf(attrLines[i], path.Key(v.schema.Attrs[i].Name), "%s", msg)
 				}
 			}
 		}
@@ -199,22 +199,22 @@ func (v *validator) association(c cursor, path string) (Association, bool, error
 	return a, len(v.problems) == before, nil
 }
 
-func (v *validator) series(c cursor, path string, si int, cust *Customer) error {
+func (v *validator) series(c cursor, path *fieldPath, si int, cust *Customer) error {
 	s := &v.schema.Series[si]
 	keys := append(slices.Clone(s.Keys), s.Rows)
 	seen := map[string]int{}
 	i := 0
 	return v.list(c, path, func() error {
-		p := index(path, i)
+		p := path.At(i)
 		i++
 		e := Entry{Keys: make([]string, len(s.Keys))}
 		before := len(v.problems)
 		_, err := v.object(c, p, keys, s.Keys[:1], func(key string, line int) error {
 			if key == s.Rows {
-				return v.rows(c, p+"."+key, s, &e, cust)
+				return v.rows(c, p.Key(key), s, &e, cust)
 			}
 			k := slices.Index(s.Keys, key)
-			name, _, _, err := v.name(c, p+"."+key)
+			name, _, _, err := v.name(c, p.Key(key))
 			e.Keys[k] = name
 			if k == 0 {
 				e.Line = line
@@ -226,7 +226,7 @@ func (v *validator) series(c cursor, path string, si int, cust *Customer) error 
 		}
 		id := strings.Join(e.Keys, "\x00")
 		if first, dup := seen[id]; dup {
-			v.errorf(e.Line, p+"."+s.Keys[0], "tenant %q lists %s %s twice (first on line %d)", cust.Tenant, s.Noun, describeKeys(s, e.Keys), first)
+			v.errorf(e.Line, p.Key(s.Keys[0]), "tenant %q lists %s %s twice (first on line %d)", cust.Tenant, s.Noun, describeKeys(s, e.Keys), first)
 			return nil
 		}
 		seen[id] = e.Line
@@ -235,12 +235,12 @@ func (v *validator) series(c cursor, path string, si int, cust *Customer) error 
 		for ri, r := range e.Rows {
 			for _, ck := range s.Checks {
 				if ck.holds(s, r.Values) {
-					v.warnf(ck.Kind, "", r.Line, index(p+"."+s.Rows, ri), "%s", ck.say(s, e.Keys, r.Values, cust.Tenant, r.Month))
+					v.warnf(ck.Kind, "", r.Line, p.Key(s.Rows).At(ri), "%s", ck.say(s, e.Keys, r.Values, cust.Tenant, r.Month))
 				}
 			}
 		}
 		if s.Used != nil && !slices.Contains(s.Used, e.Keys[0]) {
-			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p+"."+s.Keys[0], "%s %q of tenant %q is not an eligible %s and is ignored%s",
+			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p.Key(s.Keys[0]), "%s %q of tenant %q is not an eligible %s and is ignored%s",
 				s.Noun, e.Keys[0], cust.Tenant, s.Noun, Suggest(e.Keys[0], s.Used))
 			v.warnings[len(v.warnings)-1].Hint = SameNameOrSuggest(e.Keys[0], s.Used)
 		}
@@ -265,7 +265,7 @@ func describeKeys(s *Series, keys []string) string {
 	return out
 }
 
-func (v *validator) rows(c cursor, path string, s *Series, e *Entry, cust *Customer) error {
+func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *Customer) error {
 	keys := []string{"month"}
 	required := []string{"month"}
 	for _, m := range s.Measures {
@@ -274,37 +274,72 @@ func (v *validator) rows(c cursor, path string, s *Series, e *Entry, cust *Custo
 			required = append(required, m.Name)
 		}
 	}
-	months := map[Month]int{}
+	// Row values come from one slab per entry, rather than a slice each.
+	var slab []int64
+	// Months seen, in a map once an entry has many rows (a scan of a few
+	// dozen is cheaper; of thousands it is not).
+	var seen map[Month]int
+	n := len(s.Measures)
 	i := 0
 	return v.list(c, path, func() error {
-		p := index(path, i)
+		p := path.At(i)
 		i++
-		r := Row{Values: make([]int64, len(s.Measures))}
+		if len(slab)+n > cap(slab) {
+			slab = make([]int64, 0, n*32)
+		}
+		r := Row{Values: slab[len(slab) : len(slab)+n : len(slab)+n]}
+		slab = slab[:len(slab)+n]
 		before := len(v.problems)
 		hasMonth := false
+		// One path node for every key of the row: a path is made into
+		// text as soon as a problem names it, so the node can be reused.
+		kp := p.Key("")
 		_, err := v.object(c, p, keys, required, func(key string, line int) error {
+			kp.key = key
 			if key == "month" {
 				var err error
-				r.Month, hasMonth, err = v.month(c, p+".month")
+				r.Month, hasMonth, err = v.month(c, kp)
 				r.Line = line
 				return err
 			}
 			mi := slices.IndexFunc(s.Measures, func(m Measure) bool { return m.Name == key })
-			x, _, err := v.number(c, p+"."+key, s.Measures[mi].Kind)
+			x, _, err := v.number(c, kp, s.Measures[mi].Kind)
 			r.Values[mi] = x
 			return err
 		})
 		if err != nil || len(v.problems) > before || !hasMonth {
 			return err
 		}
-		if first, dup := months[r.Month]; dup {
-			v.errorf(r.Line, p+".month", "%s %s has two %s rows for %s (first on line %d)", s.Noun, describeKeys(s, e.Keys), s.Rows, r.Month, first)
+		if seen == nil && len(e.Rows) >= 64 {
+			seen = make(map[Month]int, 2*len(e.Rows))
+			for _, x := range e.Rows {
+				seen[x.Month] = x.Line
+			}
+		}
+		first, dup := seen[r.Month]
+		if seen == nil {
+			first, dup = rowLine(e.Rows, r.Month)
+		}
+		if dup {
+			v.errorf(r.Line, p.Key("month"), "%s %s has two %s rows for %s (first on line %d)", s.Noun, describeKeys(s, e.Keys), s.Rows, r.Month, first)
 			return nil
 		}
-		months[r.Month] = r.Line
+		if seen != nil {
+			seen[r.Month] = r.Line
+		}
 		e.Rows = append(e.Rows, r)
 		return nil
 	})
+}
+
+// rowLine is the line of the row of month m among rows, if there is one.
+func rowLine(rows []Row, m Month) (int, bool) {
+	for i := range rows {
+		if rows[i].Month == m {
+			return rows[i].Line, true
+		}
+	}
+	return 0, false
 }
 
 // holds evaluates the check's comparison on a row.
@@ -365,8 +400,8 @@ var personKeys = []string{"id", "name", "certifications"}
 func (v *validator) people(c cursor, f *File) error {
 	ids := map[string]int{}
 	i := 0
-	return v.list(c, "people", func() error {
-		path := index("people", i)
+	return v.list(c, root.Key("people"), func() error {
+		path := root.Key("people").At(i)
 		i++
 		p, ok, err := v.person(c, path)
 		if err != nil || !ok {
@@ -374,7 +409,7 @@ func (v *validator) people(c cursor, f *File) error {
 		}
 		canon := canonicalID(p.ID)
 		if first, dup := ids[canon]; dup {
-			v.errorf(p.Line, path+".id", "duplicate person %q (first on line %d)", p.ID, first)
+			v.errorf(p.Line, path.Key("id"), "duplicate person %q (first on line %d)", p.ID, first)
 			return nil
 		}
 		ids[canon] = p.Line
@@ -383,7 +418,7 @@ func (v *validator) people(c cursor, f *File) error {
 	})
 }
 
-func (v *validator) person(c cursor, path string) (Person, bool, error) {
+func (v *validator) person(c cursor, path *fieldPath) (Person, bool, error) {
 	before := len(v.problems)
 	var p Person
 	defer func() { v.within = "" }()
@@ -391,16 +426,16 @@ func (v *validator) person(c cursor, path string) (Person, bool, error) {
 		var err error
 		switch key {
 		case "id":
-			p.ID, p.Line, _, err = v.name(c, path+".id")
+			p.ID, p.Line, _, err = v.name(c, path.Key("id"))
 			if p.ID != "" {
 				v.within = fmt.Sprintf("person %q", p.ID)
 			}
 		case "name":
-			p.Name, _, _, err = v.text(c, path+".name")
+			p.Name, _, _, err = v.text(c, path.Key("name"))
 		default:
 			i := 0
-			err = v.list(c, path+".certifications", func() error {
-				cp := index(path+".certifications", i)
+			err = v.list(c, path.Key("certifications"), func() error {
+				cp := path.Key("certifications").At(i)
 				i++
 				cert, ok, err := v.certification(c, cp, p.ID)
 				if ok {
@@ -414,18 +449,18 @@ func (v *validator) person(c cursor, path string) (Person, bool, error) {
 	return p, err == nil && len(v.problems) == before && p.ID != "", err
 }
 
-func (v *validator) certification(c cursor, path, person string) (Certification, bool, error) {
+func (v *validator) certification(c cursor, path *fieldPath, person string) (Certification, bool, error) {
 	before := len(v.problems)
 	var cert Certification
 	_, err := v.object(c, path, []string{"name", "earned", "expires"}, []string{"name"}, func(key string, line int) error {
 		var err error
 		switch key {
 		case "name":
-			cert.Name, cert.Line, _, err = v.name(c, path+".name")
+			cert.Name, cert.Line, _, err = v.name(c, path.Key("name"))
 		case "earned":
-			cert.Earned, _, err = v.date(c, path+".earned")
+			cert.Earned, _, err = v.date(c, path.Key("earned"))
 		default:
-			cert.Expires, _, err = v.date(c, path+".expires")
+			cert.Expires, _, err = v.date(c, path.Key("expires"))
 		}
 		return err
 	})
@@ -433,10 +468,10 @@ func (v *validator) certification(c cursor, path, person string) (Certification,
 		return cert, false, err
 	}
 	if cert.Earned != "" && cert.Expires != "" && cert.Expires < cert.Earned {
-		v.warnf("certifications that expire before they were earned", "", cert.Line, path+".expires", "%s of person %q expires (%s) before it was earned (%s), so it never counts", cert.Name, person, cert.Expires, cert.Earned)
+		v.warnf("certifications that expire before they were earned", "", cert.Line, path.Key("expires"), "%s of person %q expires (%s) before it was earned (%s), so it never counts", cert.Name, person, cert.Expires, cert.Earned)
 	}
 	if like := SameName(cert.Name, v.schema.Certifications); like != "" {
-		v.warnf("certifications that do not count as written", cert.Name, cert.Line, path+".name", "certification %q of person %q is not an eligible name and does not count (did you mean %q?)", cert.Name, person, like)
+		v.warnf("certifications that do not count as written", cert.Name, cert.Line, path.Key("name"), "certification %q of person %q is not an eligible name and does not count (did you mean %q?)", cert.Name, person, like)
 		v.warnings[len(v.warnings)-1].Hint = like
 	}
 	return cert, true, nil

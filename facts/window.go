@@ -111,6 +111,30 @@ func (n Needs) keeper(m Month) keeper {
 	return k
 }
 
+// tenantInPlace is c with only the rows of the kept months, made from c's
+// own slices: for a customer just read, which no one else holds.
+func (k keeper) tenantInPlace(c *Customer) Customer {
+	var assocMonths []Month
+	if k.assoc {
+		for _, a := range c.Associations {
+			assocMonths = append(assocMonths, a.From.Month())
+		}
+	}
+	for _, entries := range c.Series {
+		for ei := range entries {
+			e := &entries[ei]
+			kept := e.Rows[:0]
+			for _, r := range e.Rows {
+				if slices.Contains(k.months, r.Month) || slices.Contains(assocMonths, r.Month) {
+					kept = append(kept, r)
+				}
+			}
+			e.Rows = kept
+		}
+	}
+	return *c
+}
+
 // tenant is a copy of c with only the rows of the kept months.
 func (k keeper) tenant(c *Customer) Customer {
 	out := *c
