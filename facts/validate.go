@@ -250,7 +250,6 @@ func describe(s scalar) string {
 	return strconv.Quote(s.text)
 }
 
-
 // text reads a string. A number is taken as written (an id of digits in
 // YAML); a boolean or null is not a string.
 func (v *validator) text(c cursor, path *fieldPath) (string, int, bool, error) {
