@@ -154,7 +154,7 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 	lineBuffers.Put(it.buf) // nothing read refers into it
 	it.data, it.buf = nil, nil
 	if err != nil {
-		it.err = err
+		it.err = b.sc.capped(err)
 		return outcome{item: it}
 	}
 	r, err := b.sc.score1(ctx, f, w, nil)

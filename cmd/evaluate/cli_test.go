@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"math"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -114,5 +115,34 @@ func TestWarningSummary(t *testing.T) {
 	printWarnings(&out, r, warningsNone)
 	if out.Len() != 0 {
 		t.Errorf("none: %s", out.String())
+	}
+}
+
+// The collector is paced by the live heap, never by a soft limit with the
+// collector off: with a large live heap that setting collected back to
+// back (issue #14).
+func TestGCPacing(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(-1)
+	defer func() {
+		debug.SetGCPercent(before)
+		debug.SetMemoryLimit(limit)
+	}()
+	debug.SetMemoryLimit(math.MaxInt64)
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != gcPercent || got < 0 {
+		t.Errorf("GC percent %d, want %d", got, gcPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("memory limit %d: a soft limit can make the collector run back to back", got)
+	}
+	// GOGC in the environment wins.
+	t.Setenv("GOGC", "50")
+	debug.SetGCPercent(77)
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != 77 {
+		t.Errorf("with GOGC set, tuneGC changed the GC percent to %d", got)
 	}
 }

@@ -281,5 +281,6 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 		return s.read(it.path)
 	}
 	defer lineBuffers.Put(it.buf)
-	return facts.Parse(it.name, it.line, it.data, &s.bundle.Schema)
+	f, err := facts.Parse(it.name, it.line, it.data, &s.bundle.Schema)
+	return f, s.capped(err)
 }

@@ -100,10 +100,11 @@ func loadBundle(ctx context.Context, dir string, designations []string) (*engine
 
 // scoreFlags are the flags of every command that scores fact files.
 type scoreFlags struct {
-	month    string
-	asOf     string
-	timeout  time.Duration
-	maxBytes byteSize
+	month     string
+	asOf      string
+	timeout   time.Duration
+	maxBytes  byteSize
+	maxErrors int
 }
 
 // defaultMaxBytes refuses fact files over 1 GiB unless --max-bytes says
@@ -117,13 +118,17 @@ func (s *scoreFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&s.timeout, "timeout", defaultTimeout, "give up on a file whose evaluation takes longer (0: no limit)")
 	s.maxBytes = defaultMaxBytes
 	fs.Var(&s.maxBytes, "max-bytes", "refuse a fact file (or JSON Lines document) larger than this, e.g. 500MB, 2GiB (0: no limit)")
+	fs.IntVar(&s.maxErrors, "max-errors", defaultMaxErrors, "report at most this many problems of one file, then how many more (0: all)")
 }
 
 func (s *scoreFlags) scorer(b *engine.Bundle, stdin io.Reader) (*scorer, error) {
 	if s.timeout < 0 {
 		return nil, fmt.Errorf("--timeout %s: want 0 (no limit) or more", s.timeout)
 	}
-	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin, maxBytes: int64(s.maxBytes)}
+	if s.maxErrors < 0 {
+		return nil, fmt.Errorf("--max-errors %d: want 0 (all) or more", s.maxErrors)
+	}
+	sc := &scorer{bundle: b, timeout: s.timeout, stdin: stdin, maxBytes: int64(s.maxBytes), maxErrors: s.maxErrors}
 	if s.month != "" {
 		m, err := facts.ParseMonth(s.month)
 		if err != nil {

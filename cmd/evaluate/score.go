@@ -24,6 +24,25 @@ type scorer struct {
 	workers int // per partner; 0: one per CPU
 	// maxBytes refuses larger fact files (0: no limit).
 	maxBytes int64
+	// maxErrors is how many problems of one file are reported (0: all).
+	maxErrors int
+}
+
+// defaultMaxErrors bounds the problems reported per file, as compilers
+// do: a file with 20,000 errors has one or two mistakes repeated.
+const defaultMaxErrors = 50
+
+// capped keeps the first maxErrors problems of a file that could not be
+// read, and says how many more there were.
+func (s *scorer) capped(err error) error {
+	var ps facts.Problems
+	if s.maxErrors <= 0 || !errors.As(err, &ps) || len(ps) <= s.maxErrors {
+		return err
+	}
+	more := len(ps) - s.maxErrors
+	out := append(facts.Problems{}, ps[:s.maxErrors]...)
+	return append(out, facts.Problem{File: ps[0].File,
+		Message: fmt.Sprintf("and %d more %s (--max-errors 0 lists every one)", more, plural(more, "error", "errors"))})
 }
 
 // capReader fails once more than limit bytes were read, so that a huge
@@ -183,7 +202,7 @@ func (s *scorer) file(ctx context.Context, name string) (*report, error) {
 		if tally != nil {
 			tally.Close()
 		}
-		return nil, err
+		return nil, s.capped(err)
 	}
 	return s.score1(ctx, f, w, tally)
 }
@@ -221,7 +240,8 @@ func (s *scorer) parse(name string, firstLine int, r io.Reader) (*facts.File, er
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	return facts.Parse(name, firstLine, data, &s.bundle.Schema)
+	f, err := facts.Parse(name, firstLine, data, &s.bundle.Schema)
+	return f, s.capped(err)
 }
 
 // evaluate scores a read fact file seen from one reporting month.
