@@ -414,7 +414,10 @@ func yamlError(err error) error {
 // checkShape refuses YAML that nests deeper than MaxDepth or whose aliases
 // expand to far more values than the file holds (an "alias bomb"), before
 // anything walks it.
-func checkShape(root *yaml.Node) error {
+func checkShape(root *yaml.Node) error { return checkShapeAt(root, 0) }
+
+// checkShapeAt checks a node that sits depth levels down in its document.
+func checkShapeAt(root *yaml.Node, depth int) error {
 	raw := 0
 	sizes := map[*yaml.Node]int{}
 	var measure func(n *yaml.Node, depth int) (int, error)
@@ -455,7 +458,7 @@ func checkShape(root *yaml.Node) error {
 		sizes[n] = size
 		return size, nil
 	}
-	total, err := measure(root, 0)
+	total, err := measure(root, depth)
 	if err != nil {
 		return err
 	}

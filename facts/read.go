@@ -33,7 +33,7 @@ func Parse(name string, firstLine int, data []byte, schema *Schema) (*File, erro
 		f.Customers = customers
 		return f, nil
 	}
-	root, err := parseYAML(data)
+	root, err := parseYAMLSplit(data)
 	if err != nil {
 		return nil, problemsOf(name, err)
 	}
