@@ -71,12 +71,14 @@ func MonthOf(t time.Time) Month {
 }
 
 // String formats the month as "YYYY-MM".
-func (m Month) String() string {
+func (m Month) String() string { return string(m.Append(make([]byte, 0, 7))) }
+
+// Append appends the month as YYYY-MM.
+func (m Month) Append(b []byte) []byte {
 	y, mo := int(m)/12, int(m)%12+1
-	b := make([]byte, 0, 7)
 	b = appendPadded(b, y, 4)
 	b = append(b, '-')
-	return string(appendPadded(b, mo, 2))
+	return appendPadded(b, mo, 2)
 }
 
 // LastDay is the month's last calendar day.

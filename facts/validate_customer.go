@@ -387,12 +387,15 @@ func (ck *Check) say(s *Series, keys []string, values []int64, tenant string, m 
 }
 
 // FormatCents writes an amount of cents as dollars: 1250.40, -0.05.
-func FormatCents(c int64) string {
-	sign := ""
+func FormatCents(c int64) string { return string(AppendCents(nil, c)) }
+
+// AppendCents appends an amount of cents as dollars with two decimals.
+func AppendCents(b []byte, c int64) []byte {
 	if c < 0 {
-		sign, c = "-", -c
+		b, c = append(b, '-'), -c
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+	b = strconv.AppendInt(b, c/100, 10)
+	return append(b, '.', byte('0'+c%100/10), byte('0'+c%10))
 }
 
 var personKeys = []string{"id", "name", "certifications"}

@@ -51,38 +51,40 @@ func (o *Options) defaults() {
 	}
 }
 
-// kv is an ordered object, so that a document's keys come out in the
+// Object is an ordered object, so that a document's keys come out in the
 // order of a fact file (month before customers, for streaming readers).
-type kv struct {
+type Object struct {
 	keys []string
 	vals []any
 }
 
-func (o *kv) set(k string, v any) *kv {
+// Set adds a key (values: strings, int64, Cents, *Object and []any).
+func (o *Object) Set(k string, v any) *Object {
 	o.keys = append(o.keys, k)
 	o.vals = append(o.vals, v)
 	return o
 }
 
 // MarshalJSON writes the keys in order.
-func (o *kv) MarshalJSON() ([]byte, error) { return appendJSON(nil, o) }
+func (o *Object) MarshalJSON() ([]byte, error) { return AppendJSON(nil, o) }
 
-// appendJSON appends a generated value as compact JSON: the few kinds of
-// values gen makes, written directly (a population is millions of rows).
-func appendJSON(b []byte, v any) ([]byte, error) {
+// AppendJSON appends a generated value as compact JSON: the few kinds of
+// values gen makes, written directly (a population is millions of rows;
+// encoding/json would check again what it is given).
+func AppendJSON(b []byte, v any) ([]byte, error) {
 	var err error
 	switch x := v.(type) {
-	case *kv:
+	case *Object:
 		b = append(b, '{')
 		for i, k := range x.keys {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = jsontext.AppendQuote(b, k); err != nil {
+			if b, err = appendQuote(b, k); err != nil {
 				return nil, err
 			}
 			b = append(b, ':')
-			if b, err = appendJSON(b, x.vals[i]); err != nil {
+			if b, err = AppendJSON(b, x.vals[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -93,24 +95,26 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendJSON(b, e); err != nil {
+			if b, err = AppendJSON(b, e); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, ']'), nil
 	case string:
-		return jsontext.AppendQuote(b, x)
+		return appendQuote(b, x)
 	case int64:
 		return strconv.AppendInt(b, x, 10), nil
-	case cents:
+	case Cents:
 		return append(b, facts.FormatCents(int64(x))...), nil
+	case JSONAppender:
+		return x.AppendJSON(b)
 	}
 	out, err := json.Marshal(v)
 	return append(b, out...), err
 }
 
 // MarshalYAML writes the keys in order.
-func (o *kv) MarshalYAML() (any, error) {
+func (o *Object) MarshalYAML() (any, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	for i, k := range o.keys {
 		var v yaml.Node
@@ -122,14 +126,72 @@ func (o *kv) MarshalYAML() (any, error) {
 	return n, nil
 }
 
-// cents is an amount written with two decimals.
-type cents int64
+// WriteObject writes an object as compact JSON to w, a list element at a
+// time, so that a document of millions of rows is never one buffer.
+func WriteObject(w io.Writer, o *Object) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var b []byte
+	var err error
+	bw.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if b, err = appendQuote(b[:0], k); err != nil {
+			return err
+		}
+		bw.Write(append(b, ':'))
+		list, isList := o.vals[i].([]any)
+		if !isList {
+			if b, err = AppendJSON(b[:0], o.vals[i]); err != nil {
+				return err
+			}
+			bw.Write(b)
+			continue
+		}
+		bw.WriteByte('[')
+		for j, e := range list {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			if b, err = AppendJSON(b[:0], e); err != nil {
+				return err
+			}
+			bw.Write(b)
+		}
+		bw.WriteByte(']')
+	}
+	bw.WriteByte('}')
+	return bw.Flush()
+}
+
+// JSONAppender is a value that writes itself as JSON (a long list, without
+// an Object per element).
+type JSONAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
+// appendQuote writes a JSON string: plain ASCII as it is, anything else
+// through jsontext (escapes, UTF-8 checks).
+func appendQuote(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return jsontext.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
+}
+
+// Cents is an amount written with two decimals.
+type Cents int64
 
 // MarshalJSON writes 1250.40.
-func (c cents) MarshalJSON() ([]byte, error) { return []byte(facts.FormatCents(int64(c))), nil }
+func (c Cents) MarshalJSON() ([]byte, error) { return []byte(facts.FormatCents(int64(c))), nil }
 
 // MarshalYAML writes 1250.40 as a number.
-func (c cents) MarshalYAML() (any, error) {
+func (c Cents) MarshalYAML() (any, error) {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: facts.FormatCents(int64(c))}, nil
 }
 
@@ -137,8 +199,8 @@ func (o *Options) rand() *rand.Rand {
 	return rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 }
 
-func (o *Options) head() *kv {
-	return (&kv{}).set("partner", (&kv{}).set("id", o.PartnerID).set("name", "Synthetic partner "+o.PartnerID)).set("month", o.Month.String())
+func (o *Options) head() *Object {
+	return (&Object{}).Set("partner", (&Object{}).Set("id", o.PartnerID).Set("name", "Synthetic partner "+o.PartnerID)).Set("month", o.Month.String())
 }
 
 // WriteJSON writes one partner as a JSON fact file, a customer at a time so
@@ -147,7 +209,7 @@ func WriteJSON(w io.Writer, o Options) error {
 	o.defaults()
 	r := o.rand()
 	bw := bufio.NewWriterSize(w, 1<<16)
-	head, err := appendJSON(nil, o.head())
+	head, err := AppendJSON(nil, o.head())
 	if err != nil {
 		return err
 	}
@@ -155,7 +217,7 @@ func WriteJSON(w io.Writer, o Options) error {
 	bw.WriteString(", \"customers\": [\n")
 	var b []byte
 	for i := 0; i < o.Tenants; i++ {
-		if b, err = appendJSON(b[:0], o.customer(r, i)); err != nil {
+		if b, err = AppendJSON(b[:0], o.customer(r, i)); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -164,7 +226,7 @@ func WriteJSON(w io.Writer, o Options) error {
 		bw.Write(b)
 	}
 	bw.WriteString("\n], \"people\": ")
-	if b, err = appendJSON(b[:0], o.people(r)); err != nil {
+	if b, err = AppendJSON(b[:0], o.people(r)); err != nil {
 		return err
 	}
 	bw.Write(b)
@@ -185,8 +247,8 @@ func Document(o Options) any {
 	if customers == nil {
 		customers = []any{}
 	}
-	d.set("customers", customers)
-	d.set("people", o.people(r))
+	d.Set("customers", customers)
+	d.Set("people", o.people(r))
 	return d
 }
 
@@ -198,7 +260,7 @@ func WriteJSONLines(w io.Writer, o Options, n int) error {
 		p := o
 		p.Seed = o.Seed + uint64(i)
 		p.PartnerID = ""
-		b, err := appendJSON(nil, Document(p))
+		b, err := AppendJSON(nil, Document(p))
 		if err != nil {
 			return err
 		}
@@ -218,15 +280,15 @@ func WriteYAML(w io.Writer, o Options) error {
 	return enc.Close()
 }
 
-func (o *Options) customer(r *rand.Rand, i int) *kv {
-	c := (&kv{}).set("tenant", fmt.Sprintf("tenant-%06d", i))
+func (o *Options) customer(r *rand.Rand, i int) *Object {
+	c := (&Object{}).Set("tenant", fmt.Sprintf("tenant-%06d", i))
 	var assocs []any
 	types := o.Schema.Types
 	used := map[string]bool{}
 	for _, k := range r.Perm(len(types))[:min(len(types), 1+r.IntN(3))] {
 		typ := types[k]
 		start := o.Month - facts.Month(r.IntN(36))
-		a := (&kv{}).set("type", typ)
+		a := (&Object{}).Set("type", typ)
 		for _, at := range o.Schema.Attrs {
 			vals := at.Values[typ]
 			if len(vals) == 0 || r.IntN(3) == 0 {
@@ -235,9 +297,9 @@ func (o *Options) customer(r *rand.Rand, i int) *kv {
 			v := vals[r.IntN(len(vals))]
 			if at.Kind == facts.Integer {
 				x, _ := strconv.ParseInt(v, 10, 64)
-				a.set(at.Name, x)
+				a.Set(at.Name, x)
 			} else {
-				a.set(at.Name, v)
+				a.Set(at.Name, v)
 			}
 		}
 		// One association of each type: never two that overlap.
@@ -245,17 +307,17 @@ func (o *Options) customer(r *rand.Rand, i int) *kv {
 			continue
 		}
 		used[typ] = true
-		a.set("from", fmt.Sprintf("%s-%02d", start, 1+r.IntN(28)))
+		a.Set("from", fmt.Sprintf("%s-%02d", start, 1+r.IntN(28)))
 		if r.IntN(5) == 0 {
 			end := start + facts.Month(r.IntN(30))
-			a.set("to", string(end.LastDay()))
+			a.Set("to", string(end.LastDay()))
 		}
 		assocs = append(assocs, a)
 	}
 	if assocs == nil {
 		assocs = []any{}
 	}
-	c.set("associations", assocs)
+	c.Set("associations", assocs)
 	for _, s := range o.Schema.Series {
 		names := append(slices.Clone(s.Names), s.Used...)
 		slices.Sort(names)
@@ -268,11 +330,11 @@ func (o *Options) customer(r *rand.Rand, i int) *kv {
 		}
 		var entries []any
 		for _, k := range r.Perm(len(names))[:min(len(names), 1+r.IntN(3))] {
-			e := (&kv{}).set(s.Keys[0], names[k])
-			e.set(s.Rows, o.rows(r, &s))
+			e := (&Object{}).Set(s.Keys[0], names[k])
+			e.Set(s.Rows, o.rows(r, &s))
 			entries = append(entries, e)
 		}
-		c.set(s.Name, entries)
+		c.Set(s.Name, entries)
 	}
 	return c
 }
@@ -292,7 +354,7 @@ func (o *Options) rows(r *rand.Rand, s *facts.Series) []any {
 			continue // a month without a row
 		}
 		base = math.Max(0, base+r.NormFloat64()*base*0.05)
-		row := (&kv{}).set("month", m.String())
+		row := (&Object{}).Set("month", m.String())
 		values := make([]int64, len(s.Measures))
 		for i, ms := range s.Measures {
 			shares[i] = math.Min(1, math.Max(0, shares[i]+r.NormFloat64()*0.05))
@@ -319,9 +381,9 @@ func (o *Options) rows(r *rand.Rand, s *facts.Series) []any {
 		}
 		for i, ms := range s.Measures {
 			if ms.Kind == facts.Cents {
-				row.set(ms.Name, cents(values[i]))
+				row.Set(ms.Name, Cents(values[i]))
 			} else {
-				row.set(ms.Name, values[i])
+				row.Set(ms.Name, values[i])
 			}
 		}
 		rows = append(rows, row)
@@ -336,23 +398,23 @@ func (o *Options) people(r *rand.Rand) []any {
 	out := []any{}
 	names := o.Schema.Certifications
 	for i := 0; i < o.People; i++ {
-		p := (&kv{}).set("id", fmt.Sprintf("person-%04d", i))
+		p := (&Object{}).Set("id", fmt.Sprintf("person-%04d", i))
 		certs := []any{}
 		for range r.IntN(4) {
 			if len(names) == 0 {
 				break
 			}
-			c := (&kv{}).set("name", names[r.IntN(len(names))])
+			c := (&Object{}).Set("name", names[r.IntN(len(names))])
 			earned := o.Month - facts.Month(r.IntN(30))
 			if r.IntN(4) > 0 {
-				c.set("earned", fmt.Sprintf("%s-%02d", earned, 1+r.IntN(28)))
+				c.Set("earned", fmt.Sprintf("%s-%02d", earned, 1+r.IntN(28)))
 			}
 			if r.IntN(3) == 0 {
-				c.set("expires", fmt.Sprintf("%s-%02d", earned+facts.Month(12+r.IntN(12)), 1+r.IntN(28)))
+				c.Set("expires", fmt.Sprintf("%s-%02d", earned+facts.Month(12+r.IntN(12)), 1+r.IntN(28)))
 			}
 			certs = append(certs, c)
 		}
-		p.set("certifications", certs)
+		p.Set("certifications", certs)
 		out = append(out, p)
 	}
 	return out

@@ -150,8 +150,10 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 		it.err = err
 		return outcome{item: it, result: r}
 	}
-	f, w, err := facts.Stream(it.name, it.line, bytes.NewReader(it.data), &b.sc.bundle.Schema, b.sc.windowOpts(), nil)
-	lineBuffers.Put(it.buf) // nothing read refers into it
+	f, w, err := facts.Stream(it.name, max(1, it.line), bytes.NewReader(it.data), &b.sc.bundle.Schema, b.sc.windowOpts(), nil)
+	if it.buf != nil {
+		lineBuffers.Put(it.buf) // nothing read refers into it
+	}
 	it.data, it.buf = nil, nil
 	if err != nil {
 		it.err = b.sc.capped(err)

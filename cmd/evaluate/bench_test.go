@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -328,4 +330,66 @@ func BenchmarkRatioYAML10k(b *testing.B) {
 }
 func BenchmarkRatioBatch2000x50(b *testing.B) {
 	benchRatio(b, decodeStream, benchInput(b, 50, 2000, "json"), "-o", "jsonl", "--jsonl")
+}
+
+// officeUsageInput writes (once) an OfficeUsage export of rows rows: 25
+// months of one workload for rows/25 tenants.
+func officeUsageInput(b *testing.B, rows int) string {
+	benchOnce.Do(func() { benchDir, _ = os.MkdirTemp("", "evaluate-bench-") })
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	path := filepath.Join(benchDir, "OfficeUsage-"+strconv.Itoa(rows)+".csv")
+	if benchMade[path] {
+		return path
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	w.WriteString("MPNId,PartnerName,CustomerTenantId,CustomerName,WorkloadName,Month,PaidAvailableUnits,MonthlyActiveUsers,PartnerAttributionType,IsDuplicateRowForPGA\n")
+	workloads := []string{"EXO", "Teams", "SPO", "Intune"}
+	kinds := []string{"CPOR", "DPOR", "CSP Tier 1", "CSP Tier 2"}
+	start, _ := facts.ParseMonth("2024-10")
+	for t := 0; t < rows/25; t++ {
+		seats := 5 + t*7919%5000
+		for m := range 25 {
+			fmt.Fprintf(w, "4711001,Contoso,%08x-0000-4000-8000-%012x,Tenant %d,%s,%s,%d,%d,%s,0\n",
+				t, t, t, workloads[t%4], start+facts.Month(m), seats, (seats*(m+3))/30, kinds[t/4%4])
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	benchMade[path] = true
+	return path
+}
+
+// BenchmarkImport1M imports a 1-million-row OfficeUsage export (one
+// partner) to a JSON Lines fact file; BenchmarkCSVRead1M reads the same
+// file with encoding/csv and nothing else, the floor.
+func BenchmarkImport1M(b *testing.B) {
+	benchCLI(b, "import", "--format", "jsonl", officeUsageInput(b, 1_000_000))
+}
+
+func BenchmarkCSVRead1M(b *testing.B) {
+	path := officeUsageInput(b, 1_000_000)
+	for b.Loop() {
+		plainDefaults()
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+		r.ReuseRecord = true
+		for {
+			if _, err := r.Read(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+		f.Close()
+	}
 }

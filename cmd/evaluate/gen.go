@@ -2,12 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
+	"evaluate/engine"
 	"evaluate/facts"
 	"evaluate/gen"
+	"evaluate/pcenter"
 )
 
 const genUsage = `evaluate gen writes a synthetic, realistic fact file: deterministic for a seed,
@@ -18,6 +23,7 @@ Examples:
   evaluate gen --tenants 100000 > big.json           a distributor-sized partner
   evaluate gen --tenants 50 --format yaml > p.yaml   a small partner, as YAML
   evaluate gen --tenants 50 --partners 500 --format jsonl > population.jsonl
+  evaluate gen --tenants 20 --format partner-center --out exports/   its Partner Center exports
 
 Usage:
   evaluate gen [flags]
@@ -32,6 +38,8 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		month    string
 		format   string
 		partners int
+		outDir   string
+		imf      importFlags
 		help     bool
 	)
 	fs := newFlagSet("evaluate gen")
@@ -40,8 +48,10 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed writes the same file")
 	fs.StringVar(&month, "month", "2026-10", "reporting month YYYY-MM")
 	fs.IntVar(&o.Months, "months", 26, "months of rows, ending in the reporting month")
-	fs.StringVar(&format, "format", "json", "json, yaml, or jsonl (one partner per line)")
+	fs.StringVar(&format, "format", "json", "json, yaml, jsonl (one partner per line), or partner-center (exports, with --out)")
 	fs.IntVar(&partners, "partners", 1, "with --format jsonl: how many partners (seeds seed, seed+1, ...)")
+	fs.StringVar(&outDir, "out", "", "with --format partner-center: the folder to write the exports into")
+	imf.register(fs)
 	bf.register(fs)
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -64,6 +74,10 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate gen", fmt.Errorf("--partners %d: want 1 or more", partners))
 	case fs.Changed("partners") && format != "jsonl":
 		return usageError(stderr, "evaluate gen", fmt.Errorf("--partners writes several partners, one per line: it needs --format jsonl"))
+	case (format == "partner-center") != (outDir != ""):
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--format partner-center writes several files: it needs --out DIR (and --out only goes with it)"))
+	case imf.mapping != "" && format != "partner-center":
+		return usageError(stderr, "evaluate gen", fmt.Errorf("--mapping says how exports are written: it needs --format partner-center"))
 	}
 	m, err := facts.ParseMonth(month)
 	if err != nil {
@@ -85,12 +99,65 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		err = gen.WriteYAML(w, o)
 	case "jsonl":
 		err = gen.WriteJSONLines(w, o, partners)
+	case "partner-center":
+		err = genExports(o, b, imf, bf.policies, outDir, stderr)
 	default:
-		return usageError(stderr, "evaluate gen", fmt.Errorf("unknown format %q (want json, yaml or jsonl)", format))
+		return usageError(stderr, "evaluate gen", fmt.Errorf("unknown format %q (want json, yaml, jsonl or partner-center)", format))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "evaluate gen: %v\n", err)
 		return exitBadInput
 	}
 	return exitQualified
+}
+
+// genExports writes the Partner Center exports of a synthetic partner into
+// dir, and beside them fact.yaml: the fact file the exports hold (what
+// import gives back; the exports cannot say everything a fact file can,
+// such as an association in a month without rows).
+func genExports(o gen.Options, b *engine.Bundle, imf importFlags, policiesDir, dir string, stderr io.Writer) error {
+	m, err := imf.load(policiesDir)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := gen.WriteJSON(&buf, o); err != nil {
+		return err
+	}
+	f, err := facts.Parse("generated.json", 1, buf.Bytes(), &b.Schema)
+	if err != nil {
+		return err
+	}
+	exports, err := pcenter.Exports(f, &b.Schema, m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	im := pcenter.NewImporter(m, &b.Schema)
+	for _, e := range exports {
+		name := filepath.Join(dir, e.File)
+		if err := os.WriteFile(name, e.Data, 0o644); err != nil {
+			return err
+		}
+		if err := im.ReadFile(name, bytes.NewReader(e.Data)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", name)
+	}
+	docs, _, err := im.Documents()
+	if err != nil {
+		return err
+	}
+	if len(docs) != 1 || docs[0].Fact == nil {
+		return fmt.Errorf("the exports do not import back: %v", docs)
+	}
+	data, err := encodeFact(docs[0].Fact, "yaml")
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(dir, "fact.yaml")
+	fmt.Fprintf(stderr, "wrote %s\n", name)
+	return os.WriteFile(name, data, 0o644)
 }

@@ -28,6 +28,8 @@ type source struct {
 	// err says why the input cannot be read: a missing file, a folder with
 	// no fact files in it. It is reported in the input's place.
 	err error
+	// doc is a fact document made in memory (from Partner Center exports).
+	doc []byte
 }
 
 // display is how messages name the source.
@@ -216,7 +218,14 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 	}
 	switch {
 	case s.err != nil:
+		var ps facts.Problems
+		if errors.As(s.err, &ps) {
+			// Problems name their own files and lines (the exports').
+			return emit(item{name: name, size: s.size, err: b.sc.capped(s.err)})
+		}
 		return emit(bad(0, 0, s.err))
+	case s.doc != nil:
+		return emit(item{name: name, data: s.doc, size: s.size})
 	case !s.jsonl:
 		return emit(item{name: name, path: s.name, size: s.size})
 	}
@@ -281,6 +290,6 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 		return s.read(it.path)
 	}
 	defer lineBuffers.Put(it.buf)
-	f, err := facts.Parse(it.name, it.line, it.data, &s.bundle.Schema)
+	f, err := facts.Parse(it.name, max(1, it.line), it.data, &s.bundle.Schema)
 	return f, s.capped(err)
 }

@@ -64,7 +64,7 @@ type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 var commands map[string]command
 
 func init() {
-	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff, "gen": runGen, "help": runHelp, "version": runVersion}
+	commands = map[string]command{"check": runCheck, "test": runTest, "diff": runDiff, "gen": runGen, "import": runImport, "help": runHelp, "version": runVersion}
 }
 
 // bundleFlags are the flags every command has for choosing the policies.
@@ -173,6 +173,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		shardSpec   string
 		warnings    string
 		quiet       bool
+		from        string
+		imf         importFlags
 		showVersion bool
 		help        bool
 	)
@@ -189,6 +191,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&shardSpec, "shard", "", "score only shard i of n (i/n): the partners at positions i, i+n, i+2n, ...")
 	fs.StringVar(&warnings, "warnings", "summary", "warnings on stderr: summary (one line per kind), all, or none")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no warnings on stderr (as --warnings none)")
+	fs.StringVar(&from, "from", "", "the inputs are exports to import first: partner-center (CSV or TSV Insights downloads; see evaluate import)")
+	imf.register(fs)
 	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -229,6 +233,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate", fmt.Errorf("--months and --month both choose the reporting month: give one"))
 	case months != "" && (sh.Count > 1 || output == "jsonl"):
 		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text, json or html, one history per partner; it has no --shard or -o jsonl"))
+	case from != "" && from != "partner-center":
+		return usageError(stderr, "evaluate", fmt.Errorf("--from %q: want partner-center", from))
+	case imf.mapping != "" && from == "":
+		return usageError(stderr, "evaluate", fmt.Errorf("--mapping says how exports are read: add --from partner-center"))
+	case from != "" && jsonlIn:
+		return usageError(stderr, "evaluate", fmt.Errorf("--from partner-center reads CSV or TSV exports, not JSON Lines"))
 	case fs.NArg() == 0:
 		return usageError(stderr, "evaluate", fmt.Errorf("no fact file given"))
 	}
@@ -254,7 +264,15 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate", err)
 	}
 	sc.explain = explain
-	srcs := expandSources(fs.Args(), jsonlIn)
+	var srcs []source
+	if from != "" {
+		if srcs, err = fromPartnerCenter(fs.Args(), imf, bf.policies, bundle, stderr); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitBadInput
+		}
+	} else {
+		srcs = expandSources(fs.Args(), jsonlIn)
+	}
 	if months != "" {
 		return runMonths(ctx, sc, months, srcs, output, warn, stdout, stderr)
 	}
@@ -263,6 +281,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
 			ropts.List = true
 		}
+	}
+	if from != "" {
+		ropts.List = len(srcs) > 1 // the exports of one partner are one result
 	}
 	if ropts.List {
 		sc.workers = 1 // partners run in parallel; each on one worker

@@ -93,7 +93,7 @@ func TestEveryExampleHasAScript(t *testing.T) {
 		}
 	}
 	var examples []string
-	for _, text := range []string{usage, checkUsage, testUsage, diffUsage, genUsage} {
+	for _, text := range []string{usage, checkUsage, testUsage, diffUsage, genUsage, importUsage} {
 		examples = append(examples, helpExamples(text)...)
 	}
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))

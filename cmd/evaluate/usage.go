@@ -17,12 +17,14 @@ Examples:
   evaluate -o html partner.yaml > report.html         a self-contained page to share (also -o markdown)
   evaluate -o jsonl --jsonl population.jsonl          many partners, in parallel, a result per line
   evaluate -o jsonl --jsonl --shard 0/4 -             one of four shards of a population on stdin
+  evaluate --from partner-center exports/             score Partner Center exports (CSV) directly
 
 Usage:
   evaluate [flags] FILE|FOLDER...       score fact files
   evaluate check [--policies DIR]       report every problem in a policy bundle
   evaluate test [--policies DIR] [PATH...]   run the Rego tests and golden cases
   evaluate diff --base-policies DIR [--policies DIR] FILE...   who a rule change affects
+  evaluate import [--mapping FILE] EXPORTS...                  Partner Center exports into fact files
   evaluate gen [--tenants N] [--format json|yaml|jsonl]        write a synthetic fact file
   (evaluate COMMAND --help for each)
 

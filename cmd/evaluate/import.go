@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	policies "evaluate"
+	"evaluate/engine"
+	"evaluate/facts"
+	"evaluate/gen"
+	"evaluate/pcenter"
+
+	"gopkg.in/yaml.v3"
+)
+
+const importUsage = `evaluate import turns Partner Center Insights exports (CSV or TSV: OfficeUsage,
+AzureUsage, the CPOR usage report, the certifications export) into fact files,
+one per partner (MPNId). Which column feeds which fact, and how Partner Center's
+workload names and attribution types map to the bundle's, is a mapping file
+(partner_center.yaml beside the designations of the bundle; --mapping another).
+
+Examples:
+  evaluate import exports/                       one partner's exports, as a YAML fact file
+  evaluate import --format json OfficeUsage.csv AzureUsage.csv > partner.json
+  evaluate import --out facts/ exports/          several partners: a fact file each
+  evaluate --from partner-center exports/        score the exports directly
+
+Usage:
+  evaluate import [flags] EXPORT|FOLDER...
+
+Flags:
+%s
+Exit codes: 0 every partner imported, 2 an export (or a partner's rows) had problems.
+`
+
+// importFlags choose the mapping.
+type importFlags struct {
+	mapping string
+}
+
+func (f *importFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&f.mapping, "mapping", "", "the mapping of Partner Center exports to facts (default: "+pcenter.MappingFile+" of the bundle)")
+}
+
+// load reads the mapping: --mapping, else the bundle folder's, else the
+// embedded one.
+func (f *importFlags) load(policiesDir string) (*pcenter.Mapping, error) {
+	if f.mapping != "" {
+		data, err := os.ReadFile(f.mapping)
+		if err != nil {
+			return nil, fmt.Errorf("--mapping %s: %v", f.mapping, unwrapPath(err))
+		}
+		return pcenter.ParseMapping(f.mapping, data)
+	}
+	if policiesDir != "" {
+		p := filepath.Join(policiesDir, pcenter.MappingFile)
+		if _, err := os.Stat(p); err != nil {
+			p = filepath.Join(filepath.Dir(filepath.Clean(policiesDir)), pcenter.MappingFile) // a designation's folder
+		}
+		if data, err := os.ReadFile(p); err == nil {
+			return pcenter.ParseMapping(p, data)
+		}
+	}
+	return pcenter.LoadMapping(policies.Policies, pcenter.MappingFile)
+}
+
+// exportFiles expands folders into the export files in them, in name order.
+func exportFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", p, unwrapPath(err))
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", p, unwrapPath(err))
+		}
+		n := len(out)
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".csv", ".tsv", ".txt":
+				if e.Type().IsRegular() {
+					out = append(out, filepath.Join(p, e.Name()))
+				}
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: no exports in this folder (looked for .csv, .tsv and .txt files)", p)
+		}
+	}
+	return out, nil
+}
+
+// importExports reads exports into one document per partner; an error is
+// a problem with an export as a whole (nothing is imported then).
+func importExports(paths []string, m *pcenter.Mapping, schema *facts.Schema) ([]pcenter.Document, []string, error) {
+	files, err := exportFiles(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	im := pcenter.NewImporter(m, schema)
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+		}
+		err = im.ReadFile(name, f)
+		f.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return im.Documents()
+}
+
+func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	var (
+		bf     bundleFlags
+		imf    importFlags
+		format string
+		outDir string
+		help   bool
+	)
+	fs := newFlagSet("evaluate import")
+	bf.register(fs)
+	imf.register(fs)
+	fs.StringVar(&format, "format", "yaml", "the fact files' format: yaml, json, or jsonl (one partner per line)")
+	fs.StringVar(&outDir, "out", "", "write a fact file per partner into this folder (<partner id>.yaml or .json) rather than to stdout")
+	fs.BoolVarP(&help, "help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, "evaluate import", err)
+	}
+	if help {
+		fmt.Fprintf(stdout, importUsage, fs.FlagUsages())
+		return exitQualified
+	}
+	switch {
+	case format != "yaml" && format != "json" && format != "jsonl":
+		return usageError(stderr, "evaluate import", fmt.Errorf("--format %q: want yaml, json or jsonl", format))
+	case outDir != "" && format == "jsonl":
+		return usageError(stderr, "evaluate import", fmt.Errorf("--out writes a file per partner; --format jsonl writes one stream: give one"))
+	case fs.NArg() == 0:
+		return usageError(stderr, "evaluate import", fmt.Errorf("no export given"))
+	case len(bf.designations) > 0:
+		return usageError(stderr, "evaluate import", fmt.Errorf("--designation chooses what is scored; import writes every fact"))
+	}
+	m, err := imf.load(bf.policies)
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate import: %v\n", err)
+		return exitBadInput
+	}
+	bundle, err := bf.load(context.Background())
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate import: bad policy bundle:\n%v\n", err)
+		return exitBadInput
+	}
+	docs, notices, err := importExports(fs.Args(), m, &bundle.Schema)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitBadInput
+	}
+	for _, n := range notices {
+		fmt.Fprintf(stderr, "notice: %s\n", n)
+	}
+	code := exitQualified
+	var good []pcenter.Document
+	for _, d := range docs {
+		for _, w := range d.Warnings {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
+		if d.Fact == nil {
+			fmt.Fprintf(stderr, "partner %s is not imported:\n%v\n", d.Partner, d.Problems)
+			code = exitBadInput
+			continue
+		}
+		good = append(good, d)
+	}
+	if len(good) > 1 && outDir == "" && format != "jsonl" {
+		ids := make([]string, len(good))
+		for i, d := range good {
+			ids[i] = d.Partner
+		}
+		fmt.Fprintf(stderr, "evaluate import: the exports hold %d partners (%s): write them into a folder with --out DIR, or as --format jsonl\n", len(good), strings.Join(ids, ", "))
+		return exitBadInput
+	}
+	if outDir != "" {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "evaluate import: %v\n", err)
+			return exitBadInput
+		}
+	}
+	for _, d := range good {
+		if outDir == "" {
+			if err := writeFact(stdout, d.Fact, format); err != nil {
+				fmt.Fprintf(stderr, "evaluate import: write output: %v\n", err)
+				return exitBadInput
+			}
+			continue
+		}
+		name := filepath.Join(outDir, safeFileName(d.Partner)+"."+format)
+		f, err := os.Create(name)
+		if err == nil {
+			err = writeFact(f, d.Fact, format)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "evaluate import: %v\n", err)
+			return exitBadInput
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", name)
+	}
+	return code
+}
+
+// writeFact writes a fact file as YAML, indented JSON, or a JSON line; a
+// JSON line (a large partner's file) is written as it is made.
+func writeFact(w io.Writer, doc *gen.Object, format string) error {
+	if format == "jsonl" {
+		if err := gen.WriteObject(w, doc); err != nil {
+			return err
+		}
+		_, err := w.Write([]byte{'\n'})
+		return err
+	}
+	data, err := encodeFact(doc, format)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// encodeFact writes a fact file as YAML, indented JSON, or a JSON line.
+func encodeFact(doc *gen.Object, format string) ([]byte, error) {
+	switch format {
+	case "yaml":
+		var b bytes.Buffer
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+		if err := enc.Encode(doc); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), enc.Close()
+	case "jsonl":
+		b, err := gen.AppendJSON(nil, doc)
+		return append(b, '\n'), err
+	}
+	b, err := gen.AppendJSON(nil, doc)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+// safeFileName keeps letters, digits, '-', '_' and '.' of a partner id.
+func safeFileName(id string) string {
+	out := []rune{}
+	for _, r := range id {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			out = append(out, r)
+		} else {
+			out = append(out, '_')
+		}
+	}
+	if len(out) == 0 || out[0] == '.' {
+		out = append([]rune{'p'}, out...)
+	}
+	return string(out)
+}
+
+// fromPartnerCenter makes the sources of --from partner-center: one JSON
+// fact document per partner of the exports, or the partner's problems in
+// its place. An error is a problem with an export as a whole.
+func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bundle *engine.Bundle, stderr io.Writer) ([]source, error) {
+	m, err := imf.load(policiesDir)
+	if err != nil {
+		return nil, err
+	}
+	docs, notices, err := importExports(paths, m, &bundle.Schema)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notices {
+		fmt.Fprintf(stderr, "notice: %s\n", n)
+	}
+	var srcs []source
+	for _, d := range docs {
+		for _, w := range d.Warnings {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
+		name := "partner-center:" + d.Partner
+		if d.Fact == nil {
+			srcs = append(srcs, source{name: name, err: d.Problems})
+			continue
+		}
+		data, err := gen.AppendJSON(nil, d.Fact)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, source{name: name, doc: data, size: int64(len(data))})
+	}
+	if len(srcs) == 0 {
+		return nil, errors.New("the exports hold no partner's rows")
+	}
+	slices.SortStableFunc(srcs, func(a, b source) int { return strings.Compare(a.name, b.name) })
+	return srcs, nil
+}

@@ -1,0 +1,524 @@
+package pcenter
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+
+	"evaluate/facts"
+)
+
+// Importer gathers the rows of exports, per partner, until Documents makes
+// them fact files.
+type Importer struct {
+	m        *Mapping
+	schema   *facts.Schema
+	partners map[string]*partner
+	latest   facts.Month
+	// people are the certified people of a certifications export, which
+	// names no partner.
+	people      map[string]*person
+	peopleFiles []string
+	// Counts of rows left out, for notices.
+	dropped  map[string]int // attribution type -> rows
+	inactive int
+	dups     int
+	// fileErrs are problems of a file as a whole (no partner to blame).
+	fileErrs facts.Problems
+	files    []string // by index, for the places of rows
+	key      []byte   // scratch for entry keys
+	typeIDs  map[string]uint16
+}
+
+type partner struct {
+	id, name string
+	tenants  map[string]*tenant
+	problems facts.Problems
+	warnings facts.Problems
+}
+
+type tenant struct {
+	id, name string
+	series   map[string]map[string]*entry // series -> entry key -> entry
+	types    map[string]map[facts.Month]int64 // type -> month -> tier (0: none)
+	claims   []claim
+}
+
+// claim is a claim's association date (a CPOR claim's DateAssociated): it
+// is the from of the association of its type that starts in its month.
+type claim struct {
+	typ  string
+	date facts.Date
+}
+
+type entry struct {
+	keys []string
+	recs []rec // the rows read, combined when the fact file is made
+}
+
+// maxMeasures bounds the measures of a series that an export may fill.
+const maxMeasures = 4
+
+// rec is one export row of an entry: its month and attribution type, its
+// measures (counts as they are; amounts in millionths of a dollar), which
+// of them it has, how rows of its type combine, and where it was read.
+type rec struct {
+	month facts.Month
+	typ   uint16 // the Partner Center type, by index
+	vals  [maxMeasures]int64
+	has   uint8
+	sum   bool
+	file  int32
+	line  int32
+}
+
+type person struct {
+	id    string
+	certs []cert
+}
+
+type cert struct{ name, earned, expires string }
+
+// NewImporter starts an import with a mapping, into facts of a schema (the
+// bundle's: its series, measures and kinds).
+func NewImporter(m *Mapping, schema *facts.Schema) *Importer {
+	return &Importer{m: m, schema: schema, partners: map[string]*partner{}, people: map[string]*person{}, dropped: map[string]int{}}
+}
+
+// header is a file's columns, matched to a dataset's roles.
+type header struct {
+	d    *Dataset
+	col  map[string]int // role -> index
+	keys []int          // by the series' key order
+	meas []int          // by the series' measure order, -1: absent
+	se   *facts.Series
+	// The columns of the roles read on every row (-1: absent).
+	partner, partnerName, tenant, tenantName, month, attribution, duplicate, associated int
+	file                                                                             int32
+}
+
+// ReadFile reads one export. Problems with the file as a whole (no
+// dataset matches, a required column is missing) are returned; problems
+// with a row are the row's partner's (Documents reports them).
+func (im *Importer) ReadFile(name string, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
+		br.Discard(3)
+	}
+	first, _ := br.Peek(4096)
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	cr := csv.NewReader(br)
+	if bytes.Count(first, []byte("\t")) > bytes.Count(first, []byte(",")) {
+		cr.Comma = '\t'
+	}
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err == io.EOF {
+		return fmt.Errorf("%s: the file is empty", name)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, csvError(err))
+	}
+	h, err := im.match(name, head)
+	if err != nil {
+		return err
+	}
+	h.file = int32(len(im.files))
+	im.files = append(im.files, name)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, csvError(err))
+		}
+		im.row(h, name, line, rec)
+	}
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+	}
+	return err
+}
+
+// match finds the dataset whose columns the header has.
+func (im *Importer) match(name string, head []string) (*header, error) {
+	index := map[string]int{}
+	for i, c := range head {
+		index[strings.ToLower(strings.TrimSpace(c))] = i
+	}
+	find := func(n Names) int {
+		for _, c := range n {
+			if i, ok := index[strings.ToLower(c)]; ok {
+				return i
+			}
+		}
+		return -1
+	}
+	var tried []string
+	var best *Dataset
+	var bestMissing []string
+	for _, d := range im.m.datasets() {
+		var missing []string
+		for _, r := range d.required() {
+			if find(d.Columns[r]) < 0 {
+				missing = append(missing, strings.Join(d.Columns[r], " or "))
+			}
+		}
+		if !d.people() {
+			for _, k := range sortedNames(d.Keys) {
+				if find(d.Keys[k]) < 0 && k == im.firstKey(d) {
+					missing = append(missing, strings.Join(d.Keys[k], " or "))
+				}
+			}
+		}
+		if len(missing) == 0 {
+			return im.header(d, find)
+		}
+		tried = append(tried, fmt.Sprintf("%s (%s) lacks %s", d.name, d.Title, strings.Join(missing, ", ")))
+		if best == nil || len(missing) < len(bestMissing) {
+			best, bestMissing = d, missing
+		}
+	}
+	return nil, fmt.Errorf("%s: matches no Partner Center dataset of the mapping %s: %s; the file's columns are %s",
+		name, im.m.source, strings.Join(tried, "; "), strings.Join(head, ", "))
+}
+
+// firstKey is the key that names an entry of the dataset's series.
+func (im *Importer) firstKey(d *Dataset) string {
+	if se := im.series(d.Series); se != nil {
+		return se.Keys[0]
+	}
+	return ""
+}
+
+func (im *Importer) series(name string) *facts.Series {
+	for i := range im.schema.Series {
+		if im.schema.Series[i].Name == name {
+			return &im.schema.Series[i]
+		}
+	}
+	return nil
+}
+
+func (im *Importer) header(d *Dataset, find func(Names) int) (*header, error) {
+	h := &header{d: d, col: map[string]int{}}
+	for role, names := range d.Columns {
+		if i := find(names); i >= 0 {
+			h.col[role] = i
+		}
+	}
+	at := func(role string) int {
+		if i, ok := h.col[role]; ok {
+			return i
+		}
+		return -1
+	}
+	h.partner, h.partnerName, h.tenant, h.tenantName = at("partner"), at("partner_name"), at("tenant"), at("tenant_name")
+	h.month, h.attribution, h.duplicate, h.associated = at("month"), at("attribution"), at("duplicate"), at("associated")
+	if d.people() {
+		return h, nil
+	}
+	h.se = im.series(d.Series)
+	if h.se == nil {
+		return nil, fmt.Errorf("mapping %s: datasets.%s.series: the bundle has no series %q", im.m.source, d.name, d.Series)
+	}
+	if len(h.se.Measures) > maxMeasures {
+		return nil, fmt.Errorf("mapping %s: datasets.%s: series %s has more than %d measures", im.m.source, d.name, d.Series, maxMeasures)
+	}
+	for _, k := range h.se.Keys {
+		i := -1
+		if n, ok := d.Keys[k]; ok {
+			i = find(n)
+		}
+		h.keys = append(h.keys, i)
+	}
+	for _, ms := range h.se.Measures {
+		i := -1
+		if n, ok := d.Measures[ms.Name]; ok {
+			i = find(n)
+		}
+		h.meas = append(h.meas, i)
+	}
+	return h, nil
+}
+
+func sortedNames(m map[string]Names) []string { return slices.Sorted(mapKeys(m)) }
+
+// field is a row's value of a role ("" when the file has no such column).
+func (h *header) field(rec []string, role string) string {
+	if i, ok := h.col[role]; ok {
+		return at(rec, i)
+	}
+	return ""
+}
+
+// at is a row's value of column i ("" for -1 or a short row).
+func at(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
+}
+
+// row adds one row of an export.
+func (im *Importer) row(h *header, file string, line int, fields []string) {
+	if h.d.people() {
+		im.personRow(h, file, line, fields)
+		return
+	}
+	pid := at(fields, h.partner)
+	if pid == "" {
+		im.fileErrs = append(im.fileErrs, facts.Problem{File: file, Line: line, Field: h.d.Columns["partner"][0], Message: "no partner id"})
+		return
+	}
+	p := im.partners[pid]
+	if p == nil {
+		p = &partner{id: pid, tenants: map[string]*tenant{}}
+		im.partners[pid] = p
+	}
+	if p.name == "" {
+		p.name = at(fields, h.partnerName)
+	}
+	bad := func(role, format string, args ...any) {
+		col := role
+		if names := h.d.Columns[role]; len(names) > 0 {
+			col = names[0]
+		}
+		p.problems = append(p.problems, facts.Problem{File: file, Line: line, Field: col, Message: fmt.Sprintf(format, args...)})
+	}
+	if dup := at(fields, h.duplicate); dup != "" && slices.ContainsFunc(im.m.Duplicates, func(v string) bool { return strings.EqualFold(v, dup) }) {
+		im.dups++
+		return
+	}
+	tid := at(fields, h.tenant)
+	if tid == "" {
+		bad("tenant", "no tenant id")
+		return
+	}
+	month, err := parseMonth(at(fields, h.month))
+	if err != nil {
+		bad("month", "%v", err)
+		return
+	}
+	pcType := at(fields, h.attribution)
+	tm, known := im.m.typeOf(pcType)
+	switch {
+	case !known:
+		bad("attribution", "attribution type %q is not in the mapping's attribution_types (%s)", pcType, strings.Join(slices.Sorted(mapKeys(im.m.Types)), ", "))
+		return
+	case tm == nil:
+		im.dropped[pcType]++
+		return
+	}
+	t := p.tenants[tid]
+	if t == nil {
+		t = &tenant{id: strings.Clone(tid), series: map[string]map[string]*entry{}, types: map[string]map[facts.Month]int64{}}
+		p.tenants[t.id] = t
+	}
+	if t.name == "" {
+		t.name = strings.Clone(at(fields, h.tenantName))
+	}
+	byMonth := t.types[tm.Type]
+	if byMonth == nil {
+		byMonth = map[facts.Month]int64{}
+		t.types[tm.Type] = byMonth
+	}
+	// One association per type: two tiers of CSP in a month are one CSP
+	// association, of the higher tier number (a warning says so).
+	if prev, ok := byMonth[month]; !ok || prev != tm.Tier {
+		if ok {
+			p.warnings = append(p.warnings, facts.Problem{File: file, Line: line, Kind: "tenants with two tiers of one type in a month",
+				Message: fmt.Sprintf("tenant %q is %s with tiers %d and %d in %s; tier %d is used", tid, tm.Type, prev, tm.Tier, month, max(prev, tm.Tier))})
+		}
+		byMonth[month] = max(byMonth[month], tm.Tier)
+	}
+	if month > im.latest {
+		im.latest = month
+	}
+	if s := at(fields, h.associated); s != "" {
+		d, err := parseDate(s)
+		if err != nil {
+			bad("associated", "%v", err)
+			return
+		}
+		t.claims = append(t.claims, claim{tm.Type, d})
+	}
+	// The row's entry and measures.
+	first := at(fields, h.keys[0])
+	if first == "" {
+		return // a claim without a workload: its association only
+	}
+	// Rows repeated per Partner Center type must agree.
+	r := rec{month: month, typ: im.typeIndex(pcType), sum: h.d.Combine == "sum", file: h.file, line: int32(line)}
+	for i, ci := range h.meas {
+		v := at(fields, ci)
+		if v == "" {
+			continue
+		}
+		x, err := parseValue(v, h.se.Measures[i].Kind)
+		if err != nil {
+			bad("", "%s: %v", h.d.Measures[h.se.Measures[i].Name][0], err)
+			return
+		}
+		r.vals[i], r.has = x, r.has|1<<i
+	}
+	if r.has == 0 {
+		return
+	}
+	es := t.series[h.se.Name]
+	if es == nil {
+		es = map[string]*entry{}
+		t.series[h.se.Name] = es
+	}
+	// The entry's key, made without allocating unless it is new.
+	im.key = im.key[:0]
+	im.key = append(im.key, mapName(im.m.nameMap(h.d), first)...)
+	for _, ci := range h.keys[1:] {
+		im.key = append(im.key, 0)
+		im.key = append(im.key, at(fields, ci)...)
+	}
+	e := es[string(im.key)]
+	if e == nil {
+		keys := strings.Split(string(im.key), "\x00")
+		e = &entry{keys: keys}
+		es[string(im.key)] = e
+	}
+	e.recs = append(e.recs, r)
+}
+
+// parseValue reads a measure as written: a count whole and not negative;
+// an amount in dollars as millionths of a dollar (Decision: an export's
+// amount with more decimals is rounded there, half away from zero; sums
+// are rounded to the cent once, in the fact file).
+func parseValue(s string, kind facts.ValueKind) (int64, error) {
+	if kind != facts.Cents {
+		n, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("%q is not a whole number", s)
+		case kind == facts.Count && n < 0:
+			return 0, fmt.Errorf("%q is negative", s)
+		case n > 1e12 || n < -1e12:
+			return 0, fmt.Errorf("%q is too large", s)
+		}
+		return n, nil
+	}
+	v, ok := new(big.Rat).SetString(s)
+	if !ok || strings.ContainsAny(s, "/eEpP_") {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	micro := new(big.Rat).Mul(v, big.NewRat(1_000_000, 1))
+	n, err := roundRat(micro)
+	if err != nil || n > 1e18 || n < -1e18 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return n, nil
+}
+
+// roundRat rounds to an integer, half away from zero.
+func roundRat(v *big.Rat) (int64, error) {
+	n, d := new(big.Int).Set(v.Num()), v.Denom()
+	q, r := new(big.Int).QuoRem(n, d, new(big.Int))
+	if new(big.Int).Mul(new(big.Int).Abs(r), big.NewInt(2)).Cmp(d) >= 0 {
+		if n.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	if !q.IsInt64() {
+		return 0, fmt.Errorf("too large")
+	}
+	return q.Int64(), nil
+}
+
+// typeIndex numbers Partner Center's attribution types as they are met.
+func (im *Importer) typeIndex(pc string) uint16 {
+	if i, ok := im.typeIDs[pc]; ok {
+		return i
+	}
+	if im.typeIDs == nil {
+		im.typeIDs = map[string]uint16{}
+	}
+	i := uint16(len(im.typeIDs))
+	im.typeIDs[strings.Clone(pc)] = i
+	return i
+}
+
+// where is a row's place, for messages.
+func (im *Importer) where(r *rec) string { return fmt.Sprintf("%s:%d", im.files[r.file], r.line) }
+
+func (im *Importer) personRow(h *header, file string, line int, rec []string) {
+	if !slices.Contains(im.peopleFiles, file) {
+		im.peopleFiles = append(im.peopleFiles, file)
+	}
+	id := h.field(rec, "person")
+	name := h.field(rec, "certification")
+	if id == "" || name == "" {
+		im.fileErrs = append(im.fileErrs, facts.Problem{File: file, Line: line, Field: h.d.Columns["person"][0], Message: "a row without a person or a certification"})
+		return
+	}
+	if st := h.field(rec, "status"); st != "" && !slices.ContainsFunc(h.d.ActiveStatus, func(a string) bool { return strings.EqualFold(a, st) }) {
+		im.inactive++
+		return
+	}
+	var c cert
+	c.name = name
+	for role, dst := range map[string]*string{"earned": &c.earned, "expires": &c.expires} {
+		s := h.field(rec, role)
+		if s == "" {
+			continue
+		}
+		d, err := parseDate(s)
+		if err != nil {
+			im.fileErrs = append(im.fileErrs, facts.Problem{File: file, Line: line, Field: h.d.Columns[role][0], Message: err.Error()})
+			return
+		}
+		*dst = string(d)
+	}
+	p := im.people[id]
+	if p == nil {
+		p = &person{id: id}
+		im.people[id] = p
+	}
+	p.certs = append(p.certs, c)
+}
+
+// parseMonth reads YYYY-MM or a date of the month (its first day, maybe
+// with a time).
+func parseMonth(s string) (facts.Month, error) {
+	if len(s) > 7 {
+		d, err := parseDate(s)
+		if err != nil {
+			return 0, err
+		}
+		return d.Month(), nil
+	}
+	return facts.ParseMonth(s)
+}
+
+// parseDate reads YYYY-MM-DD, maybe with a time (2026-03-15T00:00:00 or
+// "2026-03-15 00:00:00").
+func parseDate(s string) (facts.Date, error) {
+	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
+		s = s[:10]
+	}
+	return facts.ParseDate(s)
+}
+
