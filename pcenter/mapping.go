@@ -26,8 +26,8 @@ type Mapping struct {
 	// for one that is dropped.
 	Types map[string]*TypeMap `yaml:"attribution_types"`
 	// Workloads and Services map Partner Center's names to the bundle's.
-	Workloads map[string]string `yaml:"workloads"`
-	Services  map[string]string `yaml:"services"`
+	Workloads map[string]string   `yaml:"workloads"`
+	Services  map[string]string   `yaml:"services"`
 	Datasets  map[string]*Dataset `yaml:"datasets"`
 	source    string
 }

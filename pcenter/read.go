@@ -46,7 +46,7 @@ type partner struct {
 
 type tenant struct {
 	id, name string
-	series   map[string]map[string]*entry // series -> entry key -> entry
+	series   map[string]map[string]*entry     // series -> entry key -> entry
 	types    map[string]map[facts.Month]int64 // type -> month -> tier (0: none)
 	claims   []claim
 }
@@ -101,7 +101,7 @@ type header struct {
 	se   *facts.Series
 	// The columns of the roles read on every row (-1: absent).
 	partner, partnerName, tenant, tenantName, month, attribution, duplicate, associated int
-	file                                                                             int32
+	file                                                                                int32
 }
 
 // ReadFile reads one export. Problems with the file as a whole (no
@@ -521,4 +521,3 @@ func parseDate(s string) (facts.Date, error) {
 	}
 	return facts.ParseDate(s)
 }
-
