@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -74,7 +75,24 @@ func (v *validator) customer(c cursor, path *fieldPath) (Customer, bool, error) 
 	if cust.Line == 0 && isObj {
 		cust.Line = v.lineOfFirstProblem(before)
 	}
+	cust.canonical()
 	return cust, err == nil && isObj && len(v.problems) == before && cust.Tenant != "", err
+}
+
+// canonical puts a customer's lists in one order, whatever the file's:
+// associations by type, attributes and start; entries by their keys; rows
+// by month. Nothing a rule computes or an explanation lists then depends on
+// the order a file was written in.
+func (c *Customer) canonical() {
+	slices.SortStableFunc(c.Associations, func(a, b Association) int {
+		return cmp.Or(strings.Compare(a.Type, b.Type), slices.Compare(a.Attrs, b.Attrs), strings.Compare(string(a.From), string(b.From)))
+	})
+	for _, entries := range c.Series {
+		slices.SortStableFunc(entries, func(a, b Entry) int { return slices.Compare(a.Keys, b.Keys) })
+		for i := range entries {
+			slices.SortStableFunc(entries[i].Rows, func(a, b Row) int { return cmp.Compare(a.Month, b.Month) })
+		}
+	}
 }
 
 func (v *validator) lineOfFirstProblem(from int) int {

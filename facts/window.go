@@ -1,7 +1,9 @@
 package facts
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 )
 
 // Needs are the months the rules of a run look at, relative to the
@@ -73,13 +75,31 @@ func (f *File) Window(opts WindowOptions) (*Window, error) {
 	for i := range f.Customers {
 		w.Tenants[i] = keep.tenant(&f.Customers[i])
 	}
+	// Tenants by id, so that an explanation lists them in one order.
+	slices.SortStableFunc(w.Tenants, func(a, b Customer) int { return strings.Compare(a.Tenant, b.Tenant) })
 	return w, nil
 }
 
 func (f *File) newWindow(opts WindowOptions, m Month) *Window {
-	w := &Window{Month: m, People: f.People, Warnings: slices.Clone(f.Warnings)}
+	w := &Window{Month: m, People: canonicalPeople(f.People), Warnings: slices.Clone(f.Warnings)}
 	w.AsOf, w.AsOfGiven = f.evaluationDate(opts, m)
 	return w
+}
+
+// canonicalPeople are people by id, each's certifications by name and
+// dates: the order of a file's lists changes nothing (see
+// Customer.canonical).
+func canonicalPeople(people []Person) []Person {
+	out := slices.Clone(people)
+	slices.SortStableFunc(out, func(a, b Person) int { return strings.Compare(a.ID, b.ID) })
+	for i := range out {
+		certs := slices.Clone(out[i].Certifications)
+		slices.SortStableFunc(certs, func(a, b Certification) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(string(a.Earned), string(b.Earned)), strings.Compare(string(a.Expires), string(b.Expires)))
+		})
+		out[i].Certifications = certs
+	}
+	return out
 }
 
 // evaluationDate is the date certifications are counted on for reporting

@@ -124,13 +124,14 @@ func TestWarningSummary(t *testing.T) {
 func TestGCPacing(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
-	before := debug.SetGCPercent(100)
+	before := debug.SetGCPercent(37)
 	limit := debug.SetMemoryLimit(-1)
 	defer func() {
 		debug.SetGCPercent(before)
 		debug.SetMemoryLimit(limit)
 	}()
 	debug.SetMemoryLimit(math.MaxInt64)
+	debug.SetGCPercent(-1)
 	tuneGC()
 	if got := debug.SetGCPercent(100); got != gcPercent || got < 0 {
 		t.Errorf("GC percent %d, want %d", got, gcPercent)
