@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 
@@ -130,10 +131,13 @@ func celValue(v any) ref.Val {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[ref.Val]ref.Val, len(x))
+		keys := make([]string, 0, len(x))
 		for k, e := range x {
 			m[types.String(k)] = celValue(e)
+			keys = append(keys, k)
 		}
-		return types.NewRefValMap(types.DefaultTypeAdapter, m)
+		sort.Strings(keys)
+		return sortedMap{Mapper: types.NewRefValMap(types.DefaultTypeAdapter, m).(traits.Mapper), keys: stringList(keys).(traits.Lister)}
 	case []any:
 		l := make([]ref.Val, len(x))
 		for i, e := range x {
@@ -144,6 +148,17 @@ func celValue(v any) ref.Val {
 		return types.DefaultTypeAdapter.NativeToValue(v)
 	}
 }
+
+// sortedMap is a map of params.yaml whose keys a rule iterates in name
+// order (tracks.map(t, ...), tracks.filter(...)): Go's maps have no order,
+// and a result or message that changed from run to run would be a bug.
+type sortedMap struct {
+	traits.Mapper
+	keys traits.Lister
+}
+
+// Iterator implements traits.Iterable: the keys in order.
+func (m sortedMap) Iterator() traits.Iterator { return m.keys.Iterator() }
 
 // sumFunction adds list.sum() for int and double lists: CEL has no fold, and
 // totals are what the rules need most. Int sums fail on overflow.

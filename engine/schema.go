@@ -217,7 +217,7 @@ func (v *validator) rules(s *schema, n *yaml.Node, path string, keys []string) {
 	if err := n.Decode(&self); err != nil {
 		return
 	}
-	act := map[string]any{"self": self, "root": v.root, "keys": keys}
+	act := map[string]any{"self": celValue(self), "root": celValue(v.root), "keys": keys}
 	for _, r := range s.Rules {
 		if r.rule == nil {
 			continue
