@@ -151,9 +151,15 @@ func Default(ctx context.Context) (*Bundle, error) {
 			defaultBundle.err = err
 			return
 		}
-		defaultBundle.b, defaultBundle.err = load(ctx, policies.Policies, EmbeddedSource, names)
+		defaultBundle.b, defaultBundle.err = load(ctx, policies.Policies, EmbeddedSource, names, true)
 	})
 	return defaultBundle.b, defaultBundle.err
+}
+
+// LoadEmbedded compiles the embedded bundle as Load does a folder: every
+// expression checked now and the plans checked (evaluate check).
+func LoadEmbedded(ctx context.Context) (*Bundle, error) {
+	return Load(ctx, policies.Policies, EmbeddedSource)
 }
 
 // CheckPlans plans for a few synthetic partners with each designation and
@@ -190,7 +196,7 @@ func LoadDir(ctx context.Context, dir string) (*Bundle, error) {
 	clean := filepath.Clean(dir)
 	if _, err := os.Stat(filepath.Join(clean, RulesFile)); err == nil {
 		parent, name := filepath.Dir(clean), filepath.Base(clean)
-		b, err := load(ctx, os.DirFS(parent), parent, []string{name})
+		b, err := load(ctx, os.DirFS(parent), parent, []string{name}, false)
 		return checked(ctx, b, err)
 	}
 	return Load(ctx, os.DirFS(dir), dir)
@@ -233,11 +239,15 @@ func Load(ctx context.Context, fsys fs.FS, source string) (*Bundle, error) {
 	if len(names) == 0 {
 		return nil, PolicyErrors{{File: source, Message: "no designation folder (a folder with " + RulesFile + ") in the bundle"}}
 	}
-	b, err := load(ctx, fsys, source, names)
+	b, err := load(ctx, fsys, source, names, false)
 	return checked(ctx, b, err)
 }
 
-func load(ctx context.Context, fsys fs.FS, source string, names []string) (*Bundle, error) {
+// load compiles the designations names of fsys. deferExplain defers the
+// checking of the expressions only explanations run until they run: for
+// the embedded bundle, whose tests check every expression (Load and
+// LoadDir check all of a bundle read from a folder).
+func load(ctx context.Context, fsys fs.FS, source string, names []string, deferExplain bool) (*Bundle, error) {
 	b := &Bundle{Source: source, All: names}
 	var errs PolicyErrors
 	var decls []*declared
@@ -264,7 +274,7 @@ func load(ctx context.Context, fsys fs.FS, source string, names []string) (*Bund
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				compiled[i], derrs[i] = d.compile(ctx, b.layout)
+				compiled[i], derrs[i] = d.compile(ctx, b.layout, deferExplain)
 			})
 		}
 		wg.Wait()

@@ -314,11 +314,27 @@ type compiled struct {
 	// have places and the fast path supports it.
 	fast   *fastcel.Program
 	places *places
+	// want is the output types a deferred expression is checked against
+	// when it is first evaluated (ast nil until then).
+	want     []*cel.Type
+	deferred bool
 }
 
 // eval evaluates the expression.
 func (p *compiled) eval(act any) (ref.Val, error) {
-	p.once.Do(func() { p.prg, p.err = p.c.program(p.env, p.ast) })
+	p.once.Do(func() {
+		if p.deferred {
+			// Checked now, with a compiler of its own: evaluations run in
+			// parallel, and the bundle's errors are long collected.
+			c := *p.c
+			c.errs = nil
+			if p.ast = c.check(p.env, p.src, p.want); p.ast == nil {
+				p.err = c.errs
+				return
+			}
+		}
+		p.prg, p.err = p.c.program(p.env, p.ast)
+	})
 	if p.err != nil {
 		return nil, fmt.Errorf("%s: %w", p.src.Name, p.err)
 	}
@@ -343,6 +359,19 @@ type compiler struct {
 	broken map[string]bool
 	// disp are the overload bindings the fast path calls.
 	disp fastcel.Dispatcher
+	// deferExplain defers the checking of the expressions that only
+	// explanations run (the embedded bundle's, checked by its tests), so
+	// that a run that does not explain does not wait for them; deferring
+	// is set while those are compiled.
+	deferExplain, deferring bool
+}
+
+// explaining compiles with fn the expressions of an explanation.
+func (c *compiler) explaining(fn func()) {
+	saved := c.deferring
+	c.deferring = c.deferExplain
+	defer func() { c.deferring = saved }()
+	fn()
 }
 
 // callsBroken reports whether text calls a function whose body did not
@@ -428,8 +457,16 @@ func (c *compiler) once(fn func()) {
 	fn()
 }
 
-// compile checks x and makes its program.
+// compile checks x and makes its program. With deferExplain, it only
+// notes what to check: the expression is checked when first evaluated.
 func (c *compiler) compile(env *cel.Env, x *exprSource, want []*cel.Type) *compiled {
+	if c.deferring {
+		if x == nil || x.Text == "" {
+			return nil
+		}
+		c.count++
+		return &compiled{src: x, env: env, c: c, want: want, deferred: true}
+	}
 	ast := c.check(env, x, want)
 	if ast == nil {
 		return nil

@@ -220,10 +220,10 @@ func dynVars(names []string) []cel.EnvOption {
 }
 
 // compile compiles a declared designation against the run's layout.
-func (d *declared) compile(ctx context.Context, l *layout) (*Designation, PolicyErrors) {
+func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*Designation, PolicyErrors) {
 	rs := d.rs
 	ts := newTypeSet(l, d.series, d.attrs)
-	c := &compiler{file: d.rulesPath, src: d.src, params: d.params, ts: ts}
+	c := &compiler{file: d.rulesPath, src: d.src, params: d.params, ts: ts, deferExplain: deferExplain}
 	base, err := newBaseEnv(ts, d.params)
 	if err != nil {
 		return nil, PolicyErrors{{File: d.rulesPath, Message: fmt.Sprintf("CEL environment: %v", err)}}
@@ -483,15 +483,20 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 		}
 	}
 	if ex := as.Explain; ex != nil {
-		a.explain = &aggregateExplain{says: ex.Says, detail: c.compile(env, &ex.Detail, wantString)}
-		name := fmt.Sprintf("%s.aggregates[%s].explain", group, as.ID)
-		a.explain.leftOut = c.rules(name+".left_out", env, ex.LeftOut)
-		a.explain.notes = c.rules(name+".notes", env, ex.Notes)
-		if it := ex.Items; it != nil {
-			a.explain.items = c.itemRules(name+".items", env, &it.Over, it.As, &it.Name, it.LeftOut)
-		}
+		c.explaining(func() { c.explain(a, group, ex, env) })
 	}
 	return a
+}
+
+// explain compiles what an aggregate's explanation says.
+func (c *compiler) explain(a *Aggregate, group string, ex *explainSource, env *cel.Env) {
+	a.explain = &aggregateExplain{says: ex.Says, detail: c.compile(env, &ex.Detail, wantString)}
+	name := fmt.Sprintf("%s.aggregates[%s].explain", group, a.ID)
+	a.explain.leftOut = c.rules(name+".left_out", env, ex.LeftOut)
+	a.explain.notes = c.rules(name+".notes", env, ex.Notes)
+	if it := ex.Items; it != nil {
+		a.explain.items = c.itemRules(name+".items", env, &it.Over, it.As, &it.Name, it.LeftOut)
+	}
 }
 
 func (c *compiler) rules(group string, env *cel.Env, rs []ruleSource) []rule {
@@ -507,7 +512,11 @@ func (c *compiler) rules(group string, env *cel.Env, rs []ruleSource) []rule {
 // itemRules compiles rules over the items of a list: over is the list, as
 // names one item.
 func (c *compiler) itemRules(group string, env *cel.Env, over *exprSource, as string, name *exprSource, rs []ruleSource) *itemRules {
+	// The list is checked now, deferred or not: its type is the item's.
+	saved := c.deferring
+	c.deferring = false
 	p := c.compile(env, over, nil)
+	c.deferring = saved
 	if p == nil {
 		return nil
 	}

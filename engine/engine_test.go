@@ -9,15 +9,12 @@ import (
 	"evaluate/facts"
 )
 
-// TestEmbeddedPlansCheck checks the embedded bundle's plans against its
-// verdicts, as every bundle read from a folder is checked when it loads.
-func TestEmbeddedPlansCheck(t *testing.T) {
+// TestEmbeddedBundleChecksWhole compiles the embedded bundle as a folder
+// is compiled: every expression checked (the default bundle defers those
+// of explanations) and its plans checked against its verdicts.
+func TestEmbeddedBundleChecksWhole(t *testing.T) {
 	t.Parallel()
-	b, err := Default(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.CheckPlans(context.Background()); err != nil {
+	if _, err := LoadEmbedded(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -43,11 +43,17 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate check", fmt.Errorf("unexpected arguments %v (the bundle is chosen with --policies)", fs.Args()))
 	}
 	ctx := context.Background()
-	b, err := bf.load(ctx)
-	if err == nil && bf.policies == "" {
-		// A bundle read from a folder had its plans checked as it
-		// loaded; the embedded one is checked here.
-		err = b.CheckPlans(ctx)
+	var b *engine.Bundle
+	var err error
+	if bf.policies == "" {
+		// Everything checked now, as for a bundle read from a folder
+		// (scoring runs check the embedded bundle's explanations only
+		// when they explain).
+		if b, err = engine.LoadEmbedded(ctx); err == nil {
+			b, err = b.Select(bf.designations)
+		}
+	} else {
+		b, err = bf.load(ctx)
 	}
 	if err != nil {
 		var pe engine.PolicyErrors

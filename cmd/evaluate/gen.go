@@ -20,9 +20,9 @@ of any size, using the policy bundle's workloads, attribution types and
 certifications. For benchmarks, load tests and examples.
 
 Examples:
-  evaluate gen --tenants 100000 > big.json           a distributor-sized partner
+  evaluate gen --tenants 20000 > big.json            a large partner
   evaluate gen --tenants 50 --format yaml > p.yaml   a small partner, as YAML
-  evaluate gen --tenants 50 --partners 500 --format jsonl > population.jsonl
+  evaluate gen --tenants 50 --partners 100 --format jsonl > population.jsonl
   evaluate gen --tenants 20 --format partner-center --out exports/   its Partner Center exports
 
 Usage:
