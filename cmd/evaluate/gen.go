@@ -32,6 +32,7 @@ Flags:
 %s`
 
 func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	stdout = raw(stdout) // fact files are data: every character as it is
 	var (
 		bf       bundleFlags
 		o        gen.Options

@@ -129,6 +129,7 @@ func importExports(paths []string, m *pcenter.Mapping, schema *facts.Schema) ([]
 }
 
 func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	stdout = raw(stdout) // fact files are data: every character as it is
 	var (
 		bf     bundleFlags
 		imf    importFlags

@@ -27,7 +27,7 @@ type progress struct {
 
 // isTerminal tells whether w is a terminal; tests replace it.
 var isTerminal = func(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := underlying(w).(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
@@ -37,7 +37,7 @@ func newProgress(stderr io.Writer, total int64) *progress {
 	if !isTerminal(stderr) {
 		return nil
 	}
-	return &progress{w: stderr, total: total, start: time.Now(), now: time.Now}
+	return &progress{w: underlying(stderr), total: total, start: time.Now(), now: time.Now}
 }
 
 // add counts one partner done, which stood for n bytes of input.

@@ -32,6 +32,19 @@ const defaultTimeout = time.Minute
 // run is the whole CLI; main only exits with its code. The first argument
 // may name a command; anything else is the scoring command's.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	out, errOut := newOutput(stdout), newOutput(stderr)
+	code := dispatch(args, stdin, out, errOut)
+	// A command that lost its output has not done its work, whatever it
+	// found; most say so themselves, the others are caught here.
+	if err := writeFailed(out); err != nil && code != exitBadInput {
+		fmt.Fprintf(errOut, "evaluate: write output: %v\n", err)
+		code = exitBadInput
+	}
+	errOut.flush()
+	return code
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		if cmd, ok := commands[args[0]]; ok {
 			return cmd(args[1:], stdin, stdout, stderr)
@@ -209,6 +222,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	render, ok := renderers[output]
 	if !ok {
 		return usageError(stderr, "evaluate", fmt.Errorf("unknown output format %q (want %s)", output, strings.Join(rendererNames(), ", ")))
+	}
+	if output != "text" && output != "markdown" {
+		stdout = raw(stdout) // JSON escapes by itself; a page is not a terminal
 	}
 	warn, err := parseWarningMode(warnings)
 	if err != nil {

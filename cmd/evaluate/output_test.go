@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEscapeTerminal(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"plain text\n\tindented", "plain text\n\tindented"},
+		{"Con\x1b[31mtoso", `Con\x1b[31mtoso`},
+		{"bell\a cr\r del\x7f", `bell\x07 cr\x0d del\x7f`},
+		{"abc\u202edcba", `abc\u202edcba`},
+		{"isolate\u2066x\u2069 mark\u200f", `isolate\u2066x\u2069 mark\u200f`},
+		{"c1 \u009b31m", `c1 \u009b31m`},
+		{"bad \xff utf-8", `bad \xff utf-8`},
+		{"café ×2 → ok", "café ×2 → ok"},
+	} {
+		if got := string(escapeTerminal([]byte(c.in))); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A character cut between two writes (a buffer's flush) is escaped or
+// kept as a whole.
+func TestOutputJoinsCutRunes(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	o := newOutput(&b)
+	s := []byte("é\u202e→")
+	for i := range s {
+		o.Write(s[i : i+1])
+	}
+	o.Write([]byte{0xe2}) // a cut sequence at the very end
+	o.flush()
+	if got, want := b.String(), `é\u202e→\xe2`; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// Names from a fact file reach a terminal as visible characters in text,
+// markdown, --explain and on stderr; JSON keeps them as they are.
+func TestControlCharactersEscaped(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(tc("qualified_enterprise.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := "Evil\x1b]0;owned\x07\r\u202eCorp"
+	doc := strings.Replace(string(src), "name: Contoso Modern Work", `name: "Evil\e]0;owned\a\r\u202eCorp"`, 1)
+	// An ignored workload with the name is warned about on stderr.
+	doc = strings.Replace(doc, "{workload: Exchange,", `{workload: "Evil\e]0;owned\a\r\u202eCorp", usage: []}, {workload: Exchange,`, 1)
+	f := filepath.Join(t.TempDir(), "evil.yaml")
+	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{f}, {"-o", "markdown", f}, {"--explain", f}, {"--months", "2026-09..2026-10", f}, {"--warnings", "all", f}} {
+		_, out, stderr := runCLI(t, "", args...)
+		if !strings.Contains(stderr, `Evil\x1b`) {
+			t.Errorf("%v: no warning names the workload: %q", args, stderr)
+		}
+		for _, s := range []string{out, stderr} {
+			if strings.ContainsAny(s, "\x1b\x07\r\u202e") {
+				t.Errorf("%v: a control character reached the terminal: %q", args, s)
+			}
+		}
+	}
+	_, out, _ := runCLI(t, "", "-o", "text", f)
+	if !strings.Contains(out, `Evil\x1b]0;owned\x07\x0d\u202eCorp`) {
+		t.Errorf("text does not show the name escaped:\n%s", out)
+	}
+	_, out, _ = runCLI(t, "", "-o", "json", f)
+	if !strings.Contains(out, `"Evil\u001b]0;owned\u0007\r`+"\u202e"+`Corp"`) {
+		t.Errorf("JSON changed the name %q:\n%.400s", evil, out)
+	}
+}
+
+type fullDisk struct{}
+
+func (fullDisk) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// Every command whose output is lost exits 2 and says so.
+func TestLostOutputExits2(t *testing.T) {
+	t.Parallel()
+	f := tc("qualified_enterprise.yaml")
+	for _, args := range [][]string{
+		{f}, {"-o", "markdown", f}, {"-o", "json", f}, {"-o", "html", f}, {"-o", "jsonl", f},
+		{"--months", "2026-09..2026-10", f}, {"--help"}, {"check"},
+		{"diff", "--base-policies", "../../policies", f}, {"gen", "--tenants", "2"}, {"version"},
+	} {
+		var stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), fullDisk{}, &stderr)
+		if code != exitBadInput || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
