@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHostileInputsAreRefused feeds inputs meant to exhaust memory or
@@ -52,5 +55,41 @@ func TestMaxBytes(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "--max-bytes", "300", tc("track_choice.json"))
 	if code != exitBadInput || !strings.Contains(errOut, "larger than --max-bytes") {
 		t.Errorf("JSON stream: exit %d, %q", code, errOut)
+	}
+}
+
+// slowReader hands out its text a byte at a time, pausing before each.
+type slowReader struct {
+	s     string
+	pause time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	p[0], r.s = r.s[0], r.s[1:]
+	return 1, nil
+}
+
+// --timeout covers reading and parsing, not only the evaluation: a file
+// that trickles in is given up on.
+func TestTimeoutCoversReading(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(tc("qualified_enterprise.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"yaml", "json"} {
+		doc := string(src)
+		if name == "json" {
+			doc = `{"partner": {"id": "p"}, "month": "2026-10", "customers": [` + strings.Repeat(`{"tenant": "x"},`, 100)
+		}
+		var out, stderr bytes.Buffer
+		code := run([]string{"--timeout", "100ms", "-"}, &slowReader{s: doc, pause: time.Millisecond}, &out, &stderr)
+		if code != exitBadInput || !strings.Contains(stderr.String(), "<stdin>: reading and evaluating took longer than --timeout 100ms") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr.String())
+		}
 	}
 }

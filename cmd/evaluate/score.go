@@ -168,29 +168,31 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 }
 
 // file reads, validates and scores one fact file ("-" is stdin). JSON is
-// read as a stream, a customer at a time; YAML whole.
+// read as a stream, a customer at a time; YAML whole. The timeout covers
+// reading and parsing too: a file that trickles in or takes long to parse
+// ends as a slow evaluation does.
 func (s *scorer) file(ctx context.Context, name string) (*report, error) {
-	in, display, done, err := s.open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	br := bufio.NewReaderSize(in, 1<<16)
-	head, _ := br.Peek(64) // fewer at the end of a short file
-	if !facts.IsJSON(name, head) {
-		f, err := s.parse(display, 1, br)
-		if err != nil {
-			return nil, err
-		}
-		return s.evaluate(ctx, f, s.window)
-	}
-	// Tenants are scored while the rest of the file is read, unless the
-	// explanation needs them kept in order; the timeout covers both.
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
+	in, display, done, err := s.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	br := bufio.NewReaderSize(ctxReader{ctx, in}, 1<<16)
+	head, _ := br.Peek(64) // fewer at the end of a short file
+	if !facts.IsJSON(name, head) {
+		f, err := s.parse(display, 1, br)
+		if err != nil {
+			return nil, s.late(ctx, display, err)
+		}
+		return s.evaluate(ctx, f, s.window)
+	}
+	// Tenants are scored while the rest of the file is read, unless the
+	// explanation needs them kept in order.
 	var tally *engine.Tally
 	var onTenant func(facts.Month, facts.Customer)
 	if !s.explain {
@@ -202,9 +204,30 @@ func (s *scorer) file(ctx context.Context, name string) (*report, error) {
 		if tally != nil {
 			tally.Close()
 		}
-		return nil, s.capped(err)
+		return nil, s.late(ctx, display, s.capped(err))
 	}
 	return s.score1(ctx, f, w, tally)
+}
+
+// late is err, or the timeout when that is why reading failed.
+func (s *scorer) late(ctx context.Context, name string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: reading and evaluating took longer than --timeout %s", name, s.timeout)
+	}
+	return err
+}
+
+// ctxReader stops reading once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // windowOpts are the window options with the months the bundle needs.
