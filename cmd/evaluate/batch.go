@@ -304,6 +304,9 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	var entries []entry
 	var writeErr error
 	b.run(ctx, srcs, func(o outcome) {
+		if ctx.Err() != nil {
+			return // interrupted: what is left was cut short, not scored
+		}
 		prog.add(o.size)
 		sum.add(o)
 		if o.err != nil {
@@ -332,6 +335,16 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 		entries = append(entries, entry{Result: o.result})
 	})
 	prog.finish()
+	if ctx.Err() != nil {
+		// Every record written is whole; a document, an array or a page
+		// would be a half one, so those are not written at all.
+		what := "nothing written"
+		if output == "jsonl" && out.Flush() == nil && writeErr == nil {
+			what = "their records are written"
+		}
+		fmt.Fprintf(stderr, "evaluate: interrupted after %d partners; %s\n", sum.evaluated+sum.errors, what)
+		return exitInterrupted
+	}
 	if output != "jsonl" && writeErr == nil {
 		writeErr = render(out, entries, ropts)
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"os"
 	"path/filepath"
@@ -99,5 +102,56 @@ func TestLostOutputExits2(t *testing.T) {
 		if code != exitBadInput || !strings.Contains(stderr.String(), "no space left on device") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
 		}
+	}
+}
+
+// cancelAfter is stdout that interrupts the run once it has seen a line.
+type cancelAfter struct {
+	bytes.Buffer
+	cancel func()
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	n, err := c.Buffer.Write(p)
+	if bytes.Contains(p, []byte("\n")) {
+		c.cancel()
+	}
+	return n, err
+}
+
+// An interrupt ends a batch between records: what is written is whole
+// lines, and the exit code says the run was cut short. (Not parallel: it
+// replaces the interrupt hook.)
+func TestInterruptWritesWholeRecords(t *testing.T) {
+	var pop strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&pop, `{"partner": {"id": "p%d"}, "month": "2026-10", "customers": [{"tenant": "t"}]}`+"\n", i)
+	}
+	f := filepath.Join(t.TempDir(), "pop.jsonl")
+	if err := os.WriteFile(f, []byte(pop.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := &cancelAfter{}
+	defer func(f func(context.Context) (context.Context, context.CancelFunc)) { interrupts = f }(interrupts)
+	interrupts = func(ctx context.Context) (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(ctx)
+		out.cancel = cancel
+		return ctx, cancel
+	}
+	var stderr bytes.Buffer
+	// The first flush of the output interrupts; the other partners are
+	// still to come then.
+	code := run([]string{"-o", "jsonl", "--jobs", "1", "--explain", f}, nil, out, &stderr)
+	lines := strings.Split(out.String(), "\n")
+	if code != exitInterrupted || lines[len(lines)-1] != "" || len(lines) < 2 || len(lines) > 40 {
+		t.Fatalf("exit %d, %d lines, last %q, stderr %s", code, len(lines), lines[len(lines)-1], stderr.String())
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("a cut record: %.100s", l)
+		}
+	}
+	if !strings.Contains(stderr.String(), "evaluate: interrupted after ") {
+		t.Errorf("stderr %s", stderr.String())
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"evaluate/engine"
@@ -24,6 +26,8 @@ const (
 	exitQualified    = 0
 	exitNotQualified = 1
 	exitBadInput     = 2
+	// exitInterrupted is the shell's code for a run ended by SIGINT.
+	exitInterrupted = 130
 )
 
 // defaultTimeout bounds one file's evaluation unless --timeout says otherwise.
@@ -258,7 +262,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case fs.NArg() == 0:
 		return usageError(stderr, "evaluate", fmt.Errorf("no fact file given"))
 	}
-	ctx := context.Background()
+	ctx, stop := interrupts(context.Background())
+	defer stop()
 	bundle, err := bf.load(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "evaluate: bad policy bundle:\n%v\n", err)
@@ -306,6 +311,16 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	b := &batch{sc: sc, jobs: jobs, shard: sh}
 	return scoreInputs(ctx, b, srcs, output, render, ropts, warn, stdout, stderr)
+}
+
+// interrupts is a context that ends on SIGINT or SIGTERM, so that a batch
+// stops between records rather than in the middle of one. Its stop
+// function restores the default, so a second interrupt kills at once.
+// Tests replace it.
+var interrupts = func(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }
 
 // checkChoice refuses a flag value that is not one of valid ("" is no choice).
