@@ -7,9 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -188,18 +186,16 @@ func (b *Bundle) CheckPlans(ctx context.Context) error {
 
 // LoadDir loads the bundle in folder dir: a bundle folder whose
 // sub-folders are designations, or one designation's folder itself (which
-// is then the bundle's only designation).
+// is then the bundle's only designation). Every file is read through a
+// BundleDir: only regular files inside the folder, of at most
+// MaxPolicyFileSize bytes.
 func LoadDir(ctx context.Context, dir string) (*Bundle, error) {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("load policies %s: not a folder", dir)
+	bd, err := OpenBundleDir(dir)
+	if err != nil {
+		return nil, err
 	}
-	clean := filepath.Clean(dir)
-	if _, err := os.Stat(filepath.Join(clean, RulesFile)); err == nil {
-		parent, name := filepath.Dir(clean), filepath.Base(clean)
-		b, err := load(ctx, os.DirFS(parent), parent, []string{name}, false)
-		return checked(ctx, b, err)
-	}
-	return Load(ctx, os.DirFS(dir), dir)
+	defer bd.Close()
+	return Load(ctx, bd, bd.Source())
 }
 
 // checked is a loaded bundle whose plans have been checked.
@@ -231,6 +227,8 @@ func DesignationFolders(fsys fs.FS) ([]string, error) {
 
 // Load compiles every designation folder of fsys. Every problem in the
 // bundle is reported, as PolicyErrors with file names relative to source.
+// A file that is not a regular file, or is larger than MaxPolicyFileSize,
+// is refused before anything is read.
 func Load(ctx context.Context, fsys fs.FS, source string) (*Bundle, error) {
 	names, err := DesignationFolders(fsys)
 	if err != nil {
@@ -253,6 +251,12 @@ func load(ctx context.Context, fsys fs.FS, source string, names []string, deferE
 	var decls []*declared
 	merged := true
 	for _, name := range names {
+		// Every file is checked before any is read, so that one run reports
+		// each refused file by name.
+		if ferrs := checkFiles(fsys, name); len(ferrs) > 0 {
+			errs = append(errs, ferrs...)
+			continue
+		}
 		d, derrs := declare(fsys, source, name)
 		errs = append(errs, derrs...)
 		if d != nil {
