@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	policies "evaluate"
 	"evaluate/facts"
@@ -188,14 +190,104 @@ func (b *Bundle) CheckPlans(ctx context.Context) error {
 // sub-folders are designations, or one designation's folder itself (which
 // is then the bundle's only designation). Every file is read through a
 // BundleDir: only regular files inside the folder, of at most
-// MaxPolicyFileSize bytes.
+// MaxPolicyFileSize bytes. Loading ends by ctx's deadline, or after
+// DefaultLoadTimeout when ctx has none, and within DefaultMemoryLimit (see
+// Load).
 func LoadDir(ctx context.Context, dir string) (*Bundle, error) {
 	bd, err := OpenBundleDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer bd.Close()
-	return Load(ctx, bd, bd.Source())
+	return bounded(ctx, bd.Source(), func(ctx context.Context) (*Bundle, error) {
+		// Closed by the load itself: a load given up on still runs until
+		// it notices, and may read until then.
+		defer bd.Close()
+		return loadAll(ctx, bd, bd.Source())
+	})
+}
+
+// DefaultLoadTimeout bounds the loading of a bundle whose context has no
+// deadline: 30 seconds. The shipped bundle loads in well under a second, its
+// plans checked; a bundle that takes longer runs away (a Rego that never
+// ends), and an error says so rather than a hang.
+const DefaultLoadTimeout = 30 * time.Second
+
+// loadGrace is how long a load given up on (its deadline passed, its memory
+// guard tripped) may take to return errors of its own, which name the
+// designation that ran away, before a general error is returned instead.
+const loadGrace = time.Second
+
+// loadLimitKey marks a load's context with its time limit, so that the
+// error of anything stopped by it says so.
+type loadLimitKey struct{}
+
+// LoadTimeoutError is the cause of a load stopped by its time limit.
+type LoadTimeoutError struct {
+	// Limit is the time the load had.
+	Limit time.Duration
+}
+
+func (e *LoadTimeoutError) Error() string {
+	// Rounded: a caller's deadline is a moment, the limit is measured from
+	// when loading began (499.98ms is the 500ms the caller gave).
+	return fmt.Sprintf("loading the bundle took longer than %s", e.Limit.Round(10*time.Millisecond))
+}
+
+// bounded runs load within ctx's deadline (DefaultLoadTimeout when it has
+// none) and a memory guard of DefaultMemoryLimit, unless ctx has one. The
+// load runs in its own goroutine, so that even a part of it that does not
+// watch the context (a constant folded, a file hashed) cannot hang the
+// caller past the deadline.
+func bounded(ctx context.Context, source string, load func(context.Context) (*Bundle, error)) (*Bundle, error) {
+	limit := DefaultLoadTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		limit = time.Until(dl)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, &LoadTimeoutError{Limit: limit})
+	defer cancel()
+	ctx = context.WithValue(ctx, loadLimitKey{}, limit)
+	ctx, stop := guarded(ctx)
+	defer stop()
+	type loaded struct {
+		b   *Bundle
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		b, err := load(ctx)
+		done <- loaded{b, err}
+	}()
+	var out loaded
+	select {
+	case out = <-done:
+		if out.err == nil || ctx.Err() == nil {
+			return out.b, out.err
+		}
+	case <-ctx.Done():
+		select {
+		case out = <-done:
+			if out.err == nil {
+				return out.b, nil
+			}
+		case <-time.After(loadGrace):
+			out.err = nil
+		}
+	}
+	why := stopped(ctx).Error()
+	var pe PolicyErrors
+	if !errors.As(out.err, &pe) || len(pe) == 0 {
+		return nil, PolicyErrors{{File: source, Message: why}}
+	}
+	// The load's own errors name the designations; those that only say
+	// the context ended say why it did.
+	for i := range pe {
+		for _, bare := range []error{context.DeadlineExceeded, context.Canceled} {
+			if bare.Error() != why {
+				pe[i].Message = strings.ReplaceAll(pe[i].Message, bare.Error(), why)
+			}
+		}
+	}
+	return nil, pe
 }
 
 // checked is a loaded bundle whose plans have been checked.
@@ -228,8 +320,16 @@ func DesignationFolders(fsys fs.FS) ([]string, error) {
 // Load compiles every designation folder of fsys. Every problem in the
 // bundle is reported, as PolicyErrors with file names relative to source.
 // A file that is not a regular file, or is larger than MaxPolicyFileSize,
-// is refused before anything is read.
+// is refused before anything is read. Loading ends by ctx's deadline, or
+// after DefaultLoadTimeout when ctx has none, and is stopped when the heap
+// passes DefaultMemoryLimit (unless ctx carries a limit of its own, see
+// WithMemoryLimit), with an error saying so.
 func Load(ctx context.Context, fsys fs.FS, source string) (*Bundle, error) {
+	return bounded(ctx, source, func(ctx context.Context) (*Bundle, error) { return loadAll(ctx, fsys, source) })
+}
+
+// loadAll compiles every designation folder of fsys and checks the plans.
+func loadAll(ctx context.Context, fsys fs.FS, source string) (*Bundle, error) {
 	names, err := DesignationFolders(fsys)
 	if err != nil {
 		return nil, PolicyErrors{{File: source, Message: fmt.Sprintf("read bundle: %v", err)}}

@@ -58,9 +58,14 @@ func metricInput(m *MetricResult) map[string]any {
 // verdict runs the designation's Rego on the scored metrics and reads its
 // result: the partner's verdict, each track's, and their free keys.
 func (d *Designation) verdict(ctx context.Context, metrics map[string]map[string]*MetricResult, partner map[string]any) (*Result, error) {
+	// One guard per evaluation unless the caller has one (a load, a file):
+	// the Rego runs for the partner as a whole, not per tenant.
+	ctx, stop := guarded(ctx)
+	defer stop()
 	rs, err := d.rego.Eval(ctx, rego.EvalInput(regoInput(metrics, partner)))
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	if err := stopped(ctx); err != nil {
+		// Wrapped, so that errors.Is still finds context.DeadlineExceeded.
+		return nil, fmt.Errorf("policy %s: %w", d.ID, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", d.ID, err)
