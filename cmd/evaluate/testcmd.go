@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -17,7 +15,8 @@ import (
 )
 
 const testUsage = `evaluate test runs a policy bundle's Rego unit tests (*_test.rego, as opa test
-does) and the golden cases under PATH (default testcases/): fact files with an
+does, but with the built-ins policies may call alone and each test within %s)
+and the golden cases under PATH (default testcases/): fact files with an
 expected result (<name>.expected.json) or expected refusal (<name>.expected.err).
 
 Examples:
@@ -43,7 +42,7 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate test", err)
 	}
 	if help {
-		fmt.Fprintf(stdout, testUsage, fs.FlagUsages())
+		fmt.Fprintf(stdout, testUsage, engine.RegoTestTimeout, fs.FlagUsages())
 		return exitQualified
 	}
 	ctx := context.Background()
@@ -134,42 +133,17 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitQualified
 }
 
-// regoTests runs the bundle's *_test.rego with OPA's tester over the bundle
-// folder, so data files sit where `opa test` puts them. The embedded bundle
-// is written to a temporary folder first.
+// regoTests runs the bundle's *_test.rego in the policies' sandbox, over
+// the bundle folder (dir, or the embedded bundle when dir is ""), read as
+// the bundle is (engine.OpenBundleDir).
 func regoTests(ctx context.Context, dir string) ([]*tester.Result, error) {
 	if dir == "" {
-		tmp, err := os.MkdirTemp("", "evaluate-policies-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		if err := os.CopyFS(tmp, policies.Policies); err != nil {
-			return nil, err
-		}
-		dir = tmp
+		return engine.RunRegoTests(ctx, policies.Policies, engine.EmbeddedSource)
 	}
-	if _, err := os.Stat(filepath.Clean(dir)); err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(filepath.Join(dir, engine.RulesFile)); err == nil {
-		// One designation's folder: its data is data.<folder name>, as
-		// when the whole bundle is tested, so it is tested from a copy
-		// under a folder of that name.
-		tmp, err := os.MkdirTemp("", "evaluate-policies-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		name := filepath.Base(filepath.Clean(dir))
-		if err := os.CopyFS(filepath.Join(tmp, name), os.DirFS(dir)); err != nil {
-			return nil, err
-		}
-		dir = tmp
-	}
-	results, err := tester.Run(ctx, dir)
+	bd, err := engine.OpenBundleDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	return results, nil
+	defer bd.Close()
+	return engine.RunRegoTests(ctx, bd, bd.Source())
 }
