@@ -41,6 +41,8 @@ func (c *compiler) call(e ast.Expr) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids := c.a.GetOverloadIDs(e.ID())
+	m := c.meters(e, argExprs, ids)
 	switch fn {
 	case operators.LogicalAnd:
 		return logical(args, types.False), nil
@@ -62,11 +64,11 @@ func (c *compiler) call(e ast.Expr) (evalFn, error) {
 			}
 		}, nil
 	case operators.Equals:
-		return both(args[0], args[1], types.Equal), nil
+		return both(args[0], args[1], m.args, types.Equal), nil
 	case operators.NotEquals:
-		return both(args[0], args[1], func(l, r ref.Val) ref.Val { return types.Bool(types.Equal(l, r) != types.True) }), nil
+		return both(args[0], args[1], m.args, func(l, r ref.Val) ref.Val { return types.Bool(types.Equal(l, r) != types.True) }), nil
 	case operators.Index:
-		return both(args[0], args[1], func(o, i ref.Val) ref.Val {
+		return both(args[0], args[1], false, func(o, i ref.Val) ref.Val {
 			if x, ok := o.(traits.Indexer); ok {
 				return x.Get(i)
 			}
@@ -77,7 +79,6 @@ func (c *compiler) call(e ast.Expr) (evalFn, error) {
 	}
 	var def *functions.Overload
 	id := ""
-	ids := c.a.GetOverloadIDs(e.ID())
 	if len(ids) == 1 {
 		id, def = ids[0], c.disp[ids[0]]
 	}
@@ -88,9 +89,94 @@ func (c *compiler) call(e ast.Expr) (evalFn, error) {
 		return nil, errUnsupported
 	}
 	if id == "" {
-		return strictCall(def, args, anyUnary(ids), anyBinary(ids))
+		return strictCall(def, args, m, anyUnary(ids), anyBinary(ids))
 	}
-	return strictCall(def, args, unaryShortcuts[id], binaryShortcuts[id])
+	return strictCall(def, args, m, unaryShortcuts[id], binaryShortcuts[id])
+}
+
+// meters say what a call spends of the budget: the cost of its arguments
+// (the work of a call on strings or lists grows with them) and of its
+// result (what it allocates), and whether its result is checked against
+// the size limits. Calls on numbers, whose work does not grow, spend
+// nothing, and keep the fast path as fast as before.
+type meters struct {
+	args, out, check bool
+	// grow is a concatenation of lists, which allocates for its right
+	// operand's elements; mapOut a call that makes a map (an insert).
+	grow, mapOut bool
+}
+
+// constantTime are the overloads whose work does not grow with the size
+// of their arguments: a list's size, an index, a lookup in a map, and a
+// concatenation of lists (cel-go's is lazy, the fast path's grows its
+// accumulator in place).
+var constantTime = map[string]bool{
+	overloads.SizeList: true, overloads.SizeListInst: true, overloads.SizeMap: true, overloads.SizeMapInst: true,
+	overloads.SizeBytes: true, overloads.SizeBytesInst: true,
+	overloads.IndexList: true, overloads.IndexMap: true, overloads.InMap: true, overloads.AddList: true,
+}
+
+func (c *compiler) meters(e ast.Expr, args []ast.Expr, ids []string) meters {
+	sized := func(x ast.Expr) bool {
+		t := c.a.GetType(x.ID())
+		if t == nil {
+			return true
+		}
+		switch t.Kind() {
+		case types.StringKind, types.BytesKind, types.ListKind, types.DynKind, types.AnyKind, types.TypeParamKind:
+			return true
+		}
+		return false
+	}
+	var m meters
+	steady := len(ids) > 0
+	for _, id := range ids {
+		steady = steady && constantTime[id]
+	}
+	if !steady {
+		for _, a := range args {
+			m.args = m.args || sized(a)
+		}
+	}
+	m.check = sized(e)
+	m.out = m.check && !steady
+	m.grow = slices.Contains(ids, overloads.AddList)
+	if t := c.a.GetType(e.ID()); t != nil && t.Kind() == types.MapKind {
+		m.mapOut = true
+	}
+	return m
+}
+
+// in spends the cost of a call's arguments; it returns the error that
+// stops the evaluation, or nil.
+func (m meters) in(fr *frame, vals ...ref.Val) ref.Val {
+	for _, v := range vals {
+		if n := cost(v); n > 0 && !fr.spend(n) {
+			return fr.stop
+		}
+	}
+	return nil
+}
+
+// done checks and spends a call's result.
+func (m meters) done(fr *frame, out ref.Val) ref.Val {
+	if m.check {
+		if err := tooBig(out); err != nil {
+			return err
+		}
+	}
+	if m.out {
+		if n := cost(out); n > 0 && !fr.spend(n) {
+			return fr.stop
+		}
+		if n := footprint(out); n > 0 && !fr.allocate(n) {
+			return fr.stop
+		}
+	}
+	if m.mapOut && !fr.allocate(64) {
+		return fr.stop
+	}
+	return out
 }
 
 // isCollect reports whether e is a map or filter.
@@ -103,8 +189,9 @@ func isCollect(e ast.Expr) bool {
 }
 
 // both evaluates two arguments and applies f, unless one is an error (or
-// unknown), which is returned as cel-go's strict operators return it.
-func both(lhs, rhs evalFn, f func(l, r ref.Val) ref.Val) evalFn {
+// unknown), which is returned as cel-go's strict operators return it;
+// metered, it spends the cost of the arguments first.
+func both(lhs, rhs evalFn, metered bool, f func(l, r ref.Val) ref.Val) evalFn {
 	return func(fr *frame) ref.Val {
 		l := lhs(fr)
 		if types.IsUnknownOrError(l) {
@@ -113,6 +200,11 @@ func both(lhs, rhs evalFn, f func(l, r ref.Val) ref.Val) evalFn {
 		r := rhs(fr)
 		if types.IsUnknownOrError(r) {
 			return r
+		}
+		if metered {
+			if err := (meters{}).in(fr, l, r); err != nil {
+				return err
+			}
 		}
 		return f(l, r)
 	}
@@ -148,7 +240,7 @@ func logical(terms []evalFn, decides types.Bool) evalFn {
 // unless the overload is non-strict, and the operand must have the
 // overload's trait.
 // A shortcut, when given, is tried first (fastops.go).
-func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref.Val, bool), binary func(l, r ref.Val) (ref.Val, bool)) (evalFn, error) {
+func strictCall(def *functions.Overload, args []evalFn, m meters, unary func(ref.Val) (ref.Val, bool), binary func(l, r ref.Val) (ref.Val, bool)) (evalFn, error) {
 	strict := !def.NonStrict
 	trait := def.OperandTrait
 	usable := func(v ref.Val) bool {
@@ -165,15 +257,20 @@ func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref
 			if strict && types.IsUnknownOrError(v) {
 				return v
 			}
+			if m.args {
+				if err := m.in(fr, v); err != nil {
+					return err
+				}
+			}
 			if unary != nil {
 				if out, ok := unary(v); ok {
-					return out
+					return m.done(fr, out)
 				}
 			}
 			if !usable(v) {
 				return types.NewErr("no such overload")
 			}
-			return impl(v)
+			return m.done(fr, impl(v))
 		}, nil
 	case len(args) == 2 && (def.Binary != nil || def.Function == nil):
 		if def.Binary == nil {
@@ -191,10 +288,31 @@ func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref
 			}
 			return impl(l, r)
 		}
-		if strict {
-			return both(args[0], args[1], apply), nil
-		}
 		lhs, rhs := args[0], args[1]
+		if m.args || m.check || m.out || m.grow || m.mapOut {
+			return func(fr *frame) ref.Val {
+				l := lhs(fr)
+				if strict && types.IsUnknownOrError(l) {
+					return l
+				}
+				r := rhs(fr)
+				if strict && types.IsUnknownOrError(r) {
+					return r
+				}
+				if m.args {
+					if err := m.in(fr, l, r); err != nil {
+						return err
+					}
+				}
+				if m.grow && !fr.allocate(footprint(r)) {
+					return fr.stop
+				}
+				return m.done(fr, apply(l, r))
+			}, nil
+		}
+		if strict {
+			return both(lhs, rhs, false, apply), nil
+		}
 		return func(fr *frame) ref.Val { return apply(lhs(fr), rhs(fr)) }, nil
 	case len(args) > 0 && def.Function != nil:
 		impl := def.Function
@@ -206,20 +324,25 @@ func strictCall(def *functions.Overload, args []evalFn, unary func(ref.Val) (ref
 					return vals[i]
 				}
 			}
+			if m.args {
+				if err := m.in(fr, vals...); err != nil {
+					return err
+				}
+			}
 			if unary != nil && len(vals) == 1 {
 				if out, ok := unary(vals[0]); ok {
-					return out
+					return m.done(fr, out)
 				}
 			}
 			if binary != nil && len(vals) == 2 {
 				if out, ok := binary(vals[0], vals[1]); ok {
-					return out
+					return m.done(fr, out)
 				}
 			}
 			if !usable(vals[0]) {
 				return types.NewErr("no such overload")
 			}
-			return impl(vals...)
+			return m.done(fr, impl(vals...))
 		}, nil
 	}
 	return nil, errUnsupported
@@ -262,6 +385,9 @@ func (c *compiler) inSet(x ast.Expr, set map[types.String]struct{}) (evalFn, err
 		s, ok := v.(types.String)
 		if !ok {
 			return types.False
+		}
+		if len(s) >= 16 && !fr.spend(int64(len(s))>>4) {
+			return fr.stop
 		}
 		_, in := set[s]
 		return types.Bool(in)

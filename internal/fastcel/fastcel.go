@@ -18,6 +18,7 @@
 package fastcel
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -45,6 +46,8 @@ type Options struct {
 	Global func(name string) (int, bool)
 	// Field gives the place of a field of a record type.
 	Field func(typeName, field string) (int, bool)
+	// CostLimit is the steps one evaluation may take; 0 is CostLimit.
+	CostLimit int64
 }
 
 // ErrUnsupported marks an expression that uses something this package
@@ -57,33 +60,54 @@ var errUnsupported = ErrUnsupported
 type Program struct {
 	root   evalFn
 	slots  int
+	limit  int64
 	frames sync.Pool
 }
 
 type evalFn func(*frame) ref.Val
 
-// frame holds one evaluation's comprehension variables. pending holds the
-// unevaluated initial value of a comprehension's accumulator: cel.bind is
-// a comprehension, and its value is computed only when used, as in cel-go.
+// frame holds one evaluation's comprehension variables and what is left of
+// its budget. pending holds the unevaluated initial value of a
+// comprehension's accumulator: cel.bind is a comprehension, and its value
+// is computed only when used, as in cel-go.
 type frame struct {
 	globals []ref.Val
 	slots   []ref.Val
 	pending []evalFn
+	budget
 }
 
 // Eval evaluates the expression with the variables at their places in
-// globals. A result that is an error or unknown must be evaluated again by
-// cel-go for its message.
+// globals, within CostLimit. A result that is an error or unknown must be
+// evaluated again by cel-go for its message, unless Stopped says it met a
+// limit.
 func (p *Program) Eval(globals []ref.Val) ref.Val {
+	return p.eval(nil, globals)
+}
+
+// EvalContext is Eval that also stops, with ctx's error as its value,
+// when ctx is done: a loop looks at ctx every few thousand steps, so that
+// a deadline holds inside one long evaluation too.
+func (p *Program) EvalContext(ctx context.Context, globals []ref.Val) ref.Val {
+	return p.eval(ctx, globals)
+}
+
+func (p *Program) eval(ctx context.Context, globals []ref.Val) ref.Val {
 	fr, _ := p.frames.Get().(*frame)
 	if fr == nil {
 		fr = &frame{slots: make([]ref.Val, p.slots), pending: make([]evalFn, p.slots)}
 	}
 	fr.globals = globals
+	fr.budget = newBudget(ctx, p.limit)
 	out := p.root(fr)
+	if fr.stop != nil {
+		// A limit is final, even where && or || would absorb an error.
+		out = fr.stop
+	}
 	clear(fr.slots)
 	clear(fr.pending)
 	fr.globals = nil
+	fr.budget = budget{}
 	p.frames.Put(fr)
 	return out
 }
@@ -97,6 +121,34 @@ type compiler struct {
 	scopes  []loopScope
 	slots   int
 	consts  map[int64]ref.Val // constant(), by expression id; nil: not constant
+	limit   *ConstantError    // the first constant that met a limit
+	fold    budget            // what folding constants may spend
+	// foldString and foldList are the largest values folded.
+	foldString, foldList int64
+}
+
+// ConstantError is a part of an expression that depends on no variable
+// and meets a limit (a string or list too long to build) whenever it is
+// evaluated: Compile returns it, so that the policy is refused when it is
+// loaded rather than failing on every record.
+type ConstantError struct {
+	ID  int64 // the part's expression id
+	Err error // a LimitError
+}
+
+func (e *ConstantError) Error() string { return e.Err.Error() }
+
+func (e *ConstantError) Unwrap() error { return e.Err }
+
+// small reports whether a folded value is small enough to keep.
+func (c *compiler) small(v ref.Val) bool {
+	switch v.(type) {
+	case types.String, types.Bytes:
+		return size(v) <= c.foldString
+	case traits.Lister:
+		return size(v) <= c.foldList
+	}
+	return true
 }
 
 // loopScope is a comprehension's variables: the accumulator is looked up
@@ -135,12 +187,20 @@ func NewDispatcher(env *cel.Env) (Dispatcher, error) {
 // Compile compiles a checked expression of env, or returns ErrUnsupported
 // when it uses something left to cel-go.
 func Compile(env *cel.Env, checked *cel.Ast, disp Dispatcher, opts Options) (*Program, error) {
-	c := &compiler{a: checked.NativeRep(), disp: disp, adapter: env.CELTypeAdapter(), opts: opts}
+	c := &compiler{a: checked.NativeRep(), disp: disp, adapter: env.CELTypeAdapter(), opts: opts,
+		fold: newBudget(nil, CostLimit), foldString: foldMaxString, foldList: foldMaxList}
 	root, err := c.compile(c.a.Expr())
+	if c.limit != nil {
+		return nil, c.limit
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Program{root: root, slots: c.slots}, nil
+	limit := opts.CostLimit
+	if limit <= 0 {
+		limit = CostLimit
+	}
+	return &Program{root: root, slots: c.slots, limit: limit}, nil
 }
 
 // compile folds what is constant (literals included) and compiles the rest.
@@ -206,8 +266,19 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		if err != nil {
 			return nil, false
 		}
-		v := f(&frame{})
-		return v, !types.IsUnknownOrError(v)
+		// One budget for all the folds of the expression: folding ends
+		// within the limits of one evaluation.
+		fr := &frame{budget: c.fold}
+		v := f(fr)
+		c.fold = fr.budget
+		if fr.stop != nil {
+			v = fr.stop
+		}
+		if err := Stopped(v); err != nil && c.limit == nil {
+			// It fails so whenever it runs: the bundle's author hears now.
+			c.limit = &ConstantError{ID: e.ID(), Err: err}
+		}
+		return v, !types.IsUnknownOrError(v) && c.small(v)
 	case ast.LiteralKind:
 		return e.AsLiteral(), true
 	case ast.ListKind:
@@ -360,7 +431,11 @@ func (c *compiler) list(e ast.Expr) (evalFn, error) {
 		return nil, err
 	}
 	adapter := c.adapter
+	n := int64(len(elems))
 	return func(fr *frame) ref.Val {
+		if !fr.spend(n) || !fr.allocate(64+16*n) {
+			return fr.stop
+		}
 		l := newValList(adapter, len(elems))
 		for _, el := range elems {
 			v := el(fr)
@@ -393,7 +468,11 @@ func (c *compiler) mapExpr(e ast.Expr) (evalFn, error) {
 		keys, vals = append(keys, k), append(vals, v)
 	}
 	adapter := c.adapter
+	n := int64(len(keys))
 	return func(fr *frame) ref.Val {
+		if !fr.spend(n) || !fr.allocate(64+64*n) {
+			return fr.stop
+		}
 		m := make(map[ref.Val]ref.Val, len(keys))
 		for i := range keys {
 			k := keys[i](fr)
@@ -436,4 +515,73 @@ func (c *compiler) compileAll(es []ast.Expr) ([]evalFn, error) {
 		out[i] = f
 	}
 	return out, nil
+}
+
+// CheckConstants folds the constant parts of a checked expression of env
+// as Compile does, whatever else the expression uses, and returns the
+// first that meets a limit (a *ConstantError), or nil. It lets a loader
+// refuse such an expression where it is written (a function's body, say)
+// even when the fast path would not compile it.
+func CheckConstants(env *cel.Env, checked *cel.Ast, disp Dispatcher) error {
+	// Folded here up to the size limits (the values are dropped at the
+	// end), so that a part is found wherever a chain of them grows past.
+	c := &compiler{a: checked.NativeRep(), disp: disp, adapter: env.CELTypeAdapter(),
+		opts: Options{Global: func(string) (int, bool) { return 0, false }, Field: func(string, string) (int, bool) { return 0, false }},
+		fold: newBudget(nil, CostLimit), foldString: MaxStringSize, foldList: MaxListSize}
+	c.probe(c.a.Expr())
+	if c.limit != nil {
+		return c.limit
+	}
+	return nil
+}
+
+// probe folds every constant part of e, with comprehension variables in
+// scope as compile has them.
+func (c *compiler) probe(e ast.Expr) {
+	if c.limit != nil {
+		return
+	}
+	if _, ok := c.constant(e); ok {
+		return
+	}
+	switch e.Kind() {
+	case ast.CallKind:
+		call := e.AsCall()
+		if call.IsMemberFunction() {
+			c.probe(call.Target())
+		}
+		for _, a := range call.Args() {
+			c.probe(a)
+		}
+	case ast.ListKind:
+		for _, x := range e.AsList().Elements() {
+			c.probe(x)
+		}
+	case ast.MapKind:
+		for _, en := range e.AsMap().Entries() {
+			c.probe(en.AsMapEntry().Key())
+			c.probe(en.AsMapEntry().Value())
+		}
+	case ast.SelectKind:
+		c.probe(e.AsSelect().Operand())
+	case ast.ComprehensionKind:
+		cp := e.AsComprehension()
+		c.probe(cp.IterRange())
+		c.probe(cp.AccuInit())
+		sc := loopScope{accu: cp.AccuVar(), iter: cp.IterVar(), accuSlot: -1, iterSlot: -1, hasIter: true}
+		if cp.HasIterVar2() {
+			sc.iter2 = cp.IterVar2()
+		}
+		if r := cp.IterRange(); r.Kind() == ast.ListKind && len(r.AsList().Elements()) == 0 {
+			if v, ok := c.constant(cp.AccuInit()); ok {
+				sc.constant = v
+			}
+		}
+		c.scopes = append(c.scopes, sc)
+		c.probe(cp.LoopCondition())
+		c.probe(cp.LoopStep())
+		c.scopes[len(c.scopes)-1].hasIter = false
+		c.probe(cp.Result())
+		c.scopes = c.scopes[:len(c.scopes)-1]
+	}
 }

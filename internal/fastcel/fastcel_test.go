@@ -27,6 +27,7 @@ func testEnv(t testing.TB) (*cel.Env, Dispatcher) {
 	t.Helper()
 	opts := []cel.EnvOption{
 		ext.Bindings(), ext.Math(), ext.Lists(), ext.Strings(), ext.Sets(), ext.TwoVarComprehensions(),
+		Limits(),
 		cel.Constant("params", cel.DynType, types.DefaultTypeAdapter.NativeToValue(map[string]any{
 			"names": []string{"a", "b", "c"}, "n": int64(3), "tracks": map[string]any{"smb": map[string]any{"min": int64(2)}},
 		})),

@@ -89,12 +89,12 @@ func (c *compiler) comprehension(e ast.Expr) (evalFn, error) {
 		}
 		var err ref.Val
 		if two {
-			err = each2(r, adapter, func(k, v ref.Val) bool {
+			err = each2(fr, r, adapter, func(k, v ref.Val) bool {
 				fr.slots[iter], fr.slots[iter2] = k, v
 				return body()
 			})
 		} else {
-			err = each(r, func(v ref.Val) bool {
+			err = each(fr, r, func(v ref.Val) bool {
 				fr.slots[iter] = v
 				return body()
 			})
@@ -117,10 +117,13 @@ func (c *compiler) comprehension(e ast.Expr) (evalFn, error) {
 // each2 calls f on the index and element of each element of a list, or
 // the key and value of each entry of a map, until f returns false: the
 // pairs cel-go's two-variable comprehensions see.
-func each2(r ref.Val, adapter types.Adapter, f func(k, v ref.Val) bool) ref.Val {
+func each2(fr *frame, r ref.Val, adapter types.Adapter, f func(k, v ref.Val) bool) ref.Val {
 	if l, ok := r.(traits.Lister); ok {
 		n, _ := l.Size().(types.Int)
 		for i := types.Int(0); i < n; i++ {
+			if !fr.step() {
+				return fr.stop
+			}
 			if !f(i, l.Get(i)) {
 				break
 			}
@@ -132,6 +135,9 @@ func each2(r ref.Val, adapter types.Adapter, f func(k, v ref.Val) bool) ref.Val 
 		return types.NewErr("got '%T', expected iterable type", r)
 	}
 	for it := m.Iterator(); it.HasNext() == types.True; {
+		if !fr.step() {
+			return fr.stop
+		}
 		k := it.Next()
 		if !f(k, m.Get(k)) {
 			break
@@ -141,11 +147,15 @@ func each2(r ref.Val, adapter types.Adapter, f func(k, v ref.Val) bool) ref.Val 
 }
 
 // each calls f on the elements of a list (by index, which allocates
-// nothing) or the keys of a map, until f returns false.
-func each(r ref.Val, f func(ref.Val) bool) ref.Val {
+// nothing) or the keys of a map, until f returns false, a step of the
+// budget each; it returns the error that ends the loop, or nil.
+func each(fr *frame, r ref.Val, f func(ref.Val) bool) ref.Val {
 	if l, ok := r.(traits.Lister); ok {
 		n, _ := l.Size().(types.Int)
 		for i := types.Int(0); i < n; i++ {
+			if !fr.step() {
+				return fr.stop
+			}
 			if !f(l.Get(i)) {
 				break
 			}
@@ -157,6 +167,9 @@ func each(r ref.Val, f func(ref.Val) bool) ref.Val {
 		return types.NewErr("got '%T', expected iterable type", r)
 	}
 	for i := it.Iterator(); i.HasNext() == types.True; {
+		if !fr.step() {
+			return fr.stop
+		}
 		if !f(i.Next()) {
 			break
 		}
@@ -218,7 +231,7 @@ func (c *compiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
 		}
 		var failed ref.Val
 		decided := false
-		if err := each(r, func(v ref.Val) bool {
+		if err := each(fr, r, func(v ref.Val) bool {
 			fr.slots[slot] = v
 			p := pred(fr)
 			if p == decides {
@@ -371,7 +384,7 @@ func (s *seq) run(fr *frame, f func(ref.Val) bool) ref.Val {
 		if types.IsUnknownOrError(r) {
 			return r
 		}
-		return each(r, f)
+		return each(fr, r, f)
 	}
 	var failed ref.Val
 	if err := s.inner.run(fr, func(v ref.Val) bool {
@@ -418,11 +431,24 @@ func (c *compiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 	adapter := c.adapter
 	return func(fr *frame) ref.Val {
 		out := newValList(adapter, 0)
+		full := false
 		if err := s.run(fr, func(x ref.Val) bool {
+			if full = len(out.vals) == MaxListSize; full {
+				return false
+			}
+			if !fr.allocate(16) {
+				return false
+			}
 			out.vals = append(out.vals, x)
 			return true
 		}); err != nil {
 			return err // cel-go's result is an error then too
+		}
+		if fr.stop != nil {
+			return fr.stop
+		}
+		if full {
+			return limitErr("map or filter would build a list of more than %d elements", MaxListSize)
 		}
 		return out
 	}, nil
