@@ -31,6 +31,16 @@ func newBudget(ctx context.Context, limit int64) budget {
 	return budget{credit: c, left: limit - c, alloc: AllocLimit, ctx: ctx, limit: limit}
 }
 
+// fail ends the evaluation with err, a limit's error: like the step
+// limit, a size limit is final, even where && or || would absorb an
+// error (cel-go's evaluations stop on them too).
+func (b *budget) fail(err ref.Val) ref.Val {
+	if b.stop == nil {
+		b.stop = err
+	}
+	return err
+}
+
 // allocate spends n bytes of AllocLimit.
 func (b *budget) allocate(n int64) bool {
 	b.alloc -= n

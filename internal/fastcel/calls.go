@@ -162,8 +162,11 @@ func (m meters) in(fr *frame, vals ...ref.Val) ref.Val {
 func (m meters) done(fr *frame, out ref.Val) ref.Val {
 	if m.check {
 		if err := tooBig(out); err != nil {
-			return err
+			return fr.fail(err)
 		}
+	}
+	if types.IsError(out) && Stopped(out) != nil {
+		return fr.fail(out) // a bounded function refused to build its result
 	}
 	if m.out {
 		if n := cost(out); n > 0 && !fr.spend(n) {

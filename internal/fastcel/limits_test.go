@@ -74,7 +74,7 @@ func TestStepLimit(t *testing.T) {
 		for range 2 {
 			wantLimit(t, expr, p.Eval(data), "more than 20000 steps")
 		}
-		if d := time.Since(start); d > time.Second {
+		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%s: stopped after %s", expr, d)
 		}
 		// Within the limit the same program gives its value.
@@ -98,7 +98,7 @@ func TestEvalContext(t *testing.T) {
 	if err := Stopped(v); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the context's deadline", v)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("stopped after %s, its deadline was 50ms", d)
 	}
 }
@@ -126,6 +126,7 @@ func TestSizeLimits(t *testing.T) {
 		{`s.replace("", s).replace("", s.replace("", s)).replace("", s.replace("", s)).size()`, "replace would build", true},
 		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), b.replace("", b).size()))`, "replace would build", true},
 		{doubling("s", 30), "a string of", false},
+		{doubling("s", 30) + " > 0 || true", "a string of", false}, // final, not absorbed
 		{doubling("l", 30), "a list of", false},
 		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), [` + bs(210) + `].join("").size()))`, "join would build", true},
 		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), b.replace("", s + s).split("").size()))`, "split would build", true},
@@ -213,7 +214,7 @@ func TestDistinctLinear(t *testing.T) {
 			t.Errorf("%s: %v", expr, v)
 		}
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("distinct and sets over 100k elements took %s", d)
 	}
 

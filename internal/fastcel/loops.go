@@ -448,7 +448,7 @@ func (c *compiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 			return fr.stop
 		}
 		if full {
-			return limitErr("map or filter would build a list of more than %d elements", MaxListSize)
+			return fr.fail(limitErr("map or filter would build a list of more than %d elements", MaxListSize))
 		}
 		return out
 	}, nil
