@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -16,24 +18,39 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/ext"
+	"github.com/google/cel-go/interpreter"
 )
 
-// celCostLimit bounds the estimated work of one expression, checked when the
-// bundle loads (as Kubernetes checks admission expressions), so that a
-// runaway comprehension is refused instead of hanging the process.
-// Estimates assume lists and strings of up to celSizeLimit items.
-// celRuntimeLimit bounds the work of one evaluation at run time, whatever
-// the input: a tenant with a hundred thousand workloads is refused rather
-// than looped over for minutes.
+// The limits of CEL in a bundle. A bundle is as untrusted as a fact file
+// (program managers load them from shared folders), so whatever its
+// expressions say, loading and scoring end, within bounded memory.
 const (
-	celCostLimit    = 1_000_000_000
-	celSizeLimit    = 100
-	celRuntimeLimit = 50_000_000
+	// EstimatedCostLimit bounds the estimated work of one expression,
+	// checked when the bundle loads (as Kubernetes checks admission
+	// expressions), so that a runaway comprehension is refused before it
+	// runs. Estimates assume lists and strings of up to EstimatedSize items.
+	EstimatedCostLimit = 1_000_000_000
+	// EstimatedSize is the size of the facts' lists and strings the
+	// estimate assumes.
+	EstimatedSize = 100
+	// RuntimeCostLimit bounds the work of one evaluation on cel-go, in
+	// cel-go's cost units, whatever the input: an expression that loops
+	// over a hundred thousand workloads for each of them is stopped rather
+	// than run for minutes. On the fast path, fastcel.CostLimit,
+	// fastcel.MaxStringSize and fastcel.MaxListSize bound the same; cel-go
+	// evaluations are held to the same sizes.
+	RuntimeCostLimit = 50_000_000
+	// FormulaCostLimit is the fast path's budget of steps for one
+	// evaluation of a formula run once per partner (a metric's value,
+	// points and options), instead of fastcel.CostLimit: a formula reads
+	// aggregates and params, which do not grow with the facts, and the
+	// planner runs each thousands of times, when the bundle loads too.
+	FormulaCostLimit = 10_000_000
 )
 
 // sizeEstimator tells CEL's cost estimator how big inputs may be: a list
 // or map of params has the size it has, anything from the facts up to
-// celSizeLimit items.
+// EstimatedSize items.
 type sizeEstimator struct{ params map[string]any }
 
 func (e sizeEstimator) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
@@ -45,7 +62,7 @@ func (e sizeEstimator) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
 			return &checker.SizeEstimate{Min: 0, Max: size}
 		}
 	}
-	return &checker.SizeEstimate{Min: 0, Max: celSizeLimit}
+	return &checker.SizeEstimate{Min: 0, Max: EstimatedSize}
 }
 
 // paramsSize is the largest size of the params values at path (field
@@ -267,6 +284,7 @@ func newBaseEnv(ts *typeSet, params map[string]any) (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.CustomTypeProvider(provider{Provider: mustProvider(), ts: ts}),
 		ext.Bindings(), ext.Math(), ext.Lists(), ext.Strings(), ext.Sets(), ext.TwoVarComprehensions(),
+		fastcel.Limits(),
 		sumFunction(),
 		p,
 	)
@@ -318,10 +336,30 @@ type compiled struct {
 	// when it is first evaluated (ast nil until then).
 	want     []*cel.Type
 	deferred bool
+	// perPartner is an expression run once per partner (a metric's
+	// formulas): it has the smaller budget FormulaCostLimit.
+	perPartner bool
 }
 
-// eval evaluates the expression.
+// eval evaluates the expression, within the runtime limits, and stops
+// when the context an activation holds at ctxVar is done.
 func (p *compiled) eval(act any) (ref.Val, error) {
+	if m, ok := act.(map[string]any); ok {
+		if ctx, ok := m[ctxVar].(context.Context); ok {
+			return p.evalContext(ctx, act)
+		}
+	}
+	return p.evalContext(context.Background(), act)
+}
+
+// ctxVar is where an activation carries the run's context to eval: the
+// explainer evaluates through eval with activations it is given (and
+// copies). No CEL identifier can name it.
+const ctxVar = "@context"
+
+// evalContext is eval that stops with ctx's error when ctx is done, also
+// inside the expression's loops.
+func (p *compiled) evalContext(ctx context.Context, act any) (ref.Val, error) {
 	p.once.Do(func() {
 		if p.deferred {
 			// Checked now, with a compiler of its own: evaluations run in
@@ -338,8 +376,39 @@ func (p *compiled) eval(act any) (ref.Val, error) {
 	if p.err != nil {
 		return nil, fmt.Errorf("%s: %w", p.src.Name, p.err)
 	}
-	v, _, err := p.prg.Eval(act)
-	return v, err
+	v, _, err := p.prg.ContextEval(ctx, act)
+	if err != nil {
+		return v, p.stopped(ctx, err)
+	}
+	return v, nil
+}
+
+// stopped turns the error of an evaluation stopped by a limit or by its
+// context into one that says so, with where the expression is; any other
+// error is returned as it is.
+func (p *compiled) stopped(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr // the run's deadline, not the expression, stopped it
+	}
+	var cancelled interpreter.EvalCancelledError
+	switch {
+	case errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded:
+		err = &fastcel.LimitError{Detail: fmt.Sprintf("more than %d cost units, or a string or list over %d bytes or %d elements",
+			RuntimeCostLimit, fastcel.MaxStringSize, fastcel.MaxListSize)}
+	case !errors.Is(err, fastcel.ErrCostLimit):
+		return err
+	}
+	file, line := p.where()
+	return fmt.Errorf("CEL evaluation exceeded its cost limit in %s:%d: %w", file, line, err)
+}
+
+// where is the file and line of the expression.
+func (p *compiled) where() (string, int) {
+	if p.c == nil || p.src == nil {
+		return "", 0
+	}
+	line, _ := p.src.position(p.c.src, 1, 0)
+	return p.c.file, line
 }
 
 // compiler compiles the expressions of one rules file, collecting errors.
@@ -438,10 +507,28 @@ func (c *compiler) check(env *cel.Env, x *exprSource, want []*cel.Type) *cel.Ast
 		c.errorAt(x, 1, 0, fmt.Sprintf("must evaluate to %s, not %s", want[0], ast.OutputType()))
 		return nil
 	}
+	// A constant part that meets a limit fails whenever it runs: refused
+	// here, where it is written. A call of a function whose body has one
+	// was refused at the body.
+	if c.disp == nil {
+		if disp, err := fastcel.NewDispatcher(env); err == nil {
+			c.disp = disp
+		}
+	}
+	if c.disp != nil {
+		var ce *fastcel.ConstantError
+		if err := fastcel.CheckConstants(env, ast, c.disp); errors.As(err, &ce) {
+			if !c.callsBroken(x.Text) {
+				loc := ast.NativeRep().SourceInfo().GetStartLocation(ce.ID)
+				c.errorAt(x, max(loc.Line(), 1), max(loc.Column(), 0), "expression exceeds the cost limit: "+ce.Err.Error())
+			}
+			return nil
+		}
+	}
 	// An estimate of "unbounded" comes from a function CEL has no cost
 	// model for (distinct, sort): the runtime limit bounds those.
-	if est, err := env.EstimateCost(ast, sizeEstimator{c.params}); err == nil && est.Max > celCostLimit && est.Max != math.MaxUint64 && !c.noCostLimit {
-		c.errorAt(x, 1, 0, fmt.Sprintf("may cost up to %d steps for inputs of %d items, over the limit of %d: avoid nested loops over the facts", est.Max, celSizeLimit, celCostLimit))
+	if est, err := env.EstimateCost(ast, sizeEstimator{c.params}); err == nil && est.Max > EstimatedCostLimit && est.Max != math.MaxUint64 && !c.noCostLimit {
+		c.errorAt(x, 1, 0, fmt.Sprintf("may cost up to %d steps for inputs of %d items, over the limit of %d: avoid nested loops over the facts", est.Max, EstimatedSize, EstimatedCostLimit))
 		return nil
 	}
 	return ast
@@ -472,20 +559,40 @@ func (c *compiler) compile(env *cel.Env, x *exprSource, want []*cel.Type) *compi
 		return nil
 	}
 	c.count++
-	return &compiled{src: x, ast: ast, env: env, c: c}
+	return &compiled{src: x, ast: ast, env: env, c: c, perPartner: c.noCostLimit}
 }
 
-// program makes an evaluable program of a checked AST: constants folded,
-// and a runtime cost limit with interrupts checked in long loops.
+// program makes an evaluable program of a checked AST, with a runtime
+// cost limit, the size limits, and interrupts checked in long loops.
+// cel-go's constant folder is not run: it evaluates comprehensions over
+// constants without any cost limit (a nested lists.range would hang the
+// first evaluation), and cel-go is the slow path anyway; the fast path
+// folds constants within its budget.
 func (c *compiler) program(env *cel.Env, ast *cel.Ast) (cel.Program, error) {
-	if folder, err := cel.NewConstantFoldingOptimizer(); err == nil {
-		if opt, err := cel.NewStaticOptimizer(folder); err == nil {
-			if folded, iss := opt.Optimize(env, ast); iss.Err() == nil {
-				ast = folded
-			}
-		}
+	return env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(RuntimeCostLimit),
+		cel.CostTracking(sizeLimits{}), cel.InterruptCheckFrequency(interruptEvery))
+}
+
+// interruptEvery is how many comprehension iterations cel-go runs between
+// looks at the context.
+const interruptEvery = 100
+
+// sizeLimits holds cel-go's evaluations to the fast path's size limits:
+// cel-go charges a concatenation after it is made, and little (lists
+// concatenate lazily), so a doubling string or list would otherwise grow
+// to gigabytes within the cost limit. A result over the limits costs more
+// than the whole limit, which stops the evaluation at once.
+type sizeLimits struct{}
+
+var overLimit = uint64(RuntimeCostLimit + 1)
+
+// CallCost implements interpreter.ActualCostEstimator; nil leaves the
+// cost to cel-go.
+func (sizeLimits) CallCost(_, _ string, _ []ref.Val, result ref.Val) *uint64 {
+	if fastcel.TooBig(result) || fastcel.Stopped(result) != nil {
+		return &overLimit
 	}
-	return env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(celRuntimeLimit), cel.InterruptCheckFrequency(100))
+	return nil
 }
 
 // extend returns env with more variables.

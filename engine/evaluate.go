@@ -124,11 +124,13 @@ func (s *scorer) tenant(ctx context.Context, c *facts.Customer, tot []totals) er
 	s.memo.next()
 	for di, d := range s.b.Designations {
 		g := s.tenantGlobals(di, c)
-		if err := d.tenantFlow.run(g, tot[di], s.memo); err != nil {
+		if err := d.tenantFlow.run(ctx, g, tot[di], s.memo); err != nil {
 			return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 		}
 		if s.explain != nil {
-			if err := s.explain.tenant(ctx, di, s.tenantActivation(di, c), c); err != nil {
+			act := s.tenantActivation(di, c)
+			act[ctxVar] = ctx
+			if err := s.explain.tenant(ctx, di, act, c); err != nil {
 				return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 			}
 		}
@@ -143,7 +145,7 @@ func (s *scorer) person(ctx context.Context, p *facts.Person, asOf facts.Date, t
 		f, g := d.peopleFlow, s.personG[di]
 		clear(g)
 		g[f.index[varPerson]], g[f.index[varAsOf]] = rec, types.String(string(asOf))
-		if err := f.run(g, tot[di], nil); err != nil {
+		if err := f.run(ctx, g, tot[di], nil); err != nil {
 			return fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
 		}
 		if s.explain != nil {
@@ -175,12 +177,17 @@ func (b *Bundle) mergeTotals(into, from []totals) error {
 
 // tenantWarnings runs the designations' tenant warnings.
 func (s *scorer) tenantWarnings(c *facts.Customer, file string) ([]facts.Problem, error) {
+	return s.tenantWarningsContext(context.Background(), c, file)
+}
+
+// tenantWarningsContext is tenantWarnings stopped when ctx is done.
+func (s *scorer) tenantWarningsContext(ctx context.Context, c *facts.Customer, file string) ([]facts.Problem, error) {
 	var out []facts.Problem
 	for di, d := range s.b.Designations {
 		if d.warnings == nil {
 			continue
 		}
-		v, err := d.warnings.evalAt(s.tenantGlobals(di, c))
+		v, err := d.warnings.evalAt(ctx, s.tenantGlobals(di, c))
 		if err != nil {
 			return nil, fmt.Errorf("%s: tenant %q: tenant_warnings: %w", d.ID, c.Tenant, err)
 		}
@@ -225,7 +232,7 @@ func (b *Bundle) sumTenants(ctx context.Context, month facts.Month, tenants []fa
 					errs[i] = err
 					return
 				}
-				w, err := s.tenantWarnings(c, file)
+				w, err := s.tenantWarningsContext(ctx, c, file)
 				if err != nil {
 					errs[i] = err
 					return
@@ -265,14 +272,16 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 		s.explain = ex
 		tot = b.newAllTotals()
 		for i := range w.Tenants {
-			if i%ctxCheckEvery == 0 && ctx.Err() != nil {
+			// Each tenant is explained by many evaluations on cel-go:
+			// a look at the context costs nothing beside them.
+			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			c := &w.Tenants[i]
 			if err := s.tenant(ctx, c, tot); err != nil {
 				return nil, err
 			}
-			ws, err := s.tenantWarnings(c, f.Name)
+			ws, err := s.tenantWarningsContext(ctx, c, f.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -333,7 +342,7 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 // result scores a designation from its totals: metrics, verdict, plans.
 func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window) (*Result, error) {
 	partner := d.partnerValues(tot)
-	metrics, err := d.scoreAll(func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
+	metrics, err := d.scoreAllContext(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
 	if err != nil {
 		return nil, err
 	}
@@ -425,20 +434,36 @@ func (d *Designation) partnerValues(tot totals) partnerAggregates {
 // scoreMetric computes a metric on a track from its aggregates: each
 // option's value and points, then their combination.
 func (d *Designation) scoreMetric(track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val) (*MetricResult, error) {
-	return d.scoreMetricCached(track, m, agg, partner, nil)
+	return d.scoreMetricCached(context.Background(), track, m, agg, partner, nil)
+}
+
+// scoreAllContext is scoreAll with the formulas stopped when ctx is done.
+func (d *Designation) scoreAllContext(ctx context.Context, agg func(track, option string, m *Metric, a *Aggregate) ref.Val, partner ref.Val) (map[string]map[string]*MetricResult, error) {
+	metrics := map[string]map[string]*MetricResult{}
+	for _, t := range d.Tracks {
+		metrics[t] = map[string]*MetricResult{}
+		for _, m := range d.Metrics {
+			mr, err := d.scoreMetricCached(ctx, t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner, nil)
+			if err != nil {
+				return nil, err
+			}
+			metrics[t][m.ID] = mr
+		}
+	}
+	return metrics, nil
 }
 
 // scoreMetricCached is scoreMetric with the options' results kept in
 // cache by option and aggregate totals (the planner tries thousands of
 // totals that differ in one option only); cache may be nil.
-func (d *Designation) scoreMetricCached(track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val, cache map[string]*OptionResult) (*MetricResult, error) {
+func (d *Designation) scoreMetricCached(ctx context.Context, track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val, cache map[string]*OptionResult) (*MetricResult, error) {
 	fail := func(what string, err error) (*MetricResult, error) {
 		return nil, fmt.Errorf("%s: metrics[%s].%s on %s: %w", d.ID, m.ID, what, track, err)
 	}
 	ix := m.places.index
 	g := make([]ref.Val, len(m.places.names))
 	g[ix[varTrack]], g[ix[varMetric]], g[ix[varOption]] = types.String(track), types.String(m.ID), types.String("")
-	maxPoints, err := numberAt(m.maxPoints, g)
+	maxPoints, err := numberAt(ctx, m.maxPoints, g)
 	if err != nil {
 		return fail("max_points", err)
 	}
@@ -465,19 +490,19 @@ func (d *Designation) scoreMetricCached(track string, m *Metric, agg func(option
 				return or, nil
 			}
 		}
-		value, err := numberAt(m.value, g)
+		value, err := numberAt(ctx, m.value, g)
 		if err != nil {
 			return nil, fmt.Errorf("value: %w", err)
 		}
 		g[ix[varValue]] = types.Double(value)
-		points, err := numberAt(m.points, g)
+		points, err := numberAt(ctx, m.points, g)
 		if err != nil {
 			return nil, fmt.Errorf("points: %w", err)
 		}
 		or := &OptionResult{Value: value, Points: points}
 		if m.extra != nil {
 			g[ix["points"]] = types.Double(points)
-			v, err := m.extra.evalAt(g)
+			v, err := m.extra.evalAt(ctx, g)
 			if err != nil {
 				return nil, fmt.Errorf("extra: %w", err)
 			}
@@ -509,7 +534,7 @@ func (d *Designation) scoreMetricCached(track string, m *Metric, agg func(option
 	g[ix[varOption]] = nil
 	g[ix[varOptions]] = types.NewRefValMap(types.DefaultTypeAdapter, optVals)
 	if m.Combine == "options" {
-		chosen, err := stringAt(m.chosen, g)
+		chosen, err := stringAt(ctx, m.chosen, g)
 		if err != nil {
 			return fail("combine.chosen", err)
 		}
@@ -522,18 +547,18 @@ func (d *Designation) scoreMetricCached(track string, m *Metric, agg func(option
 	} else {
 		mr.Sources = opts
 	}
-	if mr.Points, err = numberAt(m.combPoints, g); err != nil {
+	if mr.Points, err = numberAt(ctx, m.combPoints, g); err != nil {
 		return fail("combine.points", err)
 	}
-	if mr.Value, err = numberAt(m.combValue, g); err != nil {
+	if mr.Value, err = numberAt(ctx, m.combValue, g); err != nil {
 		return fail("combine.value", err)
 	}
 	return mr, nil
 }
 
 // numberAt evaluates a number expression with its variables at places.
-func numberAt(p *compiled, g []ref.Val) (float64, error) {
-	v, err := p.evalAt(g)
+func numberAt(ctx context.Context, p *compiled, g []ref.Val) (float64, error) {
+	v, err := p.evalAt(ctx, g)
 	if err != nil {
 		return 0, err
 	}
@@ -549,8 +574,8 @@ func numberAt(p *compiled, g []ref.Val) (float64, error) {
 }
 
 // stringAt evaluates a string expression with its variables at places.
-func stringAt(p *compiled, g []ref.Val) (string, error) {
-	v, err := p.evalAt(g)
+func stringAt(ctx context.Context, p *compiled, g []ref.Val) (string, error) {
+	v, err := p.evalAt(ctx, g)
 	if err != nil {
 		return "", err
 	}

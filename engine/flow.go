@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -330,25 +331,36 @@ func (c *compiler) fast(x *compiled, f *places, l *layout) {
 		}
 		c.disp = disp
 	}
-	p, err := fastcel.Compile(x.env, x.ast, c.disp, fastcel.Options{
+	opts := fastcel.Options{
 		Global: func(name string) (int, bool) { i, ok := f.index[name]; return i, ok },
 		Field:  l.fieldIndex,
-	})
-	if err == nil {
+	}
+	if x.perPartner {
+		opts.CostLimit = FormulaCostLimit
+	}
+	// An error leaves x to cel-go: ErrUnsupported, or a constant over the
+	// limits, which check has refused already.
+	if p, err := fastcel.Compile(x.env, x.ast, c.disp, opts); err == nil {
 		x.fast = p
 	}
 }
 
 // evalAt evaluates x with its variables at their places: on the
 // fast path, or on cel-go when the fast path has no program or ends in an
-// error (cel-go's value and message are the ones reported then).
-func (x *compiled) evalAt(g []ref.Val) (ref.Val, error) {
+// error (cel-go's value and message are the ones reported then). An
+// evaluation stopped by a limit or by ctx is not run again: it would be
+// stopped again, later.
+func (x *compiled) evalAt(ctx context.Context, g []ref.Val) (ref.Val, error) {
 	if x.fast != nil && !slowCEL {
-		if v := x.fast.Eval(g); !types.IsUnknownOrError(v) {
+		v := x.fast.EvalContext(ctx, g)
+		if !types.IsUnknownOrError(v) {
 			return v, nil
 		}
+		if err := fastcel.Stopped(v); err != nil {
+			return nil, x.stopped(ctx, err)
+		}
 	}
-	return x.eval(x.places.activation(g))
+	return x.evalContext(ctx, x.places.activation(g))
 }
 
 // slowCEL turns the fast path off, for the test that compares the two.
@@ -367,22 +379,22 @@ func (f *places) activation(g []ref.Val) map[string]any {
 
 // run scores one record whose variables are set in g, adding to tot; m
 // holds the record's results shared with other designations (or is nil).
-func (f *flow) run(g []ref.Val, tot totals, m *memo) error {
+func (f *flow) run(ctx context.Context, g []ref.Val, tot totals, m *memo) error {
 	empty := ref.Val(types.String(""))
 	g[f.track], g[f.option], g[f.metric] = empty, empty, empty
-	if err := f.level(&f.shared, g, tot, m); err != nil {
+	if err := f.level(ctx, &f.shared, g, tot, m); err != nil {
 		return err
 	}
 	for ti := range f.tracks {
 		t := &f.tracks[ti]
 		g[f.track], g[f.option], g[f.metric] = t.track, empty, empty
-		if err := f.level(&t.level, g, tot, nil); err != nil {
+		if err := f.level(ctx, &t.level, g, tot, nil); err != nil {
 			return err
 		}
 		for oi := range t.options {
 			o := &t.options[oi]
 			g[f.option], g[f.metric] = o.option, empty
-			if err := f.level(&o.level, g, tot, nil); err != nil {
+			if err := f.level(ctx, &o.level, g, tot, nil); err != nil {
 				return err
 			}
 		}
@@ -390,12 +402,12 @@ func (f *flow) run(g []ref.Val, tot totals, m *memo) error {
 	return nil
 }
 
-func (f *flow) level(l *level, g []ref.Val, tot totals, m *memo) error {
+func (f *flow) level(ctx context.Context, l *level, g []ref.Val, tot totals, m *memo) error {
 	for _, v := range l.values {
 		x, ok := m.get(v.memo)
 		if !ok {
 			var err error
-			if x, err = v.expr.evalAt(g); err != nil {
+			if x, err = v.expr.evalAt(ctx, g); err != nil {
 				return fmt.Errorf("%s: %w", v.expr.src.Name, err)
 			}
 			m.put(v.memo, x)
@@ -407,7 +419,7 @@ func (f *flow) level(l *level, g []ref.Val, tot totals, m *memo) error {
 		x, ok := m.get(a.memo)
 		if !ok {
 			var err error
-			if x, err = a.expr.evalAt(g); err != nil {
+			if x, err = a.expr.evalAt(ctx, g); err != nil {
 				return fmt.Errorf("%s: %w", a.expr.src.Name, err)
 			}
 			m.put(a.memo, x)
