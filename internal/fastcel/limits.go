@@ -204,48 +204,49 @@ func bounded(env *cel.Env) (*cel.Env, error) {
 		}
 	}
 	var opts []cel.EnvOption
-	guard := func(fn, id string, member bool, args []*cel.Type, result *cel.Type, check func(args []ref.Val) ref.Val) {
+	// check has the call's arguments, nil past them: a slice of them
+	// would be allocated at every call.
+	guard := func(fn, id string, member bool, args []*cel.Type, result *cel.Type, check func(a0, a1, a2, a3 ref.Val) ref.Val) {
 		o := orig[id]
 		if o == nil {
-			return
-		}
-		impl := o.Function
-		if impl == nil && o.Unary != nil {
-			u := o.Unary
-			impl = func(args ...ref.Val) ref.Val { return u(args[0]) }
-		}
-		if impl == nil && o.Binary != nil {
-			b := o.Binary
-			impl = func(args ...ref.Val) ref.Val { return b(args[0], args[1]) }
-		}
-		if impl == nil {
 			return
 		}
 		// The binding of the arity cel-go's planner and the fast path
 		// look for first.
 		var bound cel.OverloadOpt
-		switch len(args) {
-		case 1:
+		switch {
+		case len(args) == 1 && o.Unary != nil:
+			impl := o.Unary
 			bound = cel.UnaryBinding(func(a ref.Val) ref.Val {
-				if err := check([]ref.Val{a}); err != nil {
+				if err := check(a, nil, nil, nil); err != nil {
 					return err
 				}
 				return impl(a)
 			})
-		case 2:
+		case len(args) == 2 && o.Binary != nil:
+			impl := o.Binary
 			bound = cel.BinaryBinding(func(a, b ref.Val) ref.Val {
-				if err := check([]ref.Val{a, b}); err != nil {
+				if err := check(a, b, nil, nil); err != nil {
 					return err
 				}
 				return impl(a, b)
 			})
-		default:
-			bound = cel.FunctionBinding(func(args ...ref.Val) ref.Val {
-				if err := check(args); err != nil {
+		case len(args) <= 4 && o.Function != nil:
+			impl := o.Function
+			bound = cel.FunctionBinding(func(a ...ref.Val) ref.Val {
+				at := func(i int) ref.Val {
+					if i < len(a) {
+						return a[i]
+					}
+					return nil
+				}
+				if err := check(at(0), at(1), at(2), at(3)); err != nil {
 					return err
 				}
-				return impl(args...)
+				return impl(a...)
 			})
+		default:
+			return
 		}
 		over := cel.Overload
 		if member {
@@ -256,36 +257,36 @@ func bounded(env *cel.Env) (*cel.Env, error) {
 	str, listStr := cel.StringType, cel.ListType(cel.StringType)
 	listT := cel.ListType(cel.TypeParamType("T"))
 	listDyn := cel.ListType(cel.DynType)
-	guard("replace", "string_replace_string_string", true, []*cel.Type{str, str, str}, str, func(a []ref.Val) ref.Val {
-		return checkReplace(a[0], a[1], a[2], -1)
+	guard("replace", "string_replace_string_string", true, []*cel.Type{str, str, str}, str, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		return checkReplace(a0, a1, a2, -1)
 	})
-	guard("replace", "string_replace_string_string_int", true, []*cel.Type{str, str, str, cel.IntType}, str, func(a []ref.Val) ref.Val {
-		n, _ := a[3].(types.Int)
-		return checkReplace(a[0], a[1], a[2], int64(n))
+	guard("replace", "string_replace_string_string_int", true, []*cel.Type{str, str, str, cel.IntType}, str, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		n, _ := a3.(types.Int)
+		return checkReplace(a0, a1, a2, int64(n))
 	})
-	guard("join", "list_join", true, []*cel.Type{listStr}, str, func(a []ref.Val) ref.Val {
-		return checkJoin(a[0], "")
+	guard("join", "list_join", true, []*cel.Type{listStr}, str, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		return checkJoin(a0, "")
 	})
-	guard("join", "list_join_string", true, []*cel.Type{listStr, str}, str, func(a []ref.Val) ref.Val {
-		sep, _ := a[1].(types.String)
-		return checkJoin(a[0], string(sep))
+	guard("join", "list_join_string", true, []*cel.Type{listStr, str}, str, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		sep, _ := a1.(types.String)
+		return checkJoin(a0, string(sep))
 	})
-	guard("split", "string_split_string", true, []*cel.Type{str, str}, listStr, func(a []ref.Val) ref.Val {
-		return checkSplit(a[0], a[1], -1)
+	guard("split", "string_split_string", true, []*cel.Type{str, str}, listStr, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		return checkSplit(a0, a1, -1)
 	})
-	guard("split", "string_split_string_int", true, []*cel.Type{str, str, cel.IntType}, listStr, func(a []ref.Val) ref.Val {
-		n, _ := a[2].(types.Int)
-		return checkSplit(a[0], a[1], int64(n))
+	guard("split", "string_split_string_int", true, []*cel.Type{str, str, cel.IntType}, listStr, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		n, _ := a2.(types.Int)
+		return checkSplit(a0, a1, int64(n))
 	})
-	guard("flatten", "list_flatten", true, []*cel.Type{cel.ListType(listT)}, listT, func(a []ref.Val) ref.Val {
-		return checkFlatten(a[0], 1)
+	guard("flatten", "list_flatten", true, []*cel.Type{cel.ListType(listT)}, listT, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		return checkFlatten(a0, 1)
 	})
-	guard("flatten", "list_flatten_int", true, []*cel.Type{listDyn, cel.IntType}, listDyn, func(a []ref.Val) ref.Val {
-		n, _ := a[1].(types.Int)
-		return checkFlatten(a[0], int64(n))
+	guard("flatten", "list_flatten_int", true, []*cel.Type{listDyn, cel.IntType}, listDyn, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		n, _ := a1.(types.Int)
+		return checkFlatten(a0, int64(n))
 	})
-	guard("format", "string_format", true, []*cel.Type{str, listDyn}, str, func(a []ref.Val) ref.Val {
-		return checkFormat(a[0], a[1])
+	guard("format", "string_format", true, []*cel.Type{str, listDyn}, str, func(a0, a1, a2, a3 ref.Val) ref.Val {
+		return checkFormat(a0, a1)
 	})
 	if _, ok := fns["distinct"]; ok {
 		opts = append(opts, cel.Function("distinct", cel.MemberOverload("list_distinct", []*cel.Type{listT}, listT,

@@ -130,6 +130,10 @@ func TestSizeLimits(t *testing.T) {
 		{doubling("l", 30), "a list of", false},
 		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), [` + bs(210) + `].join("").size()))`, "join would build", true},
 		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), b.replace("", s + s).split("").size()))`, "split would build", true},
+		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), b.replace("", s + s).split("", 3000000).size()))`, "split would build", true},
+		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), b.replace("", b, 1000).size()))`, "replace would build", true},
+		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), [` + bs(210) + `].join().size()))`, "join would build", true},
+		{`cel.bind(a, lists.range(1000000), [a, a, a].flatten(1).size())`, "flatten would build", true},
 		{`cel.bind(a, lists.range(1000000), [a, a, a, a, a, a, a, a].flatten().size())`, "flatten would build", true},
 		{`cel.bind(a, s.replace("", s), cel.bind(b, a.replace("", a), "%s".format([[` + bs(256) + `]]).size()))`, "format would build", true},
 	}

@@ -58,8 +58,15 @@ func newValueSet(lists ...traits.Lister) (*valueSet, bool) {
 	if doubles && big {
 		return nil, false
 	}
-	return &valueSet{strs: map[types.String]struct{}{}, ints: map[int64]struct{}{}, uints: map[uint64]struct{}{},
-		floats: map[float64]struct{}{}, bytes: map[string]struct{}{}, asFloat: doubles}, true
+	return &valueSet{asFloat: doubles}, true
+}
+
+// put adds k to *m, made on first use: most lists hold one kind.
+func put[K comparable](m *map[K]struct{}, k K) {
+	if *m == nil {
+		*m = map[K]struct{}{}
+	}
+	(*m)[k] = struct{}{}
 }
 
 // lookup reports whether v has a key, and whether it is in the set;
@@ -69,7 +76,7 @@ func (s *valueSet) lookup(v ref.Val, add bool) (keyed, in bool) {
 	case types.String:
 		_, in = s.strs[x]
 		if add {
-			s.strs[x] = struct{}{}
+			put(&s.strs, x)
 		}
 	case types.Bool:
 		i := 0
@@ -84,7 +91,7 @@ func (s *valueSet) lookup(v ref.Val, add bool) (keyed, in bool) {
 	case types.Bytes:
 		_, in = s.bytes[string(x)]
 		if add {
-			s.bytes[string(x)] = struct{}{}
+			put(&s.bytes, string(x))
 		}
 	case types.Int:
 		if s.asFloat {
@@ -92,7 +99,7 @@ func (s *valueSet) lookup(v ref.Val, add bool) (keyed, in bool) {
 		}
 		_, in = s.ints[int64(x)]
 		if add {
-			s.ints[int64(x)] = struct{}{}
+			put(&s.ints, int64(x))
 		}
 	case types.Uint:
 		if s.asFloat {
@@ -101,12 +108,12 @@ func (s *valueSet) lookup(v ref.Val, add bool) (keyed, in bool) {
 		if x <= math.MaxInt64 {
 			_, in = s.ints[int64(x)]
 			if add {
-				s.ints[int64(x)] = struct{}{}
+				put(&s.ints, int64(x))
 			}
 		} else {
 			_, in = s.uints[uint64(x)]
 			if add {
-				s.uints[uint64(x)] = struct{}{}
+				put(&s.uints, uint64(x))
 			}
 		}
 	case types.Double:
@@ -120,7 +127,7 @@ func (s *valueSet) lookup(v ref.Val, add bool) (keyed, in bool) {
 func (s *valueSet) lookupFloat(f float64, add bool) (bool, bool) {
 	_, in := s.floats[f]
 	if add {
-		s.floats[f] = struct{}{}
+		put(&s.floats, f)
 	}
 	return true, in
 }
