@@ -89,7 +89,7 @@ func exportDataset(w *csv.Writer, d *Dataset, f *facts.File, schema *facts.Schem
 			roleCols = append(roleCols, r)
 		}
 	}
-	claims := len(d.Columns["associated"]) > 0
+	claims := d.ClaimType != ""
 	var head []string
 	for _, r := range roleCols {
 		head = append(head, column(d.Columns[r]))
@@ -126,10 +126,11 @@ func exportDataset(w *csv.Writer, d *Dataset, f *facts.File, schema *facts.Schem
 			return out
 		}
 		if claims {
-			// A claim per CPOR association, in its first month.
+			// A claim per association of the claimed type, in its first
+			// month.
 			for i := range c.Associations {
 				a := &c.Associations[i]
-				if a.Type != "CPOR" {
+				if a.Type != d.ClaimType {
 					continue
 				}
 				rec := roles(a.From.Month(), a)

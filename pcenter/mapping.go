@@ -62,7 +62,11 @@ type Dataset struct {
 	// ActiveStatus are the statuses of a certification that counts
 	// (besides an empty one).
 	ActiveStatus []string `yaml:"active_status"`
-	name         string
+	// ClaimType is the bundle's attribution type a dataset of claims
+	// (one with an associated column) reports: gen writes a claim per
+	// association of that type.
+	ClaimType string `yaml:"claim_type"`
+	name      string
 }
 
 // Names is a column by one name or the first of several a file has.
@@ -144,6 +148,9 @@ func ParseMapping(name string, data []byte) (*Mapping, error) {
 		}
 		if !d.people() && (len(d.Keys) == 0 || len(d.Measures) == 0) {
 			return nil, fmt.Errorf("%s: partner_center.datasets.%s: a dataset of a series needs keys and measures", name, id)
+		}
+		if (len(d.Columns["associated"]) > 0) != (d.ClaimType != "") {
+			return nil, fmt.Errorf("%s: partner_center.datasets.%s: a dataset of claims has both an associated column and a claim_type, others neither", name, id)
 		}
 	}
 	return m, nil

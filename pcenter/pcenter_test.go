@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
+	"strings"
 	"testing"
 
 	policies "evaluate"
@@ -72,5 +74,22 @@ func TestRoundTripIsExact(t *testing.T) {
 		if !bytes.Equal(once, twice) {
 			t.Errorf("seed %d: the round trip is not exact:\nonce  %.400s\ntwice %.400s", seed, once, twice)
 		}
+	}
+}
+
+// A dataset of claims says which attribution type it claims; the mapping
+// is refused when the associated column and claim_type disagree.
+func TestMappingClaimType(t *testing.T) {
+	t.Parallel()
+	src, err := fs.ReadFile(policies.Policies, pcenter.MappingFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pcenter.ParseMapping("m.yaml", src); err != nil {
+		t.Fatalf("shipped mapping: %v", err)
+	}
+	bad := strings.Replace(string(src), "claim_type: CPOR", "", 1)
+	if _, err := pcenter.ParseMapping("m.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "datasets.cpor_claims: a dataset of claims") {
+		t.Errorf("no claim_type: %v", err)
 	}
 }
