@@ -53,6 +53,14 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.line,
 // MaxDepth bounds how deeply values nest; a fact file needs six levels.
 const MaxDepth = 32
 
+// Aliases may expand a YAML document to at most aliasExpansion times the
+// values it writes, plus aliasSlack (so that a small file may use a few
+// anchors freely): more is an alias bomb.
+const (
+	aliasExpansion = 10
+	aliasSlack     = 1000
+)
+
 // MaxString bounds a string's length in bytes.
 const MaxString = 1 << 16
 
@@ -462,7 +470,7 @@ func checkShapeAt(root *yaml.Node, depth int) error {
 	if err != nil {
 		return err
 	}
-	if total > 10*raw+1000 {
+	if total > aliasExpansion*raw+aliasSlack {
 		return &syntaxError{line: root.Line, msg: fmt.Sprintf("aliases expand the document to %d values from %d written: refused as an alias bomb", total, raw)}
 	}
 	return nil
