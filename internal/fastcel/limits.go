@@ -116,19 +116,11 @@ func footprint(v ref.Val) int64 {
 
 // cost is the steps reading or making v costs.
 func cost(v ref.Val) int64 {
-	switch x := v.(type) {
-	case types.String:
-		return int64(len(x)) >> 4
-	case types.Bytes:
-		return int64(len(x)) >> 4
-	case *valList:
-		return int64(len(x.vals))
-	case traits.Lister:
-		if n, ok := x.Size().(types.Int); ok {
-			return int64(n)
-		}
+	switch v.(type) {
+	case types.String, types.Bytes:
+		return size(v) >> 4 // a step per 16 bytes
 	}
-	return 0
+	return size(v)
 }
 
 // tooBig returns the limit error of a value over MaxStringSize or
