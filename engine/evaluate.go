@@ -128,9 +128,7 @@ func (s *scorer) tenant(ctx context.Context, c *facts.Customer, tot []totals) er
 			return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 		}
 		if s.explain != nil {
-			act := s.tenantActivation(di, c)
-			act[ctxVar] = ctx
-			if err := s.explain.tenant(ctx, di, act, c); err != nil {
+			if err := s.explain.tenant(ctx, di, s.tenantActivation(di, c), c); err != nil {
 				return fmt.Errorf("%s: tenant %q: %w", d.ID, c.Tenant, err)
 			}
 		}
@@ -175,13 +173,9 @@ func (b *Bundle) mergeTotals(into, from []totals) error {
 	return nil
 }
 
-// tenantWarnings runs the designations' tenant warnings.
-func (s *scorer) tenantWarnings(c *facts.Customer, file string) ([]facts.Problem, error) {
-	return s.tenantWarningsContext(context.Background(), c, file)
-}
-
-// tenantWarningsContext is tenantWarnings stopped when ctx is done.
-func (s *scorer) tenantWarningsContext(ctx context.Context, c *facts.Customer, file string) ([]facts.Problem, error) {
+// tenantWarnings runs the designations' tenant warnings, stopped when
+// ctx is done.
+func (s *scorer) tenantWarnings(ctx context.Context, c *facts.Customer, file string) ([]facts.Problem, error) {
 	var out []facts.Problem
 	for di, d := range s.b.Designations {
 		if d.warnings == nil {
@@ -232,7 +226,7 @@ func (b *Bundle) sumTenants(ctx context.Context, month facts.Month, tenants []fa
 					errs[i] = err
 					return
 				}
-				w, err := s.tenantWarningsContext(ctx, c, file)
+				w, err := s.tenantWarnings(ctx, c, file)
 				if err != nil {
 					errs[i] = err
 					return
@@ -281,7 +275,7 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 			if err := s.tenant(ctx, c, tot); err != nil {
 				return nil, err
 			}
-			ws, err := s.tenantWarningsContext(ctx, c, f.Name)
+			ws, err := s.tenantWarnings(ctx, c, f.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -342,7 +336,7 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 // result scores a designation from its totals: metrics, verdict, plans.
 func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window) (*Result, error) {
 	partner := d.partnerValues(tot)
-	metrics, err := d.scoreAllContext(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
+	metrics, err := d.scoreAll(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
 	if err != nil {
 		return nil, err
 	}
@@ -431,30 +425,10 @@ func (d *Designation) partnerValues(tot totals) partnerAggregates {
 	return partnerAggregates{cel: types.NewRefValMap(types.DefaultTypeAdapter, celVals), native: nat}
 }
 
-// scoreMetric computes a metric on a track from its aggregates: each
-// option's value and points, then their combination.
-func (d *Designation) scoreMetric(track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val) (*MetricResult, error) {
-	return d.scoreMetricCached(context.Background(), track, m, agg, partner, nil)
-}
-
-// scoreAllContext is scoreAll with the formulas stopped when ctx is done.
-func (d *Designation) scoreAllContext(ctx context.Context, agg func(track, option string, m *Metric, a *Aggregate) ref.Val, partner ref.Val) (map[string]map[string]*MetricResult, error) {
-	metrics := map[string]map[string]*MetricResult{}
-	for _, t := range d.Tracks {
-		metrics[t] = map[string]*MetricResult{}
-		for _, m := range d.Metrics {
-			mr, err := d.scoreMetricCached(ctx, t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner, nil)
-			if err != nil {
-				return nil, err
-			}
-			metrics[t][m.ID] = mr
-		}
-	}
-	return metrics, nil
-}
-
-// scoreMetricCached is scoreMetric with the options' results kept in
-// cache by option and aggregate totals (the planner tries thousands of
+// scoreMetricCached computes a metric on a track from its aggregates:
+// each option's value and points, then their combination, its formulas
+// stopped when ctx is done. The options' results are kept in cache by
+// option and aggregate totals (the planner tries thousands of
 // totals that differ in one option only); cache may be nil.
 func (d *Designation) scoreMetricCached(ctx context.Context, track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val, cache map[string]*OptionResult) (*MetricResult, error) {
 	fail := func(what string, err error) (*MetricResult, error) {

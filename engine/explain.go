@@ -115,9 +115,12 @@ func zero(v ref.Val) bool {
 	return false
 }
 
-// tenant explains one tenant's part in every tenant metric.
-func (e *explainer) tenant(_ context.Context, di int, act map[string]any, c *facts.Customer) error {
+// tenant explains one tenant's part in every tenant metric. Its
+// evaluations find ctx in their activations (at ctxVar), so that the run's
+// deadline stops them too.
+func (e *explainer) tenant(ctx context.Context, di int, act map[string]any, c *facts.Customer) error {
 	d := e.b.Designations[di]
+	act[ctxVar] = ctx
 	for _, t := range d.Tracks {
 		for _, m := range d.Metrics {
 			if m.Over != "tenants" {
@@ -138,8 +141,9 @@ func (e *explainer) tenant(_ context.Context, di int, act map[string]any, c *fac
 	return nil
 }
 
-// person explains one person's part in every people metric.
-func (e *explainer) person(_ context.Context, di int, _ map[string]any, p *facts.Person) error {
+// person explains one person's part in every people metric, stopped as
+// tenant is when ctx is done.
+func (e *explainer) person(ctx context.Context, di int, _ map[string]any, p *facts.Person) error {
 	d := e.b.Designations[di]
 	for _, t := range d.Tracks {
 		for _, m := range d.Metrics {
@@ -147,7 +151,7 @@ func (e *explainer) person(_ context.Context, di int, _ map[string]any, p *facts
 				continue
 			}
 			for _, o := range m.optionsOf(t) {
-				act := map[string]any{varPerson: personRecord(p), varAsOf: e.asOf, varTrack: t, varOption: o, varMetric: m.ID}
+				act := map[string]any{varPerson: personRecord(p), varAsOf: e.asOf, varTrack: t, varOption: o, varMetric: m.ID, ctxVar: ctx}
 				if err := evalValues(d.peopleValues, act); err != nil {
 					return err
 				}

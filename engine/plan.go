@@ -526,7 +526,7 @@ func (d *Designation) checkPlans(ctx context.Context) error {
 			tot[i].n = v
 		}
 		partner := d.partnerValues(tot)
-		metrics, err := d.scoreAllContext(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
+		metrics, err := d.scoreAll(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
 		if err != nil {
 			return err
 		}
@@ -550,7 +550,7 @@ func (d *Designation) checkPlans(ctx context.Context) error {
 				k := d.slotIndex[instance{track: t, option: s.Option, metric: m, agg: a}.slotKey()]
 				after[k].n += int64(math.Round(s.Add * a.plan.forOption(s.Option).scale))
 			}
-			metrics, err := d.scoreAllContext(ctx, func(tt, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(after, tt, o, m, a) }, partner.cel)
+			metrics, err := d.scoreAll(ctx, func(tt, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(after, tt, o, m, a) }, partner.cel)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ func (t *Tally) start(month facts.Month) {
 						t.errs[i] = err
 						break
 					}
-					w, err := s.tenantWarnings(c, file)
+					w, err := s.tenantWarnings(ctx, c, file)
 					if err != nil {
 						t.errs[i] = err
 						break

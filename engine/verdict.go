@@ -221,13 +221,14 @@ func plainJSON(v any) any {
 	return v
 }
 
-// scoreAll scores every metric on every track from aggregate values.
-func (d *Designation) scoreAll(agg func(track, option string, m *Metric, a *Aggregate) ref.Val, partner ref.Val) (map[string]map[string]*MetricResult, error) {
+// scoreAll scores every metric on every track from aggregate values, its
+// formulas stopped when ctx is done.
+func (d *Designation) scoreAll(ctx context.Context, agg func(track, option string, m *Metric, a *Aggregate) ref.Val, partner ref.Val) (map[string]map[string]*MetricResult, error) {
 	metrics := map[string]map[string]*MetricResult{}
 	for _, t := range d.Tracks {
 		metrics[t] = map[string]*MetricResult{}
 		for _, m := range d.Metrics {
-			mr, err := d.scoreMetric(t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner)
+			mr, err := d.scoreMetricCached(ctx, t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -243,7 +244,7 @@ func (d *Designation) scoreAll(agg func(track, option string, m *Metric, a *Aggr
 func (d *Designation) checkShape(ctx context.Context) error {
 	tot := d.newTotals()
 	partner := d.partnerValues(tot)
-	metrics, err := d.scoreAll(func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
+	metrics, err := d.scoreAll(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
 	if err != nil {
 		return err
 	}
