@@ -149,45 +149,6 @@ func yamlNode(v any) (*yaml.Node, error) {
 	return n, n.Encode(v)
 }
 
-// WriteObject writes an object as compact JSON to w, a list element at a
-// time, so that a document of millions of rows is never one buffer.
-func WriteObject(w io.Writer, o *Object) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	var b []byte
-	var err error
-	bw.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		if b, err = appendQuote(b[:0], k); err != nil {
-			return err
-		}
-		bw.Write(append(b, ':'))
-		list, isList := o.vals[i].([]any)
-		if !isList {
-			if b, err = AppendJSON(b[:0], o.vals[i]); err != nil {
-				return err
-			}
-			bw.Write(b)
-			continue
-		}
-		bw.WriteByte('[')
-		for j, e := range list {
-			if j > 0 {
-				bw.WriteByte(',')
-			}
-			if b, err = AppendJSON(b[:0], e); err != nil {
-				return err
-			}
-			bw.Write(b)
-		}
-		bw.WriteByte(']')
-	}
-	bw.WriteByte('}')
-	return bw.Flush()
-}
-
 // JSONAppender is a value that writes itself as JSON (a long list, without
 // an Object per element).
 type JSONAppender interface {

@@ -13,51 +13,85 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Document is one partner's fact file made from the exports, or the
-// problems that keep it from being one.
-type Document struct {
-	Partner string
-	// Fact is the fact file, ready to encode as JSON or YAML; nil when
-	// the partner's rows had problems.
-	Fact     *gen.Object
+// Partner is one partner of the exports (MPNId).
+type Partner struct {
+	ID string
+	// Problems are the errors of the partner's rows: a partner with any
+	// is not imported.
 	Problems facts.Problems
-	Warnings facts.Problems
+	p        *partner
 }
 
-// Documents makes one fact file per partner, in id order, with the notices
-// of the import as a whole (rows dropped, people not counted). A problem
-// with a file as a whole is returned as an error: nothing can be trusted.
-func (im *Importer) Documents() ([]Document, []string, error) {
+// Warnings are those of the partner's rows; they are complete once its
+// fact file has been written.
+func (p *Partner) Warnings() facts.Problems { return p.p.warnings }
+
+// Partners are the partners of the exports, in id order. A problem with a
+// file as a whole is returned as an error: nothing can be trusted.
+func (im *Importer) Partners() ([]*Partner, error) {
 	if len(im.fileErrs) > 0 {
-		return nil, nil, im.fileErrs
+		return nil, im.fileErrs
 	}
 	ids := slices.Sorted(mapKeys(im.partners))
 	if len(im.people) > 0 && len(ids) != 1 {
-		return nil, nil, fmt.Errorf("%s: the certifications export names no partner, and the other exports hold %d partners (%s): import one partner's exports at a time",
+		return nil, fmt.Errorf("%s: the certifications export names no partner, and the other exports hold %d partners (%s): import one partner's exports at a time",
 			strings.Join(im.peopleFiles, ", "), len(ids), strings.Join(ids, ", "))
 	}
-	var docs []Document
-	for _, id := range ids {
+	out := make([]*Partner, len(ids))
+	for i, id := range ids {
 		p := im.partners[id]
-		d := Document{Partner: id}
-		if len(p.problems) > 0 {
-			d.Problems = p.problems
-		} else {
-			f, err := im.fact(p)
-			if err != nil {
-				d.Problems = facts.Problems{{Message: fmt.Sprintf("partner %s: %v", id, err)}}
-			} else {
-				d.Fact = f
-			}
-		}
-		d.Warnings = p.warnings
-		docs = append(docs, d)
+		out[i] = &Partner{ID: id, Problems: p.problems, p: p}
 	}
-	return docs, im.notices(), nil
+	return out, nil
 }
 
-// notices say what the import left out.
-func (im *Importer) notices() []string {
+// Facts calls fn with the fact file of each partner of ps (Partners) that
+// has no problems, in id order. The fact's customers are made from the
+// rows read back in order, a tenant at a time, as fn writes the fact
+// (gen.Write): each fact can be written once, during its call. Facts can
+// be called once; it ends the import (Close).
+func (im *Importer) Facts(ps []*Partner, fn func(p *Partner, fact *gen.Object) error) error {
+	defer im.Close()
+	m, err := im.rows.merge()
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if len(p.Problems) > 0 {
+			continue
+		}
+		if err := m.skip(p.ID); err != nil {
+			return err
+		}
+		var mergeErr error
+		customers := gen.Items(func(emit func(any) error) error {
+			var rows []row
+			for {
+				var more bool
+				rows, more, mergeErr = m.tenant(p.ID, rows[:0])
+				if mergeErr != nil {
+					return mergeErr
+				}
+				if !more {
+					return nil
+				}
+				if err := emit(im.customer(p.p, rows)); err != nil {
+					return err
+				}
+			}
+		})
+		if err := fn(p, im.fact(p.p, customers)); err != nil {
+			return err
+		}
+		if mergeErr != nil {
+			return mergeErr
+		}
+	}
+	return nil
+}
+
+// Notices say what the import left out.
+func (im *Importer) Notices() []string {
 	var out []string
 	for _, t := range slices.Sorted(mapKeys(im.dropped)) {
 		out = append(out, fmt.Sprintf("%d %s of attribution type %q left out: no designation uses it (partner_center.attribution_types)", im.dropped[t], plural(im.dropped[t], "row", "rows"), t))
@@ -80,7 +114,7 @@ func plural(n int, one, many string) string {
 
 // fact is one partner's fact file: tenants, entries, rows and people in
 // name order, so that the same exports always give the same file.
-func (im *Importer) fact(p *partner) (*gen.Object, error) {
+func (im *Importer) fact(p *partner, customers gen.Items) *gen.Object {
 	partnerObj := (&gen.Object{}).Set("id", p.id)
 	if p.name != "" {
 		partnerObj.Set("name", p.name)
@@ -88,14 +122,6 @@ func (im *Importer) fact(p *partner) (*gen.Object, error) {
 	doc := (&gen.Object{}).Set("partner", partnerObj)
 	if im.latest != 0 {
 		doc.Set("month", im.latest.String())
-	}
-	customers := []any{}
-	for _, tid := range slices.Sorted(mapKeys(p.tenants)) {
-		c, err := im.customer(p, p.tenants[tid])
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %v", tid, err)
-		}
-		customers = append(customers, c)
 	}
 	doc.Set("customers", customers)
 	people := []any{}
@@ -116,37 +142,103 @@ func (im *Importer) fact(p *partner) (*gen.Object, error) {
 		people = append(people, (&gen.Object{}).Set("id", id).Set("certifications", certs))
 	}
 	doc.Set("people", people)
-	return doc, nil
+	return doc
 }
 
-func (im *Importer) customer(p *partner, t *tenant) (*gen.Object, error) {
+// tenant is what a tenant's rows say, gathered in the order they were
+// read: its name (the first given) and its types month by month.
+type tenant struct {
+	id, name string
+	types    map[string]map[facts.Month]int64 // type -> month -> tier (0: none)
+	claims   []claim
+}
+
+// claim is a claim's association date (a CPOR claim's DateAssociated): it
+// is the from of the association of its type that starts in its month.
+type claim struct {
+	typ  string
+	date facts.Date
+}
+
+// gather reads a tenant's rows in the order they were read. Two tiers of
+// one type in a month are one association, of the higher tier (a warning
+// says so).
+func (im *Importer) gather(p *partner, rows []row) *tenant {
+	t := &tenant{id: rows[0].tenant, types: map[string]map[facts.Month]int64{}}
+	read := make([]*row, len(rows))
+	for i := range rows {
+		read[i] = &rows[i]
+	}
+	slices.SortFunc(read, func(a, b *row) int {
+		if a.file != b.file {
+			return int(a.file - b.file)
+		}
+		return int(a.line - b.line)
+	})
+	for _, r := range read {
+		if t.name == "" {
+			t.name = r.name
+		}
+		byMonth := t.types[r.atype]
+		if byMonth == nil {
+			byMonth = map[facts.Month]int64{}
+			t.types[r.atype] = byMonth
+		}
+		if prev, ok := byMonth[r.month]; !ok || prev != r.tier {
+			if ok {
+				p.warnings = append(p.warnings, facts.Problem{File: im.files[r.file], Line: int(r.line), Kind: "tenants with two tiers of one type in a month",
+					Message: fmt.Sprintf("tenant %q is %s with tiers %d and %d in %s; tier %d is used", t.id, r.atype, prev, r.tier, r.month, max(prev, r.tier))})
+			}
+			byMonth[r.month] = max(byMonth[r.month], r.tier)
+		}
+		if r.claim != "" {
+			t.claims = append(t.claims, claim{r.atype, r.claim})
+		}
+	}
+	return t
+}
+
+// customer is a tenant's entry in the fact file, from its rows in merge
+// order (by series, entry, month, type).
+func (im *Importer) customer(p *partner, rows []row) *gen.Object {
+	t := im.gather(p, rows)
 	c := (&gen.Object{}).Set("tenant", t.id)
 	if t.name != "" {
 		c.Set("name", t.name)
 	}
 	c.Set("associations", im.associations(t))
-	for si := range im.schema.Series {
-		se := &im.schema.Series[si]
-		es := t.series[se.Name]
-		if len(es) == 0 {
+	var recs []rec
+	for lo := 0; lo < len(rows); {
+		if rows[lo].series < 0 {
+			lo++
 			continue
 		}
+		se := &im.schema.Series[rows[lo].series]
 		var list []any
-		for _, ek := range slices.Sorted(mapKeys(es)) {
-			e := es[ek]
+		hi := lo
+		for hi < len(rows) && rows[hi].series == rows[lo].series {
+			// One entry's rows.
+			e := hi
+			recs = recs[:0]
+			for e < len(rows) && rows[e].series == rows[hi].series && rows[e].key == rows[hi].key {
+				recs = append(recs, rows[e].rec)
+				e++
+			}
+			keys := strings.Split(rows[hi].key, "\x00")
 			o := &gen.Object{}
 			for i, k := range se.Keys {
-				if e.keys[i] != "" {
-					o.Set(k, e.keys[i])
+				if i < len(keys) && keys[i] != "" {
+					o.Set(k, keys[i])
 				}
 			}
-			rows := rowList{recs: im.combine(p, t, e, se), se: se}
-			o.Set(se.Rows, rows)
+			o.Set(se.Rows, rowList{recs: im.combine(p, t, keys[0], recs, se), se: se})
 			list = append(list, o)
+			hi = e
 		}
 		c.Set(se.Name, list)
+		lo = hi
 	}
-	return c, nil
+	return c
 }
 
 // combine makes an entry's rows into one row a month. Rows of one
@@ -154,32 +246,26 @@ func (im *Importer) customer(p *partner, t *tenant) (*gen.Object, error) {
 // repeat one value (same); a tenant's usage is listed once per type it is
 // attributed with, so rows of different types must agree: when they do
 // not, a warning names both rows and the larger value is used.
-func (im *Importer) combine(p *partner, t *tenant, e *entry, se *facts.Series) []rec {
-	slices.SortStableFunc(e.recs, func(a, b rec) int {
-		if a.month != b.month {
-			return int(a.month - b.month)
-		}
-		return int(a.typ) - int(b.typ)
-	})
+func (im *Importer) combine(p *partner, t *tenant, entry string, recs []rec, se *facts.Series) []rec {
 	var out []rec
 	disagree := func(i int, a, b *rec) {
 		p.warnings = append(p.warnings, facts.Problem{File: im.files[b.file], Line: int(b.line), Kind: "export rows that disagree",
 			Message: fmt.Sprintf("%s %s of tenant %q in %s: %s on %s, %s here; the larger is used",
-				se.Measures[i].Name, e.keys[0], t.id, b.month, showValue(a.vals[i], se.Measures[i].Kind), im.where(a), showValue(b.vals[i], se.Measures[i].Kind))})
+				se.Measures[i].Name, entry, t.id, b.month, showValue(a.vals[i], se.Measures[i].Kind), im.where(a), showValue(b.vals[i], se.Measures[i].Kind))})
 	}
-	for lo := 0; lo < len(e.recs); {
+	for lo := 0; lo < len(recs); {
 		hi := lo
-		for hi < len(e.recs) && e.recs[hi].month == e.recs[lo].month {
+		for hi < len(recs) && recs[hi].month == recs[lo].month {
 			hi++
 		}
 		var month rec
 		for k := lo; k < hi; {
 			// One type's rows.
 			j := k
-			one := e.recs[k]
-			for j+1 < hi && e.recs[j+1].typ == one.typ {
+			one := recs[k]
+			for j+1 < hi && recs[j+1].typ == one.typ {
 				j++
-				r := &e.recs[j]
+				r := &recs[j]
 				for i := range se.Measures {
 					switch {
 					case r.has&(1<<i) == 0:

@@ -28,8 +28,9 @@ func setup(t *testing.T) (*engine.Bundle, *pcenter.Mapping) {
 	return b, m
 }
 
-// roundTrip writes a fact file's exports and imports them again.
-func roundTrip(t *testing.T, b *engine.Bundle, m *pcenter.Mapping, doc []byte) []byte {
+// roundTrip writes a fact file's exports and imports them again, keeping
+// at most runBytes of rows in memory (0: the default).
+func roundTrip(t *testing.T, b *engine.Bundle, m *pcenter.Mapping, doc []byte, runBytes int, format string) []byte {
 	t.Helper()
 	f, err := facts.Parse("fact.json", 1, doc, &b.Schema)
 	if err != nil {
@@ -39,41 +40,73 @@ func roundTrip(t *testing.T, b *engine.Bundle, m *pcenter.Mapping, doc []byte) [
 	if err != nil {
 		t.Fatal(err)
 	}
-	im := pcenter.NewImporter(m, &b.Schema)
+	im := pcenter.NewImporter(m, &b.Schema, runBytes, t.TempDir())
+	defer im.Close()
 	for _, e := range exports {
 		if err := im.ReadFile(e.File, bytes.NewReader(e.Data)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	docs, _, err := im.Documents()
+	ps, err := im.Partners()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(docs) != 1 || docs[0].Fact == nil {
-		t.Fatalf("want one partner's fact file, got %d: %+v", len(docs), docs)
+	if len(ps) != 1 || len(ps[0].Problems) > 0 {
+		t.Fatalf("want one partner's fact file, got %d: %+v", len(ps), ps)
 	}
-	out, err := json.Marshal(docs[0].Fact)
-	if err != nil {
+	var out bytes.Buffer
+	if err := im.Facts(ps, func(_ *pcenter.Partner, fact *gen.Object) error { return gen.Write(&out, fact, format) }); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return out.Bytes()
+}
+
+func genJSON(t *testing.T, b *engine.Bundle, seed uint64, tenants int) []byte {
+	t.Helper()
+	month, _ := facts.ParseMonth("2026-10")
+	var buf bytes.Buffer
+	if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: tenants, Month: month, Schema: &b.Schema}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // Fact file -> exports -> import -> fact file is exact, once the fact file
 // is in the form the exports can say (the first round trip makes it so).
 func TestRoundTripIsExact(t *testing.T) {
 	b, m := setup(t)
-	month, _ := facts.ParseMonth("2026-10")
 	for seed := uint64(1); seed <= 5; seed++ {
-		var buf bytes.Buffer
-		if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: 40, Month: month, Schema: &b.Schema}); err != nil {
-			t.Fatal(err)
-		}
-		once := roundTrip(t, b, m, buf.Bytes())
-		twice := roundTrip(t, b, m, once)
+		once := roundTrip(t, b, m, genJSON(t, b, seed, 40), 0, "jsonl")
+		twice := roundTrip(t, b, m, once, 0, "jsonl")
 		if !bytes.Equal(once, twice) {
 			t.Errorf("seed %d: the round trip is not exact:\nonce  %.400s\ntwice %.400s", seed, once, twice)
 		}
+	}
+}
+
+// Rows spilled to temporary files in many small runs make the same fact
+// file, byte for byte, as rows kept in memory, in every format; and the
+// streamed formats are those of encoding the whole document.
+func TestSpilledRowsMakeTheSameFile(t *testing.T) {
+	t.Parallel()
+	b, m := setup(t)
+	doc := genJSON(t, b, 11, 60)
+	for _, format := range []string{"yaml", "json", "jsonl"} {
+		inMemory := roundTrip(t, b, m, doc, 0, format)
+		for _, runBytes := range []int{1, 4 << 10, 64 << 10} {
+			if spilled := roundTrip(t, b, m, doc, runBytes, format); !bytes.Equal(spilled, inMemory) {
+				t.Errorf("%s, runs of %d bytes: the fact file differs:\n%.600s\nwant\n%.600s", format, runBytes, spilled, inMemory)
+			}
+		}
+	}
+	// The same file as a whole-document encoder writes.
+	compact := roundTrip(t, b, m, doc, 0, "jsonl")
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, bytes.TrimSpace(compact), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if got := roundTrip(t, b, m, doc, 0, "json"); string(got) != indented.String()+"\n" {
+		t.Errorf("indented JSON differs from json.Indent of the whole:\n%.600s\nwant\n%.600s", got, indented.String())
 	}
 }
 

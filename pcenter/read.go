@@ -15,12 +15,15 @@ import (
 	"evaluate/facts"
 )
 
-// Importer gathers the rows of exports, per partner, until Documents makes
-// them fact files.
+// Importer gathers the rows of exports, per partner, until Facts makes
+// them fact files. Rows are kept compactly and, past a budget, spilled to
+// temporary files in sorted runs (spill.go): memory does not grow with the
+// exports.
 type Importer struct {
 	m        *Mapping
 	schema   *facts.Schema
 	partners map[string]*partner
+	rows     spill
 	latest   facts.Month
 	// people are the certified people of a certifications export, which
 	// names no partner.
@@ -39,28 +42,8 @@ type Importer struct {
 
 type partner struct {
 	id, name string
-	tenants  map[string]*tenant
 	problems facts.Problems
 	warnings facts.Problems
-}
-
-type tenant struct {
-	id, name string
-	series   map[string]map[string]*entry     // series -> entry key -> entry
-	types    map[string]map[facts.Month]int64 // type -> month -> tier (0: none)
-	claims   []claim
-}
-
-// claim is a claim's association date (a CPOR claim's DateAssociated): it
-// is the from of the association of its type that starts in its month.
-type claim struct {
-	typ  string
-	date facts.Date
-}
-
-type entry struct {
-	keys []string
-	recs []rec // the rows read, combined when the fact file is made
 }
 
 // maxMeasures bounds the measures of a series that an export may fill.
@@ -87,18 +70,28 @@ type person struct {
 type cert struct{ name, earned, expires string }
 
 // NewImporter starts an import with a mapping, into facts of a schema (the
-// bundle's: its series, measures and kinds).
-func NewImporter(m *Mapping, schema *facts.Schema) *Importer {
-	return &Importer{m: m, schema: schema, partners: map[string]*partner{}, people: map[string]*person{}, dropped: map[string]int{}}
+// bundle's: its series, measures and kinds). Rows past runBytes of memory
+// (0: DefaultRunBytes) are spilled to temporary files in tempDir ("": the
+// system's); Close removes them.
+func NewImporter(m *Mapping, schema *facts.Schema, runBytes int, tempDir string) *Importer {
+	if runBytes <= 0 {
+		runBytes = DefaultRunBytes
+	}
+	return &Importer{m: m, schema: schema, partners: map[string]*partner{}, people: map[string]*person{}, dropped: map[string]int{},
+		rows: spill{dir: tempDir, budget: runBytes}}
 }
+
+// Close removes the temporary files of the rows spilled.
+func (im *Importer) Close() { im.rows.close() }
 
 // header is a file's columns, matched to a dataset's roles.
 type header struct {
-	d    *Dataset
-	col  map[string]int // role -> index
-	keys []int          // by the series' key order
-	meas []int          // by the series' measure order, -1: absent
-	se   *facts.Series
+	d      *Dataset
+	col    map[string]int // role -> index
+	keys   []int          // by the series' key order
+	meas   []int          // by the series' measure order, -1: absent
+	se     *facts.Series
+	series int // se's index in the schema
 	// The columns of the roles read on every row (-1: absent).
 	partner, partnerName, tenant, tenantName, month, attribution, duplicate, associated int
 	file                                                                                int32
@@ -144,7 +137,9 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", name, csvError(err))
 		}
-		im.row(h, name, line, rec)
+		if err := im.row(h, name, line, rec); err != nil {
+			return err
+		}
 	}
 }
 
@@ -208,12 +203,19 @@ func (im *Importer) firstKey(d *Dataset) string {
 }
 
 func (im *Importer) series(name string) *facts.Series {
-	for i := range im.schema.Series {
-		if im.schema.Series[i].Name == name {
-			return &im.schema.Series[i]
-		}
+	if i := im.seriesIndex(name); i >= 0 {
+		return &im.schema.Series[i]
 	}
 	return nil
+}
+
+func (im *Importer) seriesIndex(name string) int {
+	for i := range im.schema.Series {
+		if im.schema.Series[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 func (im *Importer) header(d *Dataset, find func(Names) int) (*header, error) {
@@ -234,10 +236,11 @@ func (im *Importer) header(d *Dataset, find func(Names) int) (*header, error) {
 	if d.people() {
 		return h, nil
 	}
-	h.se = im.series(d.Series)
-	if h.se == nil {
+	h.series = im.seriesIndex(d.Series)
+	if h.series < 0 {
 		return nil, fmt.Errorf("mapping %s: datasets.%s.series: the bundle has no series %q", im.m.source, d.name, d.Series)
 	}
+	h.se = &im.schema.Series[h.series]
 	if len(h.se.Measures) > maxMeasures {
 		return nil, fmt.Errorf("mapping %s: datasets.%s: series %s has more than %d measures", im.m.source, d.name, d.Series, maxMeasures)
 	}
@@ -276,130 +279,91 @@ func at(rec []string, i int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-// row adds one row of an export.
-func (im *Importer) row(h *header, file string, line int, fields []string) {
+// row adds one row of an export. An error is the spill's (a temporary
+// file that cannot be written); a bad row is a problem of its partner.
+func (im *Importer) row(h *header, file string, line int, fields []string) error {
 	if h.d.people() {
 		im.personRow(h, file, line, fields)
-		return
+		return nil
 	}
 	pid := at(fields, h.partner)
 	if pid == "" {
 		im.fileErrs = append(im.fileErrs, facts.Problem{File: file, Line: line, Field: h.d.Columns["partner"][0], Message: "no partner id"})
-		return
+		return nil
 	}
 	p := im.partners[pid]
 	if p == nil {
-		p = &partner{id: pid, tenants: map[string]*tenant{}}
-		im.partners[pid] = p
+		p = &partner{id: strings.Clone(pid)}
+		im.partners[p.id] = p
 	}
 	if p.name == "" {
-		p.name = at(fields, h.partnerName)
+		p.name = strings.Clone(at(fields, h.partnerName))
 	}
-	bad := func(role, format string, args ...any) {
+	bad := func(role, format string, args ...any) error {
 		col := role
 		if names := h.d.Columns[role]; len(names) > 0 {
 			col = names[0]
 		}
 		p.problems = append(p.problems, facts.Problem{File: file, Line: line, Field: col, Message: fmt.Sprintf(format, args...)})
+		return nil
 	}
 	if dup := at(fields, h.duplicate); dup != "" && slices.ContainsFunc(im.m.Duplicates, func(v string) bool { return strings.EqualFold(v, dup) }) {
 		im.dups++
-		return
+		return nil
 	}
 	tid := at(fields, h.tenant)
 	if tid == "" {
-		bad("tenant", "no tenant id")
-		return
+		return bad("tenant", "no tenant id")
 	}
 	month, err := parseMonth(at(fields, h.month))
 	if err != nil {
-		bad("month", "%v", err)
-		return
+		return bad("month", "%v", err)
 	}
 	pcType := at(fields, h.attribution)
 	tm, known := im.m.typeOf(pcType)
 	switch {
 	case !known:
-		bad("attribution", "attribution type %q is not in the mapping's attribution_types (%s)", pcType, strings.Join(slices.Sorted(mapKeys(im.m.Types)), ", "))
-		return
+		return bad("attribution", "attribution type %q is not in the mapping's attribution_types (%s)", pcType, strings.Join(slices.Sorted(mapKeys(im.m.Types)), ", "))
 	case tm == nil:
 		im.dropped[pcType]++
-		return
-	}
-	t := p.tenants[tid]
-	if t == nil {
-		t = &tenant{id: strings.Clone(tid), series: map[string]map[string]*entry{}, types: map[string]map[facts.Month]int64{}}
-		p.tenants[t.id] = t
-	}
-	if t.name == "" {
-		t.name = strings.Clone(at(fields, h.tenantName))
-	}
-	byMonth := t.types[tm.Type]
-	if byMonth == nil {
-		byMonth = map[facts.Month]int64{}
-		t.types[tm.Type] = byMonth
-	}
-	// One association per type: two tiers of CSP in a month are one CSP
-	// association, of the higher tier number (a warning says so).
-	if prev, ok := byMonth[month]; !ok || prev != tm.Tier {
-		if ok {
-			p.warnings = append(p.warnings, facts.Problem{File: file, Line: line, Kind: "tenants with two tiers of one type in a month",
-				Message: fmt.Sprintf("tenant %q is %s with tiers %d and %d in %s; tier %d is used", tid, tm.Type, prev, tm.Tier, month, max(prev, tm.Tier))})
-		}
-		byMonth[month] = max(byMonth[month], tm.Tier)
+		return nil
 	}
 	if month > im.latest {
 		im.latest = month
 	}
+	r := row{partner: p.id, tenant: tid, name: at(fields, h.tenantName), atype: tm.Type, tier: tm.Tier, series: -1,
+		rec: rec{month: month, typ: im.typeIndex(pcType), sum: h.d.Combine == "sum", file: h.file, line: int32(line)}}
 	if s := at(fields, h.associated); s != "" {
 		d, err := parseDate(s)
 		if err != nil {
-			bad("associated", "%v", err)
-			return
+			return bad("associated", "%v", err)
 		}
-		t.claims = append(t.claims, claim{tm.Type, d})
+		r.claim = d
 	}
-	// The row's entry and measures.
-	first := at(fields, h.keys[0])
-	if first == "" {
-		return // a claim without a workload: its association only
-	}
-	// Rows repeated per Partner Center type must agree.
-	r := rec{month: month, typ: im.typeIndex(pcType), sum: h.d.Combine == "sum", file: h.file, line: int32(line)}
-	for i, ci := range h.meas {
-		v := at(fields, ci)
-		if v == "" {
-			continue
+	// The row's entry and measures; a claim without a workload, or a row
+	// without measures, is its association only.
+	if first := at(fields, h.keys[0]); first != "" {
+		for i, ci := range h.meas {
+			v := at(fields, ci)
+			if v == "" {
+				continue
+			}
+			x, err := parseValue(v, h.se.Measures[i].Kind)
+			if err != nil {
+				return bad("", "%s: %v", h.d.Measures[h.se.Measures[i].Name][0], err)
+			}
+			r.vals[i], r.has = x, r.has|1<<i
 		}
-		x, err := parseValue(v, h.se.Measures[i].Kind)
-		if err != nil {
-			bad("", "%s: %v", h.d.Measures[h.se.Measures[i].Name][0], err)
-			return
+		if r.has != 0 {
+			im.key = append(im.key[:0], mapName(im.m.nameMap(h.d), first)...)
+			for _, ci := range h.keys[1:] {
+				im.key = append(im.key, 0)
+				im.key = append(im.key, at(fields, ci)...)
+			}
+			r.series, r.key = int8(h.series), im.rows.strBytes(im.key)
 		}
-		r.vals[i], r.has = x, r.has|1<<i
 	}
-	if r.has == 0 {
-		return
-	}
-	es := t.series[h.se.Name]
-	if es == nil {
-		es = map[string]*entry{}
-		t.series[h.se.Name] = es
-	}
-	// The entry's key, made without allocating unless it is new.
-	im.key = im.key[:0]
-	im.key = append(im.key, mapName(im.m.nameMap(h.d), first)...)
-	for _, ci := range h.keys[1:] {
-		im.key = append(im.key, 0)
-		im.key = append(im.key, at(fields, ci)...)
-	}
-	e := es[string(im.key)]
-	if e == nil {
-		keys := strings.Split(string(im.key), "\x00")
-		e = &entry{keys: keys}
-		es[string(im.key)] = e
-	}
-	e.recs = append(e.recs, r)
+	return im.rows.add(r)
 }
 
 // parseValue reads a measure as written: a count whole and not negative;

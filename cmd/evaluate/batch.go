@@ -146,7 +146,7 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 	case it.err != nil:
 		return outcome{item: it}
 	case it.data == nil:
-		r, err := b.sc.file(ctx, it.path)
+		r, err := b.sc.file(ctx, it.path, it.name)
 		it.err = err
 		return outcome{item: it, result: r}
 	}

@@ -136,7 +136,8 @@ func genExports(o gen.Options, b *engine.Bundle, imf importFlags, policiesDir, d
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	im := pcenter.NewImporter(m, &b.Schema)
+	im := pcenter.NewImporter(m, &b.Schema, 0, "")
+	defer im.Close()
 	for _, e := range exports {
 		name := filepath.Join(dir, e.File)
 		if err := os.WriteFile(name, e.Data, 0o644); err != nil {
@@ -147,18 +148,18 @@ func genExports(o gen.Options, b *engine.Bundle, imf importFlags, policiesDir, d
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", name)
 	}
-	docs, _, err := im.Documents()
+	partners, err := im.Partners()
 	if err != nil {
 		return err
 	}
-	if len(docs) != 1 || docs[0].Fact == nil {
-		return fmt.Errorf("the exports do not import back: %v", docs)
+	if len(partners) != 1 || len(partners[0].Problems) > 0 {
+		return fmt.Errorf("the exports do not import back: %d partners", len(partners))
 	}
-	data, err := encodeFact(docs[0].Fact, "yaml")
-	if err != nil {
+	var data bytes.Buffer
+	if err := im.Facts(partners, func(_ *pcenter.Partner, fact *gen.Object) error { return gen.Write(&data, fact, "yaml") }); err != nil {
 		return err
 	}
 	name := filepath.Join(dir, "fact.yaml")
 	fmt.Fprintf(stderr, "wrote %s\n", name)
-	return os.WriteFile(name, data, 0o644)
+	return os.WriteFile(name, data.Bytes(), 0o644)
 }

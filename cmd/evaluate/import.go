@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +15,6 @@ import (
 	"evaluate/facts"
 	"evaluate/gen"
 	"evaluate/pcenter"
-
-	"gopkg.in/yaml.v3"
 )
 
 const importUsage = `evaluate import turns Partner Center Insights exports (CSV or TSV: OfficeUsage,
@@ -106,26 +102,34 @@ func exportFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// importExports reads exports into one document per partner; an error is
-// a problem with an export as a whole (nothing is imported then).
-func importExports(paths []string, m *pcenter.Mapping, schema *facts.Schema) ([]pcenter.Document, []string, error) {
+// importExports reads exports into an import, its partners in id order;
+// an error is a problem with an export as a whole (nothing is imported
+// then). The caller makes the fact files (Facts) or closes the import.
+func importExports(paths []string, m *pcenter.Mapping, schema *facts.Schema) (*pcenter.Importer, []*pcenter.Partner, error) {
 	files, err := exportFiles(paths)
 	if err != nil {
 		return nil, nil, err
 	}
-	im := pcenter.NewImporter(m, schema)
+	im := pcenter.NewImporter(m, schema, 0, "")
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
+			im.Close()
 			return nil, nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
 		}
 		err = im.ReadFile(name, f)
 		f.Close()
 		if err != nil {
+			im.Close()
 			return nil, nil, err
 		}
 	}
-	return im.Documents()
+	ps, err := im.Partners()
+	if err != nil {
+		im.Close()
+		return nil, nil, err
+	}
+	return im, ps, nil
 }
 
 func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -170,33 +174,27 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate import: bad policy bundle:\n%v\n", err)
 		return exitBadInput
 	}
-	docs, notices, err := importExports(fs.Args(), m, &bundle.Schema)
+	im, partners, err := importExports(fs.Args(), m, &bundle.Schema)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitBadInput
 	}
-	for _, n := range notices {
+	defer im.Close()
+	for _, n := range im.Notices() {
 		fmt.Fprintf(stderr, "notice: %s\n", n)
 	}
 	code := exitQualified
-	var good []pcenter.Document
-	for _, d := range docs {
-		for _, w := range d.Warnings {
-			fmt.Fprintf(stderr, "warning: %v\n", w)
-		}
-		if d.Fact == nil {
-			fmt.Fprintf(stderr, "partner %s is not imported:\n%v\n", d.Partner, d.Problems)
+	var good []string
+	for _, p := range partners {
+		if len(p.Problems) > 0 {
+			fmt.Fprintf(stderr, "partner %s is not imported:\n%v\n", p.ID, p.Problems)
 			code = exitBadInput
 			continue
 		}
-		good = append(good, d)
+		good = append(good, p.ID)
 	}
 	if len(good) > 1 && outDir == "" && format != "jsonl" {
-		ids := make([]string, len(good))
-		for i, d := range good {
-			ids[i] = d.Partner
-		}
-		fmt.Fprintf(stderr, "evaluate import: the exports hold %d partners (%s): write them into a folder with --out DIR, or as --format jsonl\n", len(good), strings.Join(ids, ", "))
+		fmt.Fprintf(stderr, "evaluate import: the exports hold %d partners (%s): write them into a folder with --out DIR, or as --format jsonl\n", len(good), strings.Join(good, ", "))
 		return exitBadInput
 	}
 	if outDir != "" {
@@ -205,74 +203,39 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return exitBadInput
 		}
 	}
-	for _, d := range good {
+	err = im.Facts(partners, func(p *pcenter.Partner, fact *gen.Object) error {
+		defer printImportWarnings(stderr, p)
 		if outDir == "" {
-			if err := writeFact(stdout, d.Fact, format); err != nil {
-				fmt.Fprintf(stderr, "evaluate import: write output: %v\n", err)
-				return exitBadInput
+			if err := gen.Write(stdout, fact, format); err != nil {
+				return fmt.Errorf("write output: %v", err)
 			}
-			continue
+			return nil
 		}
-		name := filepath.Join(outDir, safeFileName(d.Partner)+"."+format)
+		name := filepath.Join(outDir, safeFileName(p.ID)+"."+format)
 		f, err := os.Create(name)
 		if err == nil {
-			err = writeFact(f, d.Fact, format)
+			err = gen.Write(f, fact, format)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "evaluate import: %v\n", err)
-			return exitBadInput
+			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", name)
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "evaluate import: %v\n", err)
+		return exitBadInput
 	}
 	return code
 }
 
-// writeFact writes a fact file as YAML, indented JSON, or a JSON line; a
-// JSON line (a large partner's file) is written as it is made.
-func writeFact(w io.Writer, doc *gen.Object, format string) error {
-	if format == "jsonl" {
-		if err := gen.WriteObject(w, doc); err != nil {
-			return err
-		}
-		_, err := w.Write([]byte{'\n'})
-		return err
+func printImportWarnings(stderr io.Writer, p *pcenter.Partner) {
+	for _, w := range p.Warnings() {
+		fmt.Fprintf(stderr, "warning: %v\n", w)
 	}
-	data, err := encodeFact(doc, format)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(data)
-	return err
-}
-
-// encodeFact writes a fact file as YAML, indented JSON, or a JSON line.
-func encodeFact(doc *gen.Object, format string) ([]byte, error) {
-	switch format {
-	case "yaml":
-		var b bytes.Buffer
-		enc := yaml.NewEncoder(&b)
-		enc.SetIndent(2)
-		if err := enc.Encode(doc); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), enc.Close()
-	case "jsonl":
-		b, err := gen.AppendJSON(nil, doc)
-		return append(b, '\n'), err
-	}
-	b, err := gen.AppendJSON(nil, doc)
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		return nil, err
-	}
-	out.WriteByte('\n')
-	return out.Bytes(), nil
 }
 
 // safeFileName keeps letters, digits, '-', '_' and '.' of a partner id.
@@ -292,39 +255,58 @@ func safeFileName(id string) string {
 }
 
 // fromPartnerCenter makes the sources of --from partner-center: one JSON
-// fact document per partner of the exports, or the partner's problems in
+// fact file per partner of the exports, written to a temporary file (done
+// removes them) and read as any fact file is, or the partner's problems in
 // its place. An error is a problem with an export as a whole.
-func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bundle *engine.Bundle, stderr io.Writer) ([]source, error) {
+func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bundle *engine.Bundle, stderr io.Writer) (srcs []source, done func(), err error) {
 	m, err := imf.load(policiesDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	docs, notices, err := importExports(paths, m, &bundle.Schema)
+	im, partners, err := importExports(paths, m, &bundle.Schema)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, n := range notices {
+	for _, n := range im.Notices() {
 		fmt.Fprintf(stderr, "notice: %s\n", n)
 	}
-	var srcs []source
-	for _, d := range docs {
-		for _, w := range d.Warnings {
-			fmt.Fprintf(stderr, "warning: %v\n", w)
+	dir, err := os.MkdirTemp("", "evaluate-partner-center-")
+	if err != nil {
+		im.Close()
+		return nil, nil, err
+	}
+	done = func() { os.RemoveAll(dir) }
+	for _, p := range partners {
+		if len(p.Problems) > 0 {
+			srcs = append(srcs, source{name: "partner-center:" + p.ID, err: p.Problems})
 		}
-		name := "partner-center:" + d.Partner
-		if d.Fact == nil {
-			srcs = append(srcs, source{name: name, err: d.Problems})
-			continue
-		}
-		data, err := gen.AppendJSON(nil, d.Fact)
+	}
+	err = im.Facts(partners, func(p *pcenter.Partner, fact *gen.Object) error {
+		defer printImportWarnings(stderr, p)
+		path := filepath.Join(dir, safeFileName(p.ID)+".json")
+		f, err := os.Create(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		srcs = append(srcs, source{name: name, doc: data, size: int64(len(data))})
+		err = gen.Write(f, fact, "jsonl")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		st, _ := os.Stat(path)
+		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: st.Size()})
+		return nil
+	})
+	if err != nil {
+		done()
+		return nil, nil, err
 	}
 	if len(srcs) == 0 {
-		return nil, errors.New("the exports hold no partner's rows")
+		done()
+		return nil, nil, errors.New("the exports hold no partner's rows")
 	}
 	slices.SortStableFunc(srcs, func(a, b source) int { return strings.Compare(a.name, b.name) })
-	return srcs, nil
+	return srcs, done, nil
 }

@@ -28,8 +28,9 @@ type source struct {
 	// err says why the input cannot be read: a missing file, a folder with
 	// no fact files in it. It is reported in the input's place.
 	err error
-	// doc is a fact document made in memory (from Partner Center exports).
-	doc []byte
+	// path is the file to read when it is not name: a fact file made from
+	// Partner Center exports, named for its partner.
+	path string
 }
 
 // display is how messages name the source.
@@ -224,8 +225,8 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 			return emit(item{name: name, size: s.size, err: b.sc.capped(s.err)})
 		}
 		return emit(bad(0, 0, s.err))
-	case s.doc != nil:
-		return emit(item{name: name, data: s.doc, size: s.size})
+	case s.path != "":
+		return emit(item{name: name, path: s.path, size: s.size})
 	case !s.jsonl:
 		return emit(item{name: name, path: s.name, size: s.size})
 	}
@@ -287,7 +288,7 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 	case it.err != nil:
 		return nil, it.err
 	case it.data == nil:
-		return s.read(it.path)
+		return s.read(it.path, it.name)
 	}
 	defer lineBuffers.Put(it.buf)
 	f, err := facts.Parse(it.name, max(1, it.line), it.data, &s.bundle.Schema)

@@ -287,10 +287,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sc.explain = explain
 	var srcs []source
 	if from != "" {
-		if srcs, err = fromPartnerCenter(fs.Args(), imf, bf.policies, bundle, stderr); err != nil {
+		var done func()
+		if srcs, done, err = fromPartnerCenter(fs.Args(), imf, bf.policies, bundle, stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitBadInput
 		}
+		defer done()
 	} else {
 		srcs = expandSources(fs.Args(), jsonlIn)
 	}

@@ -77,11 +77,11 @@ func (s *scorer) limit(r io.Reader) io.Reader {
 
 // open opens a fact file ("-" is stdin) within --max-bytes: a regular
 // file larger than that is refused before it is read.
-func (s *scorer) open(name string) (io.Reader, string, func(), error) {
-	if name == "-" {
+func (s *scorer) open(path, name string) (io.Reader, string, func(), error) {
+	if path == "-" {
 		return s.limit(s.stdin), "<stdin>", func() {}, nil
 	}
-	fh, err := os.Open(name)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, name, nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
 	}
@@ -152,7 +152,7 @@ func (r *report) setLine(name string, line int) {
 // qualified, 1 when one did not, 2 when a file had an error.
 func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (reports []*report, code int) {
 	for _, name := range names {
-		r, err := s.file(ctx, name)
+		r, err := s.file(ctx, name, name)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitBadInput
@@ -171,13 +171,13 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 // read as a stream, a customer at a time; YAML whole. The timeout covers
 // reading and parsing too: a file that trickles in or takes long to parse
 // ends as a slow evaluation does.
-func (s *scorer) file(ctx context.Context, name string) (*report, error) {
+func (s *scorer) file(ctx context.Context, path, name string) (*report, error) {
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	in, display, done, err := s.open(name)
+	in, display, done, err := s.open(path, name)
 	if err != nil {
 		return nil, err
 	}
@@ -247,8 +247,8 @@ func unwrapPath(err error) error {
 
 // read reads and validates one whole fact file ("-" is stdin), for
 // commands that window it more than once.
-func (s *scorer) read(name string) (*facts.File, error) {
-	in, display, done, err := s.open(name)
+func (s *scorer) read(path, name string) (*facts.File, error) {
+	in, display, done, err := s.open(path, name)
 	if err != nil {
 		return nil, err
 	}
