@@ -83,3 +83,17 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadDefault compiles the embedded bundle as Default does, once
+// per process: what every command without --policies pays first.
+func BenchmarkLoadDefault(b *testing.B) {
+	names, err := DesignationFolders(policies.Policies)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := load(context.Background(), policies.Policies, EmbeddedSource, names, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
