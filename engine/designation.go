@@ -223,7 +223,7 @@ func dynVars(names []string) []cel.EnvOption {
 func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*Designation, PolicyErrors) {
 	rs := d.rs
 	ts := newTypeSet(l, d.series, d.attrs)
-	c := &compiler{file: d.rulesPath, src: d.src, params: d.params, ts: ts, deferExplain: deferExplain}
+	c := &compiler{file: d.rulesPath, src: d.src, params: d.params, ts: ts, deferExplain: deferExplain, trusted: deferExplain}
 	base, err := newBaseEnv(ts, d.params)
 	if err != nil {
 		return nil, PolicyErrors{{File: d.rulesPath, Message: fmt.Sprintf("CEL environment: %v", err)}}
