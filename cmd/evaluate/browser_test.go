@@ -70,7 +70,14 @@ func TestHTMLReportInBrowser(t *testing.T) {
 			}
 			htmlPath := filepath.Join(t.TempDir(), "report.html")
 			os.WriteFile(htmlPath, []byte(page), 0o644)
-			dom := string(headless(t, browser, "--dump-dom", "file://"+htmlPath))
+			// One screenshot is enough to see the page renders; the browser
+			// takes it while it dumps the page.
+			shot := filepath.Join(os.TempDir(), "evaluate-report-"+strings.TrimSuffix(name, ".yaml")+".png")
+			args := []string{"--dump-dom", "file://" + htmlPath}
+			if i == 0 {
+				args = append([]string{"--window-size=1200,1600", "--screenshot=" + shot}, args...)
+			}
+			dom := string(headless(t, browser, args...))
 			_, out, _ := runCLI(t, "", "-o", "json", "--designation", "modern_work", tc(name))
 			var result map[string]any
 			json.Unmarshal([]byte(out), &result)
@@ -89,10 +96,8 @@ func TestHTMLReportInBrowser(t *testing.T) {
 				}
 			}
 			if i > 0 {
-				return // one screenshot is enough to see the page renders
+				return
 			}
-			shot := filepath.Join(os.TempDir(), "evaluate-report-"+strings.TrimSuffix(name, ".yaml")+".png")
-			headless(t, browser, "--window-size=1200,1600", "--screenshot="+shot, "file://"+htmlPath)
 			if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
 				t.Errorf("no screenshot at %s", shot)
 			}

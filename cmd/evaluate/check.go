@@ -49,7 +49,7 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		// Everything checked now, as for a bundle read from a folder
 		// (scoring runs check the embedded bundle's explanations only
 		// when they explain).
-		if b, err = engine.LoadEmbedded(ctx); err == nil {
+		if b, err = loadEmbedded(ctx); err == nil {
 			b, err = b.Select(bf.designations)
 		}
 	} else {

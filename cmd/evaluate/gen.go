@@ -22,7 +22,7 @@ certifications. For benchmarks, load tests and examples.
 Examples:
   evaluate gen --tenants 20000 > big.json            a large partner
   evaluate gen --tenants 50 --format yaml > p.yaml   a small partner, as YAML
-  evaluate gen --tenants 50 --partners 100 --format jsonl > population.jsonl
+  evaluate gen --tenants 20 --partners 50 --format jsonl > population.jsonl   50 partners, one per line
   evaluate gen --tenants 20 --format partner-center --out exports/   its Partner Center exports
 
 Usage:

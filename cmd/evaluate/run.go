@@ -99,6 +99,13 @@ func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
 	return loadBundle(ctx, b.policies, b.designations)
 }
 
+// Bundle loaders: variables so that the tests, which run the command many
+// times in one process, compile each bundle once.
+var (
+	loadDir      = engine.LoadDir
+	loadEmbedded = engine.LoadEmbedded
+)
+
 // loadBundle loads the bundle of dir ("" for the embedded one), narrowed
 // to the designations named.
 func loadBundle(ctx context.Context, dir string, designations []string) (*engine.Bundle, error) {
@@ -107,7 +114,7 @@ func loadBundle(ctx context.Context, dir string, designations []string) (*engine
 	if dir == "" {
 		b, err = engine.Default(ctx)
 	} else {
-		b, err = engine.LoadDir(ctx, dir)
+		b, err = loadDir(ctx, dir)
 	}
 	if err != nil {
 		return nil, err
