@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -124,5 +126,75 @@ func TestMappingClaimType(t *testing.T) {
 	bad := strings.Replace(string(src), "claim_type: CPOR", "", 1)
 	if _, err := pcenter.ParseMapping("m.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "datasets.cpor_claims: a dataset of claims") {
 		t.Errorf("no claim_type: %v", err)
+	}
+}
+
+// Partners are imported apart however the rows fall into runs: one whose
+// id is a prefix of another's, one with a bad row (not imported, the
+// others are), one with rows only of a dropped type; and the runs are
+// removed when the import ends.
+func TestSpilledPartnersStayApart(t *testing.T) {
+	t.Parallel()
+	b, m := setup(t)
+	var csv strings.Builder
+	csv.WriteString("MPNId,CustomerTenantId,CustomerName,WorkloadName,Month,PaidAvailableUnits,MonthlyActiveUsers,PartnerAttributionType\n")
+	for i := range 300 {
+		for _, p := range []string{"P1", "P10", "P2", "P3"} {
+			month := "2026-10"
+			if p == "P2" && i == 150 {
+				month = "October" // P2's bad row
+			}
+			typ := "CPOR"
+			if p == "P3" {
+				typ = "Advisor" // dropped: P3 has no tenants
+			}
+			fmt.Fprintf(&csv, "%s,t%03d,Tenant %d,EXO,%s,%d,%d,%s\n", p, i%40, i, month, 100+i, 50+i%7, typ)
+		}
+	}
+	facts := func(runBytes int) (map[string]string, []string) {
+		dir := t.TempDir()
+		im := pcenter.NewImporter(m, &b.Schema, runBytes, dir)
+		if err := im.ReadFile("office.csv", strings.NewReader(csv.String())); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := im.Partners()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bad []string
+		for _, p := range ps {
+			if len(p.Problems) > 0 {
+				bad = append(bad, p.ID)
+			}
+		}
+		out := map[string]string{}
+		err = im.Facts(ps, func(p *pcenter.Partner, fact *gen.Object) error {
+			var buf bytes.Buffer
+			err := gen.Write(&buf, fact, "jsonl")
+			out[p.ID] = buf.String()
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Errorf("runs of %d bytes: %d temporary files left", runBytes, len(left))
+		}
+		return out, bad
+	}
+	want, bad := facts(0)
+	if strings.Join(bad, ",") != "P2" || len(want) != 3 || !strings.Contains(want["P3"], `"customers":[]`) {
+		t.Fatalf("bad %v, imported %d: %v", bad, len(want), want["P3"])
+	}
+	for _, runBytes := range []int{2 << 10, 16 << 10} {
+		got, _ := facts(runBytes)
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("runs of %d bytes: partner %s differs:\n%.300s\nwant\n%.300s", runBytes, id, got[id], w)
+			}
+		}
+	}
+	if !strings.Contains(want["P10"], `"tenant":"t039"`) || strings.Count(want["P1"], `"tenant":`) != 40 {
+		t.Errorf("P1 and P10 mixed: %.300s", want["P1"])
 	}
 }
