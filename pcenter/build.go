@@ -33,6 +33,9 @@ func (im *Importer) Partners() ([]*Partner, error) {
 		return nil, im.fileErrs
 	}
 	ids := slices.Sorted(mapKeys(im.partners))
+	if len(im.people) > 0 && len(ids) == 0 {
+		return nil, fmt.Errorf("%s: the certifications export names no partner: import it with the partner's other exports (OfficeUsage, AzureUsage or the CPOR usage report), which name it", strings.Join(im.peopleFiles, ", "))
+	}
 	if len(im.people) > 0 && len(ids) != 1 {
 		return nil, fmt.Errorf("%s: the certifications export names no partner, and the other exports hold %d partners (%s): import one partner's exports at a time",
 			strings.Join(im.peopleFiles, ", "), len(ids), strings.Join(ids, ", "))

@@ -92,6 +92,7 @@ type header struct {
 	meas   []int          // by the series' measure order, -1: absent
 	se     *facts.Series
 	series int // se's index in the schema
+	width  int // the header's columns
 	// The columns of the roles read on every row (-1: absent).
 	partner, partnerName, tenant, tenantName, month, attribution, duplicate, associated int
 	file                                                                                int32
@@ -104,6 +105,8 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
 		br.Discard(3)
+	} else if len(b) >= 2 && (b[0] == 0xff && b[1] == 0xfe || b[0] == 0xfe && b[1] == 0xff) {
+		return fmt.Errorf("%s: the file is UTF-16 (Excel's \"Unicode text\"): save or download the export as CSV UTF-8", name)
 	}
 	first, _ := br.Peek(4096)
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
@@ -127,6 +130,7 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 		return err
 	}
 	h.file = int32(len(im.files))
+	h.width = len(head)
 	im.files = append(im.files, name)
 	for {
 		rec, err := cr.Read()
@@ -136,6 +140,10 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return fmt.Errorf("%s: %v", name, csvError(err))
+		}
+		if len(rec) < h.width {
+			im.shortRow(h, name, line, rec)
+			continue
 		}
 		if err := im.row(h, name, line, rec); err != nil {
 			return err
@@ -179,6 +187,12 @@ func (im *Importer) match(name string, head []string) (*header, error) {
 			for _, k := range sortedNames(d.Keys) {
 				if find(d.Keys[k]) < 0 && k == im.firstKey(d) {
 					missing = append(missing, strings.Join(d.Keys[k], " or "))
+				}
+			}
+			// Every measure: a renamed column must not read as zero.
+			for _, k := range sortedNames(d.Measures) {
+				if find(d.Measures[k]) < 0 {
+					missing = append(missing, strings.Join(d.Measures[k], " or "))
 				}
 			}
 		}
@@ -291,11 +305,7 @@ func (im *Importer) row(h *header, file string, line int, fields []string) error
 		im.fileErrs = append(im.fileErrs, facts.Problem{File: file, Line: line, Field: h.d.Columns["partner"][0], Message: "no partner id"})
 		return nil
 	}
-	p := im.partners[pid]
-	if p == nil {
-		p = &partner{id: strings.Clone(pid)}
-		im.partners[p.id] = p
-	}
+	p := im.partnerOf(pid)
 	if p.name == "" {
 		p.name = strings.Clone(at(fields, h.partnerName))
 	}
@@ -340,20 +350,30 @@ func (im *Importer) row(h *header, file string, line int, fields []string) error
 		}
 		r.claim = d
 	}
-	// The row's entry and measures; a claim without a workload, or a row
-	// without measures, is its association only.
-	if first := at(fields, h.keys[0]); first != "" {
-		for i, ci := range h.meas {
-			v := at(fields, ci)
-			if v == "" {
-				continue
-			}
-			x, err := parseValue(v, h.se.Measures[i].Kind)
-			if err != nil {
-				return bad("", "%s: %v", h.d.Measures[h.se.Measures[i].Name][0], err)
-			}
-			r.vals[i], r.has = x, r.has|1<<i
+	// The row's entry and measures; a row without measures is its
+	// association only (a claim without a workload), but measures need an
+	// entry to belong to.
+	for i, ci := range h.meas {
+		v := at(fields, ci)
+		if v == "" {
+			continue
 		}
+		x, err := parseValue(v, h.se.Measures[i].Kind)
+		if err != nil {
+			p.problems = append(p.problems, facts.Problem{File: file, Line: line, Field: h.d.Measures[h.se.Measures[i].Name][0], Message: err.Error()})
+			return nil
+		}
+		r.vals[i], r.has = x, r.has|1<<i
+	}
+	if first := at(fields, h.keys[0]); first == "" && r.has != 0 {
+		key := im.firstKey(h.d)
+		col := key
+		if names := h.d.Keys[key]; len(names) > 0 {
+			col = names[0]
+		}
+		p.problems = append(p.problems, facts.Problem{File: file, Line: line, Field: col, Message: fmt.Sprintf("empty, but the row has measures: they would belong to no %s", key)})
+		return nil
+	} else if first != "" {
 		if r.has != 0 {
 			im.key = append(im.key[:0], mapName(im.m.nameMap(h.d), first)...)
 			for _, ci := range h.keys[1:] {
@@ -364,6 +384,28 @@ func (im *Importer) row(h *header, file string, line int, fields []string) error
 		}
 	}
 	return im.rows.add(r)
+}
+
+// shortRow is a row with fewer fields than the header (a cut or ragged
+// line): a problem of its partner when the row names one, else of the file.
+func (im *Importer) shortRow(h *header, file string, line int, fields []string) {
+	pr := facts.Problem{File: file, Line: line, Message: fmt.Sprintf("the row has %d fields, the header %d", len(fields), h.width)}
+	if pid := at(fields, h.partner); pid != "" && !h.d.people() {
+		p := im.partnerOf(pid)
+		p.problems = append(p.problems, pr)
+		return
+	}
+	im.fileErrs = append(im.fileErrs, pr)
+}
+
+// partnerOf is the partner of an id, made when first met.
+func (im *Importer) partnerOf(pid string) *partner {
+	p := im.partners[pid]
+	if p == nil {
+		p = &partner{id: strings.Clone(pid)}
+		im.partners[p.id] = p
+	}
+	return p
 }
 
 // parseValue reads a measure as written: a count whole and not negative;

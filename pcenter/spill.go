@@ -115,7 +115,7 @@ func (s *spill) flush() error {
 	slices.SortFunc(s.rows, func(a, b row) int { return compareRows(&a, &b) })
 	f, err := os.CreateTemp(s.dir, "evaluate-import-*")
 	if err != nil {
-		return fmt.Errorf("spill the rows read to a temporary file: %v", err)
+		return fmt.Errorf("the rows read pass %d MiB and go to temporary files, but one cannot be made (the folder is $TMPDIR, else /tmp): %v", s.budget>>20, err)
 	}
 	// The run needs no name once open; where a file cannot be removed
 	// while open, close removes it.

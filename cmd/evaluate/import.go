@@ -142,7 +142,9 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		help   bool
 	)
 	fs := newFlagSet("evaluate import")
-	bf.register(fs)
+	// The bundle gives the facts the import writes and its mapping; import
+	// scores nothing, so it has no --designation.
+	fs.StringVar(&bf.policies, "policies", "", "policy bundle folder whose facts and "+pcenter.MappingFile+" the import uses (default: the bundle embedded in the binary)")
 	imf.register(fs)
 	fs.StringVar(&format, "format", "yaml", "the fact files' format: yaml, json, or jsonl (one partner per line)")
 	fs.StringVar(&outDir, "out", "", "write a fact file per partner into this folder (<partner id>.yaml or .json) rather than to stdout")
@@ -161,8 +163,6 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate import", fmt.Errorf("--out writes a file per partner; --format jsonl writes one stream: give one"))
 	case fs.NArg() == 0:
 		return usageError(stderr, "evaluate import", fmt.Errorf("no export given"))
-	case len(bf.designations) > 0:
-		return usageError(stderr, "evaluate import", fmt.Errorf("--designation chooses what is scored; import writes every fact"))
 	}
 	m, err := imf.load(bf.policies)
 	if err != nil {
@@ -182,6 +182,10 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	defer im.Close()
 	for _, n := range im.Notices() {
 		fmt.Fprintf(stderr, "notice: %s\n", n)
+	}
+	if len(partners) == 0 {
+		fmt.Fprintln(stderr, "evaluate import: the exports hold no partner's rows (only their header)")
+		return exitBadInput
 	}
 	code := exitQualified
 	var good []string
@@ -211,15 +215,25 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			}
 			return nil
 		}
+		// Written beside and renamed into place, so that an import cut
+		// short never leaves a partial fact file that would score.
 		name := filepath.Join(outDir, safeFileName(p.ID)+"."+format)
-		f, err := os.Create(name)
+		f, err := os.CreateTemp(outDir, "."+safeFileName(p.ID)+"-*.partial")
+		if err != nil {
+			return err
+		}
+		err = gen.Write(f, fact, format)
 		if err == nil {
-			err = gen.Write(f, fact, format)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+			err = f.Chmod(0o644)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), name)
 		}
 		if err != nil {
+			os.Remove(f.Name())
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", name)
