@@ -136,8 +136,10 @@ func writeJSON(w *bufio.Writer, doc *Object, indent bool) error {
 	return nil
 }
 
-// writeYAML writes doc as yaml.v3 does with an indent of two: a list under
-// a key as "  - " items, each element encoded on its own.
+// writeYAML writes doc as yaml.v3 does with an indent of two. Each element
+// of a list under a key is encoded where it stands, as the only element of
+// that key's list, so that yaml.v3 indents it (line breaks in strings
+// included); the key's line is written once.
 func writeYAML(w *bufio.Writer, doc *Object) error {
 	var buf bytes.Buffer
 	encode := func(v any) error {
@@ -150,31 +152,23 @@ func writeYAML(w *bufio.Writer, doc *Object) error {
 		return enc.Close()
 	}
 	for i, k := range doc.keys {
-		empty := true
+		first := true
 		isList, err := each(doc.vals[i], func(_ int, e any) error {
-			if empty {
-				if err := encode((&Object{}).Set(k, []any{})); err != nil {
-					return err
-				}
-				w.Write(bytes.TrimSuffix(buf.Bytes(), []byte(" []\n")))
-				w.WriteByte('\n')
-				empty = false
-			}
-			if err := encode([]any{e}); err != nil {
+			if err := encode((&Object{}).Set(k, []any{e})); err != nil {
 				return err
 			}
-			for _, line := range bytes.SplitAfter(buf.Bytes(), []byte("\n")) {
-				if len(line) > 1 {
-					w.WriteString("  ")
-				}
-				w.Write(line)
+			out := buf.Bytes()
+			if !first {
+				out = out[bytes.IndexByte(out, '\n')+1:]
 			}
-			return nil
+			first = false
+			_, err := w.Write(out)
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		if !isList || empty {
+		if !isList || first {
 			v := doc.vals[i]
 			if isList {
 				v = []any{}

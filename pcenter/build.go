@@ -49,7 +49,7 @@ func (im *Importer) Partners() ([]*Partner, error) {
 }
 
 // Facts calls fn with the fact file of each partner of ps (Partners) that
-// has no problems, in id order. The fact's customers are made from the
+// has no problems, in id order (the others' warnings are gathered too). The fact's customers are made from the
 // rows read back in order, a tenant at a time, as fn writes the fact
 // (gen.Write): each fact can be written once, during its call. Facts can
 // be called once; it ends the import (Close).
@@ -60,11 +60,24 @@ func (im *Importer) Facts(ps []*Partner, fn func(p *Partner, fact *gen.Object) e
 		return err
 	}
 	for _, p := range ps {
-		if len(p.Problems) > 0 {
-			continue
-		}
 		if err := m.skip(p.ID); err != nil {
 			return err
+		}
+		if len(p.Problems) > 0 {
+			// Not imported, but its tenants' warnings are said (two
+			// tiers of a type in a month) as they were read.
+			var rows []row
+			for {
+				var more bool
+				if rows, more, err = m.tenant(p.ID, rows[:0]); err != nil {
+					return err
+				}
+				if !more {
+					break
+				}
+				im.gather(p.p, rows)
+			}
+			continue
 		}
 		var mergeErr error
 		customers := gen.Items(func(emit func(any) error) error {
@@ -83,11 +96,12 @@ func (im *Importer) Facts(ps []*Partner, fn func(p *Partner, fact *gen.Object) e
 				}
 			}
 		})
-		if err := fn(p, im.fact(p.p, customers)); err != nil {
-			return err
-		}
+		err := fn(p, im.fact(p.p, customers))
 		if mergeErr != nil {
-			return mergeErr
+			return mergeErr // what failed, rather than the write it cut short
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -196,5 +197,37 @@ func TestSpilledPartnersStayApart(t *testing.T) {
 	}
 	if !strings.Contains(want["P10"], `"tenant":"t039"`) || strings.Count(want["P1"], `"tenant":`) != 40 {
 		t.Errorf("P1 and P10 mixed: %.300s", want["P1"])
+	}
+}
+
+// Rows of one month that disagree are compared in the order their types
+// first gave an entry a row: association-only rows (no workload) do not
+// change it, so each disagreeing row is warned about.
+func TestDisagreementsInTheOrderOfEntries(t *testing.T) {
+	t.Parallel()
+	b, m := setup(t)
+	const csv = "MPNId,CustomerTenantId,WorkloadName,Month,PaidAvailableUnits,MonthlyActiveUsers,PartnerAttributionType\n" +
+		"P1,t1,,2026-10,,,DPOR\n" +
+		"P1,t1,,2026-10,,,PAL\n" +
+		"P1,t1,EXO,2026-10,2,1,CPOR\n" +
+		"P1,t1,EXO,2026-10,1,1,DPOR\n" +
+		"P1,t1,EXO,2026-10,1,1,PAL\n"
+	im := pcenter.NewImporter(m, &b.Schema, 0, t.TempDir())
+	if err := im.ReadFile("office.csv", strings.NewReader(csv)); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := im.Partners()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Facts(ps, func(_ *pcenter.Partner, fact *gen.Object) error { return gen.Write(io.Discard, fact, "jsonl") }); err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	for _, w := range ps[0].Warnings() {
+		lines = append(lines, w.Line)
+	}
+	if fmt.Sprint(lines) != "[5 6]" {
+		t.Errorf("warnings at lines %v, want [5 6]: %v", lines, ps[0].Warnings())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -255,6 +256,9 @@ func (im *Importer) header(d *Dataset, find func(Names) int) (*header, error) {
 		return nil, fmt.Errorf("mapping %s: datasets.%s.series: the bundle has no series %q", im.m.source, d.name, d.Series)
 	}
 	h.se = &im.schema.Series[h.series]
+	if h.series > math.MaxInt8 {
+		return nil, fmt.Errorf("mapping %s: datasets.%s: the bundle has more than %d series", im.m.source, d.name, math.MaxInt8)
+	}
 	if len(h.se.Measures) > maxMeasures {
 		return nil, fmt.Errorf("mapping %s: datasets.%s: series %s has more than %d measures", im.m.source, d.name, d.Series, maxMeasures)
 	}
@@ -342,7 +346,7 @@ func (im *Importer) row(h *header, file string, line int, fields []string) error
 		im.latest = month
 	}
 	r := row{partner: p.id, tenant: tid, name: at(fields, h.tenantName), atype: tm.Type, tier: tm.Tier, series: -1,
-		rec: rec{month: month, typ: im.typeIndex(pcType), sum: h.d.Combine == "sum", file: h.file, line: int32(line)}}
+		rec: rec{month: month, sum: h.d.Combine == "sum", file: h.file, line: int32(line)}}
 	if s := at(fields, h.associated); s != "" {
 		d, err := parseDate(s)
 		if err != nil {
@@ -352,7 +356,12 @@ func (im *Importer) row(h *header, file string, line int, fields []string) error
 	}
 	// The row's entry and measures; a row without measures is its
 	// association only (a claim without a workload), but measures need an
-	// entry to belong to.
+	// entry to belong to. Types are numbered as rows of entries meet them:
+	// the order in which rows of a month are compared (combine).
+	first := at(fields, h.keys[0])
+	if first != "" {
+		r.typ = im.typeIndex(pcType)
+	}
 	for i, ci := range h.meas {
 		v := at(fields, ci)
 		if v == "" {
@@ -365,7 +374,7 @@ func (im *Importer) row(h *header, file string, line int, fields []string) error
 		}
 		r.vals[i], r.has = x, r.has|1<<i
 	}
-	if first := at(fields, h.keys[0]); first == "" && r.has != 0 {
+	if first == "" && r.has != 0 {
 		key := im.firstKey(h.d)
 		col := key
 		if names := h.d.Keys[key]; len(names) > 0 {

@@ -102,6 +102,7 @@ func (s *spill) strBytes(b []byte) string {
 
 func (s *spill) add(r row) error {
 	r.partner, r.tenant, r.name, r.key = s.str(r.partner), s.str(r.tenant), s.str(r.name), s.str(r.key)
+	r.claim = facts.Date(s.str(string(r.claim)))
 	s.rows = append(s.rows, r)
 	s.size += rowSize
 	if s.size >= s.budget {

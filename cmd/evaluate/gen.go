@@ -152,8 +152,11 @@ func genExports(o gen.Options, b *engine.Bundle, imf importFlags, policiesDir, d
 	if err != nil {
 		return err
 	}
-	if len(partners) != 1 || len(partners[0].Problems) > 0 {
+	if len(partners) != 1 {
 		return fmt.Errorf("the exports do not import back: %d partners", len(partners))
+	}
+	if ps := partners[0].Problems; len(ps) > 0 {
+		return fmt.Errorf("the exports do not import back:\n%v", ps)
 	}
 	var data bytes.Buffer
 	if err := im.Facts(partners, func(_ *pcenter.Partner, fact *gen.Object) error { return gen.Write(&data, fact, "yaml") }); err != nil {

@@ -207,6 +207,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return exitBadInput
 		}
 	}
+	names := map[string]bool{} // the files written, so that two ids never share one
 	err = im.Facts(partners, func(p *pcenter.Partner, fact *gen.Object) error {
 		defer printImportWarnings(stderr, p)
 		if outDir == "" {
@@ -218,6 +219,10 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		// Written beside and renamed into place, so that an import cut
 		// short never leaves a partial fact file that would score.
 		name := filepath.Join(outDir, safeFileName(p.ID)+"."+format)
+		for n := 2; names[name]; n++ {
+			name = filepath.Join(outDir, fmt.Sprintf("%s-%d.%s", safeFileName(p.ID), n, format))
+		}
+		names[name] = true
 		f, err := os.CreateTemp(outDir, "."+safeFileName(p.ID)+"-*.partial")
 		if err != nil {
 			return err
@@ -243,12 +248,23 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate import: %v\n", err)
 		return exitBadInput
 	}
+	printUnimportedWarnings(stderr, partners)
 	return code
 }
 
 func printImportWarnings(stderr io.Writer, p *pcenter.Partner) {
 	for _, w := range p.Warnings() {
 		fmt.Fprintf(stderr, "warning: %v\n", w)
+	}
+}
+
+// printUnimportedWarnings prints the warnings of the partners not imported
+// (Facts gathers them too).
+func printUnimportedWarnings(stderr io.Writer, partners []*pcenter.Partner) {
+	for _, p := range partners {
+		if len(p.Problems) > 0 {
+			printImportWarnings(stderr, p)
+		}
 	}
 }
 
@@ -292,27 +308,34 @@ func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bund
 	done = func() { os.RemoveAll(dir) }
 	for _, p := range partners {
 		if len(p.Problems) > 0 {
+			fmt.Fprintf(stderr, "partner %s is not scored: its export rows have %d %s (below)\n", p.ID, len(p.Problems), plural(len(p.Problems), "problem", "problems"))
 			srcs = append(srcs, source{name: "partner-center:" + p.ID, err: p.Problems})
 		}
 	}
+	n := 0 // the files are numbered: two ids may make one safe file name
 	err = im.Facts(partners, func(p *pcenter.Partner, fact *gen.Object) error {
 		defer printImportWarnings(stderr, p)
-		path := filepath.Join(dir, safeFileName(p.ID)+".json")
+		n++
+		path := filepath.Join(dir, fmt.Sprintf("%06d.json", n))
 		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}
 		err = gen.Write(f, fact, "jsonl")
+		var size int64
+		if st, serr := f.Stat(); serr == nil {
+			size = st.Size()
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			return err
 		}
-		st, _ := os.Stat(path)
-		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: st.Size()})
+		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: size})
 		return nil
 	})
+	printUnimportedWarnings(stderr, partners)
 	if err != nil {
 		done()
 		return nil, nil, err
