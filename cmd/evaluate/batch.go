@@ -55,6 +55,8 @@ type item struct {
 	buf   *[]byte
 	size  int64 // bytes of input the item stands for, for the progress bar
 	err   error // why the item could not be read
+	// warnings are the import's, for a fact file made from exports.
+	warnings []facts.Problem
 }
 
 // lineBuffers hold JSON Lines documents between the reader and the workers;
@@ -146,7 +148,7 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 	case it.err != nil:
 		return outcome{item: it}
 	case it.data == nil:
-		r, err := b.sc.file(ctx, it.path, it.name)
+		r, err := b.sc.file(ctx, it.path, it.name, it.warnings)
 		it.err = err
 		return outcome{item: it, result: r}
 	}

@@ -137,6 +137,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var (
 		bf     bundleFlags
 		imf    importFlags
+		wf     warningFlags
 		format string
 		outDir string
 		help   bool
@@ -146,6 +147,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	// scores nothing, so it has no --designation.
 	fs.StringVar(&bf.policies, "policies", "", "policy bundle folder whose facts and "+pcenter.MappingFile+" the import uses (default: the bundle embedded in the binary)")
 	imf.register(fs)
+	wf.register(fs)
 	fs.StringVar(&format, "format", "yaml", "the fact files' format: yaml, json, or jsonl (one partner per line)")
 	fs.StringVar(&outDir, "out", "", "write a fact file per partner into this folder (<partner id>.yaml or .json) rather than to stdout")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
@@ -155,6 +157,10 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if help {
 		fmt.Fprintf(stdout, importUsage, fs.FlagUsages())
 		return exitQualified
+	}
+	warn, err := wf.mode(fs)
+	if err != nil {
+		return usageError(stderr, "evaluate import", err)
 	}
 	switch {
 	case format != "yaml" && format != "json" && format != "jsonl":
@@ -209,7 +215,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	names := map[string]bool{} // the files written, so that two ids never share one
 	err = im.Facts(partners, func(p *pcenter.Partner, fact *gen.Object) error {
-		defer printImportWarnings(stderr, p)
+		defer printImportWarnings(stderr, p, warn)
 		if outDir == "" {
 			if err := gen.Write(stdout, fact, format); err != nil {
 				return fmt.Errorf("write output: %v", err)
@@ -248,22 +254,22 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evaluate import: %v\n", err)
 		return exitBadInput
 	}
-	printUnimportedWarnings(stderr, partners)
+	printUnimportedWarnings(stderr, partners, warn)
 	return code
 }
 
-func printImportWarnings(stderr io.Writer, p *pcenter.Partner) {
-	for _, w := range p.Warnings() {
-		fmt.Fprintf(stderr, "warning: %v\n", w)
-	}
+// printImportWarnings prints a partner's import warnings as the run's
+// --warnings says, under the partner's name.
+func printImportWarnings(stderr io.Writer, p *pcenter.Partner, warn warningMode) {
+	printWarnings(stderr, &report{File: "partner-center:" + p.ID, Problems: p.Warnings()}, warn)
 }
 
 // printUnimportedWarnings prints the warnings of the partners not imported
 // (Facts gathers them too).
-func printUnimportedWarnings(stderr io.Writer, partners []*pcenter.Partner) {
+func printUnimportedWarnings(stderr io.Writer, partners []*pcenter.Partner, warn warningMode) {
 	for _, p := range partners {
 		if len(p.Problems) > 0 {
-			printImportWarnings(stderr, p)
+			printImportWarnings(stderr, p, warn)
 		}
 	}
 }
@@ -288,7 +294,7 @@ func safeFileName(id string) string {
 // fact file per partner of the exports, written to a temporary file (done
 // removes them) and read as any fact file is, or the partner's problems in
 // its place. An error is a problem with an export as a whole.
-func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bundle *engine.Bundle, stderr io.Writer) (srcs []source, done func(), err error) {
+func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bundle *engine.Bundle, warn warningMode, stderr io.Writer) (srcs []source, done func(), err error) {
 	m, err := imf.load(policiesDir)
 	if err != nil {
 		return nil, nil, err
@@ -314,7 +320,6 @@ func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bund
 	}
 	n := 0 // the files are numbered: two ids may make one safe file name
 	err = im.Facts(partners, func(p *pcenter.Partner, fact *gen.Object) error {
-		defer printImportWarnings(stderr, p)
 		n++
 		path := filepath.Join(dir, fmt.Sprintf("%06d.json", n))
 		f, err := os.Create(path)
@@ -332,10 +337,12 @@ func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bund
 		if err != nil {
 			return err
 		}
-		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: size})
+		// Its warnings are the result's (JSON included), printed with the
+		// fact file's as --warnings says.
+		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: size, warnings: p.Warnings()})
 		return nil
 	})
-	printUnimportedWarnings(stderr, partners)
+	printUnimportedWarnings(stderr, partners, warn)
 	if err != nil {
 		done()
 		return nil, nil, err

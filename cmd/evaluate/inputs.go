@@ -31,6 +31,9 @@ type source struct {
 	// path is the file to read when it is not name: a fact file made from
 	// Partner Center exports, named for its partner.
 	path string
+	// warnings are the import's warnings about the partner's export rows:
+	// the result's, beside the fact file's.
+	warnings []facts.Problem
 }
 
 // display is how messages name the source.
@@ -226,7 +229,7 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 		}
 		return emit(bad(0, 0, s.err))
 	case s.path != "":
-		return emit(item{name: name, path: s.path, size: s.size})
+		return emit(item{name: name, path: s.path, size: s.size, warnings: s.warnings})
 	case !s.jsonl:
 		return emit(item{name: name, path: s.name, size: s.size})
 	}
@@ -288,7 +291,11 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 	case it.err != nil:
 		return nil, it.err
 	case it.data == nil:
-		return s.read(it.path, it.name)
+		f, err := s.read(it.path, it.name)
+		if f != nil {
+			f.Warnings = append(slices.Clone(it.warnings), f.Warnings...)
+		}
+		return f, err
 	}
 	defer lineBuffers.Put(it.buf)
 	f, err := facts.Parse(it.name, max(1, it.line), it.data, &s.bundle.Schema)

@@ -195,8 +195,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		jobs        int
 		jsonlIn     bool
 		shardSpec   string
-		warnings    string
-		quiet       bool
+		wf          warningFlags
 		from        string
 		imf         importFlags
 		showVersion bool
@@ -213,8 +212,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&jobs, "jobs", runtime.NumCPU(), "partners scored in parallel")
 	fs.BoolVar(&jsonlIn, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line (.jsonl and .ndjson files always are)")
 	fs.StringVar(&shardSpec, "shard", "", "score only shard i of n (i/n): the partners at positions i, i+n, i+2n, ...")
-	fs.StringVar(&warnings, "warnings", "summary", "warnings on stderr: summary (one line per kind), all, or none")
-	fs.BoolVarP(&quiet, "quiet", "q", false, "no warnings on stderr (as --warnings none)")
+	wf.register(fs)
 	fs.StringVar(&from, "from", "", "the inputs are exports to import first: partner-center (CSV or TSV Insights downloads; see evaluate import)")
 	imf.register(fs)
 	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
@@ -237,15 +235,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if output != "text" && output != "markdown" {
 		stdout = raw(stdout) // JSON escapes by itself; a page is not a terminal
 	}
-	warn, err := parseWarningMode(warnings)
+	warn, err := wf.mode(fs)
 	if err != nil {
 		return usageError(stderr, "evaluate", err)
-	}
-	if quiet {
-		if fs.Changed("warnings") && warn != warningsNone {
-			return usageError(stderr, "evaluate", fmt.Errorf("--quiet and --warnings %s contradict each other", warnings))
-		}
-		warn = warningsNone
 	}
 	sh, err := parseShard(shardSpec)
 	if err != nil {
@@ -295,7 +287,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var srcs []source
 	if from != "" {
 		var done func()
-		if srcs, done, err = fromPartnerCenter(fs.Args(), imf, bf.policies, bundle, stderr); err != nil {
+		if srcs, done, err = fromPartnerCenter(fs.Args(), imf, bf.policies, bundle, warn, stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitBadInput
 		}

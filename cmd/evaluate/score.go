@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"evaluate/engine"
@@ -152,7 +153,7 @@ func (r *report) setLine(name string, line int) {
 // qualified, 1 when one did not, 2 when a file had an error.
 func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (reports []*report, code int) {
 	for _, name := range names {
-		r, err := s.file(ctx, name, name)
+		r, err := s.file(ctx, name, name, nil)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitBadInput
@@ -171,7 +172,10 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 // read as a stream, a customer at a time; YAML whole. The timeout covers
 // reading and parsing too: a file that trickles in or takes long to parse
 // ends as a slow evaluation does.
-func (s *scorer) file(ctx context.Context, path, name string) (*report, error) {
+//
+// extra are warnings the result has besides the file's own (the import's,
+// for a fact file made from exports).
+func (s *scorer) file(ctx context.Context, path, name string, extra []facts.Problem) (*report, error) {
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
@@ -189,6 +193,7 @@ func (s *scorer) file(ctx context.Context, path, name string) (*report, error) {
 		if err != nil {
 			return nil, s.late(ctx, display, err)
 		}
+		f.Warnings = append(slices.Clone(extra), f.Warnings...)
 		return s.evaluate(ctx, f, s.window)
 	}
 	// Tenants are scored while the rest of the file is read, unless the
@@ -206,6 +211,7 @@ func (s *scorer) file(ctx context.Context, path, name string) (*report, error) {
 		}
 		return nil, s.late(ctx, display, s.capped(err))
 	}
+	w.Warnings = append(slices.Clone(extra), w.Warnings...)
 	return s.score1(ctx, f, w, tally)
 }
 

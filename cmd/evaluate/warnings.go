@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"evaluate/facts"
+
+	"github.com/spf13/pflag"
 )
 
 // warningMode says how a partner's warnings are printed on stderr; the
@@ -20,6 +22,32 @@ const (
 	warningsAll
 	warningsNone
 )
+
+// warningFlags are --warnings and --quiet, of every command that warns.
+type warningFlags struct {
+	warnings string
+	quiet    bool
+}
+
+func (f *warningFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.warnings, "warnings", "summary", "warnings on stderr: summary (one line per kind), all, or none")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no warnings on stderr (as --warnings none)")
+}
+
+// mode is the mode the flags choose; they must not contradict each other.
+func (f *warningFlags) mode(fs *pflag.FlagSet) (warningMode, error) {
+	warn, err := parseWarningMode(f.warnings)
+	if err != nil {
+		return 0, err
+	}
+	if f.quiet {
+		if fs.Changed("warnings") && warn != warningsNone {
+			return 0, fmt.Errorf("--quiet and --warnings %s contradict each other", f.warnings)
+		}
+		warn = warningsNone
+	}
+	return warn, nil
+}
 
 func parseWarningMode(s string) (warningMode, error) {
 	switch s {
