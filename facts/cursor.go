@@ -268,10 +268,12 @@ func (c *jsonCursor) end() error {
 	return &syntaxError{line: line, msg: fmt.Sprintf("invalid JSON: more than one value in the file (found %q after it)", byte(k))}
 }
 
-// yamlCursor walks a yaml.v3 node tree as if it were read value by value.
+// yamlCursor walks a yaml.v3 node tree as if it were read value by value;
+// the items of a split customers list (lazy) are parsed as it reaches them.
 type yamlCursor struct {
 	stack []yamlFrame
 	next  *yaml.Node // the value peek and the consuming methods see
+	lazy  *lazyItems
 }
 
 type yamlFrame struct {
@@ -341,6 +343,14 @@ func (c *yamlCursor) key() (string, int, bool, error) {
 
 func (c *yamlCursor) more() (bool, error) {
 	f := &c.stack[len(c.stack)-1]
+	if c.lazy != nil && f.n == c.lazy.list {
+		n, ok, err := c.lazy.pull()
+		if !ok {
+			c.stack = c.stack[:len(c.stack)-1]
+		}
+		c.next = n
+		return ok, err
+	}
 	if f.i >= len(f.n.Content) {
 		c.stack = c.stack[:len(c.stack)-1]
 		return false, nil

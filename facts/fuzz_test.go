@@ -31,7 +31,7 @@ func FuzzParseYAML(f *testing.F) {
 			file.Window(WindowOptions{})
 		}
 		whole, errWhole := parseYAML(data)
-		split, errSplit := parseYAMLSplit(data)
+		split, errSplit := splitTree(data)
 		if (errWhole == nil) != (errSplit == nil) {
 			t.Fatalf("whole %v, split %v", errWhole, errSplit)
 		}

@@ -33,16 +33,41 @@ func Parse(name string, firstLine int, data []byte, schema *Schema) (*File, erro
 		f.Customers = customers
 		return f, nil
 	}
-	root, err := parseYAMLSplit(data)
+	var customers []Customer
+	f, err := readYAML(name, data, schema, func() { customers = nil }, func(_ *File, _ int, c *Customer) {
+		customers = append(customers, *c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.Customers = customers
+	return f, nil
+}
+
+// readYAML reads a YAML fact document, handing each customer to onCustomer
+// as it is validated; the items of its customers list are parsed as they
+// are reached and dropped once read (parseYAMLSplit). A document whose
+// items do not parse alone is read again whole, after reset (the customers
+// handed on so far are to be dropped), so that it reports what a whole
+// parse does.
+func readYAML(name string, data []byte, schema *Schema, reset func(), onCustomer func(*File, int, *Customer)) (*File, error) {
+	root, lazy, err := parseYAMLSplit(data)
 	if err != nil {
 		return nil, problemsOf(name, err)
 	}
 	v := &validator{file: name, schema: schema}
 	f := &File{Name: name}
-	err = v.document(newYAMLCursor(root), f, func(_ *File, _ int, c *Customer) {
-		f.Customers = append(f.Customers, *c)
-	})
-	return v.finish(f, err)
+	err = v.document(&yamlCursor{next: resolve(root), lazy: lazy}, f, onCustomer)
+	if lazy == nil || !lazy.failed {
+		return v.finish(f, err)
+	}
+	reset()
+	if root, err = parseYAML(data); err != nil {
+		return nil, problemsOf(name, err)
+	}
+	v = &validator{file: name, schema: schema}
+	f = &File{Name: name}
+	return v.finish(f, v.document(newYAMLCursor(root), f, onCustomer))
 }
 
 // problemsOf turns a reading error into the file's problems.
@@ -117,46 +142,74 @@ func readJSON(name string, firstLine int, r io.Reader, schema *Schema, onCustome
 // handed to it rather than kept in the Window; a file found bad later must
 // then be dropped by the caller, as Stream returns its problems.
 func Stream(name string, firstLine int, r io.Reader, schema *Schema, opts WindowOptions, onTenant func(Month, Customer)) (*File, *Window, error) {
-	var (
-		pending []Customer
-		held    bool
-		kept    []Customer
-		keep    keeper
-		month   Month
-		ready   bool
-	)
-	f, err := readJSON(name, firstLine, r, schema, func(f *File, _ int, c *Customer) {
-		if !ready && !held {
-			if m, ok := monthBefore(f, opts); ok {
-				keep, month, ready = opts.Needs.keeper(m), m, true
-			} else {
-				held = true
-			}
-		}
-		switch {
-		case held:
-			pending = append(pending, *c)
-		case onTenant != nil:
-			onTenant(month, keep.tenantInPlace(c))
-		default:
-			kept = append(kept, keep.tenantInPlace(c))
-		}
-	})
+	wr := &windower{opts: opts, onTenant: onTenant}
+	f, err := readJSON(name, firstLine, r, schema, wr.add)
 	if err != nil {
 		return nil, nil, err
 	}
-	if held {
-		f.Customers = pending
-		w, err := f.Window(opts)
+	return wr.window(f)
+}
+
+// StreamYAML reads a YAML fact file (data, whole) and windows each
+// customer as it is read, as Stream does a JSON file: the document's
+// nodes are parsed and dropped an item of its customers list at a time,
+// so memory holds the text and the windowed tenants.
+func StreamYAML(name string, data []byte, schema *Schema, opts WindowOptions) (*File, *Window, error) {
+	wr := &windower{opts: opts}
+	f, err := readYAML(name, data, schema, wr.reset, wr.add)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wr.window(f)
+}
+
+// windower windows the customers of a file as they are read (Stream).
+type windower struct {
+	opts     WindowOptions
+	onTenant func(Month, Customer)
+	pending  []Customer // customers read before the month is known
+	held     bool
+	kept     []Customer
+	keep     keeper
+	month    Month
+	ready    bool
+}
+
+func (wr *windower) add(f *File, _ int, c *Customer) {
+	if !wr.ready && !wr.held {
+		if m, ok := monthBefore(f, wr.opts); ok {
+			wr.keep, wr.month, wr.ready = wr.opts.Needs.keeper(m), m, true
+		} else {
+			wr.held = true
+		}
+	}
+	switch {
+	case wr.held:
+		wr.pending = append(wr.pending, *c)
+	case wr.onTenant != nil:
+		wr.onTenant(wr.month, wr.keep.tenantInPlace(c))
+	default:
+		wr.kept = append(wr.kept, wr.keep.tenantInPlace(c))
+	}
+}
+
+// reset drops what was read (a file read again from its start).
+func (wr *windower) reset() { *wr = windower{opts: wr.opts, onTenant: wr.onTenant} }
+
+// window is the file's window once it has been read.
+func (wr *windower) window(f *File) (*File, *Window, error) {
+	if wr.held {
+		f.Customers = wr.pending
+		w, err := f.Window(wr.opts)
 		f.Customers = nil
 		return f, w, err
 	}
-	m, ok := f.reportingMonth(opts)
+	m, ok := f.reportingMonth(wr.opts)
 	if !ok {
 		return nil, nil, Problems{{File: f.Name, Field: "month", Message: "no reporting month: the file has no month, no rows and no as_of to take it from"}}
 	}
-	w := f.newWindow(opts, m)
-	w.Tenants = kept
+	w := f.newWindow(wr.opts, m)
+	w.Tenants = wr.kept
 	return f, w, nil
 }
 

@@ -122,20 +122,25 @@ func splitCustomers(data []byte) (frame []byte, items []yamlChunk, ok bool) {
 	return frame, items, true
 }
 
-// parseYAMLSplit parses a document by its customers' items in parallel
-// (see above), or whole when it cannot be split.
-func parseYAMLSplit(data []byte) (*yaml.Node, error) {
+// parseYAMLSplit parses a document by its customers' items (see above),
+// or whole when it cannot be split. The items are parsed as the cursor
+// reaches them (lazyItems), a batch at a time in parallel, and dropped once
+// read: a large file's nodes are never all in memory. The cursor stops at
+// an item that does not parse as the whole would (lazyItems.failed); the
+// caller then reads the document whole (readYAML).
+func parseYAMLSplit(data []byte) (*yaml.Node, *lazyItems, error) {
 	const minItems = 64 // below that, one parse is as quick
 	if line, ok := badText(data); !ok {
-		return nil, &syntaxError{line: line, msg: "invalid YAML: a NUL byte or invalid UTF-8"}
+		return nil, nil, &syntaxError{line: line, msg: "invalid YAML: a NUL byte or invalid UTF-8"}
 	}
 	frame, items, ok := splitCustomers(data)
 	if !ok || len(items) < minItems {
-		return parseYAML(data)
+		root, err := parseYAML(data)
+		return root, nil, err
 	}
 	root, err := parseYAML(frame)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var list *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -144,33 +149,66 @@ func parseYAMLSplit(data []byte) (*yaml.Node, error) {
 		}
 	}
 	if list == nil || list.Kind != yaml.SequenceNode {
-		return parseYAML(data)
+		root, err := parseYAML(data)
+		return root, nil, err
 	}
-	nodes := make([]*yaml.Node, len(items))
-	errs := make([]error, len(items))
+	list.Line = items[0].line // a block list starts at its first dash
+	return root, &lazyItems{list: list, items: items}, nil
+}
+
+// lazyItems are the customers' items of a split document, parsed as they
+// are read.
+type lazyItems struct {
+	list  *yaml.Node // the frame's (empty) customers list
+	items []yamlChunk
+	batch []*yaml.Node
+	errs  []error
+	start int // the index of batch[0]
+	next  int // the index of the next item
+	// failed is set at an item that did not parse alone: a syntax error
+	// or a wrong cut, which the whole document reports as it should.
+	failed bool
+}
+
+// itemBatch is how many items are parsed together, in parallel.
+const itemBatch = 256
+
+// pull is the next item; ok is false after the last.
+func (l *lazyItems) pull() (n *yaml.Node, ok bool, err error) {
+	if l.next >= len(l.items) {
+		return nil, false, nil
+	}
+	if l.next >= l.start+len(l.batch) {
+		l.fill()
+	}
+	i := l.next - l.start
+	n, err = l.batch[i], l.errs[i]
+	l.batch[i] = nil
+	l.next++
+	if err != nil {
+		l.failed = true
+		return nil, false, errSplitFailed
+	}
+	return n, true, nil
+}
+
+// errSplitFailed stops a cursor at an item that did not parse alone.
+var errSplitFailed = &syntaxError{line: 1, msg: "internal: an item of the customers list did not parse alone"}
+
+func (l *lazyItems) fill() {
+	l.start = l.next
+	n := min(itemBatch, len(l.items)-l.start)
+	l.batch, l.errs = make([]*yaml.Node, n), make([]error, n)
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(items); i += workers {
-				nodes[i], errs[i] = parseItem(items[i])
+			for i := w; i < n; i += workers {
+				l.batch[i], l.errs[i] = parseItem(l.items[l.start+i])
 			}
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if errors.Is(err, errNotOneItem) {
-			return parseYAML(data) // the cut was wrong: parse it whole
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	list.Content = nodes
-	list.Line = items[0].line // a block list starts at its first dash
-	return root, nil
 }
 
 var errNotOneItem = errors.New("not one list item")

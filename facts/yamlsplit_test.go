@@ -1,8 +1,9 @@
 package facts
 
 import (
+	"errors"
 	"fmt"
-	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,7 +59,7 @@ func TestSplitParseIsTheWholeParse(t *testing.T) {
 		if _, items, ok := splitCustomers([]byte(doc)); !ok || len(items) != 100 {
 			t.Fatalf("not split: ok %v, %d items\n%s", ok, len(items), doc[:300])
 		}
-		split, err := parseYAMLSplit([]byte(doc))
+		split, err := splitTree([]byte(doc))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,18 +84,81 @@ func TestSplitFallsBackWhenItMust(t *testing.T) {
 	}
 }
 
-// A problem in an item names the line of the whole document.
+// A problem in an item is reported as the whole document's parse reports
+// it, on its line.
 func TestSplitItemErrorsKeepTheirLines(t *testing.T) {
 	doc := customersYAML(100, "  ")
 	lines := strings.Split(doc, "\n")
 	lines[200] = "  - {tenant: [unclosed"
-	_, errWhole := parseYAML([]byte(strings.Join(lines, "\n")))
-	_, errSplit := parseYAMLSplit([]byte(strings.Join(lines, "\n")))
-	if errWhole == nil || errSplit == nil {
-		t.Fatalf("no error: whole %v, split %v", errWhole, errSplit)
+	bad := []byte(strings.Join(lines, "\n"))
+	_, errWhole := parseYAML(bad)
+	_, errSplit := splitTree(bad)
+	if errWhole == nil || errSplit == nil || errWhole.Error() != errSplit.Error() {
+		t.Fatalf("whole %v, split %v", errWhole, errSplit)
 	}
-	lw, ls := errWhole.(*syntaxError).line, errSplit.(*syntaxError).line
-	if ls < 199 || ls > 205 || !reflect.DeepEqual(lw > 0, ls > 0) {
-		t.Errorf("the split parse puts the error on line %d (the whole parse: %d), near line 201", ls, lw)
+	_, err := Parse("bad.yaml", 1, bad, testSchema)
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Line != errWhole.(*syntaxError).line || ps[0].Line < 199 || ps[0].Line > 205 {
+		t.Errorf("Parse: %v, want the whole parse's %v near line 201", err, errWhole)
+	}
+}
+
+// splitTree is the document as the split parse reads it, its items pulled
+// into the list (and whole, as readYAML reads it, when an item fails).
+func splitTree(data []byte) (*yaml.Node, error) {
+	root, lazy, err := parseYAMLSplit(data)
+	if err != nil || lazy == nil {
+		return root, err
+	}
+	for {
+		n, ok, err := lazy.pull()
+		if lazy.failed {
+			return parseYAML(data)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return root, nil
+		}
+		lazy.list.Content = append(lazy.list.Content, n)
+	}
+}
+
+// A split YAML file streams (StreamYAML) to the window a whole parse gives,
+// with its items parsed a batch at a time; a file whose items do not all
+// parse alone is read whole and reports what the whole parse does.
+func TestStreamYAMLIsParseThenWindow(t *testing.T) {
+	t.Parallel()
+	opts := WindowOptions{Needs: Needs{Offsets: []int{0, -12}, AssocMonths: true}}
+	for _, n := range []int{10, 100, itemBatch*2 + 3} {
+		doc := []byte(customersYAML(n, "  "))
+		f, err := Parse("p.yaml", 1, doc, testSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := f.Window(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := StreamYAML("p.yaml", doc, testSchema, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The window sorts its tenants; a stream keeps the file's order.
+		byID := func(a, b Customer) int { return strings.Compare(a.Tenant, b.Tenant) }
+		slices.SortFunc(got.Tenants, byID)
+		slices.SortFunc(want.Tenants, byID)
+		if len(got.Tenants) != n || fmt.Sprintf("%+v", got.Tenants) != fmt.Sprintf("%+v", want.Tenants) || got.Month != want.Month {
+			t.Errorf("%d customers: streamed %d tenants, want %d (or they differ)", n, len(got.Tenants), len(want.Tenants))
+		}
+	}
+	doc := strings.Split(customersYAML(itemBatch*2+3, "  "), "\n")
+	doc[len(doc)/2] = "  - {tenant: [unclosed"
+	bad := []byte(strings.Join(doc, "\n"))
+	_, _, errStream := StreamYAML("p.yaml", bad, testSchema, opts)
+	_, errParse := Parse("p.yaml", 1, bad, testSchema)
+	if errStream == nil || errParse == nil || errStream.Error() != errParse.Error() {
+		t.Errorf("stream %v, parse %v", errStream, errParse)
 	}
 }

@@ -169,7 +169,8 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 }
 
 // file reads, validates and scores one fact file ("-" is stdin). JSON is
-// read as a stream, a customer at a time; YAML whole. The timeout covers
+// read as a stream, a customer at a time; YAML whole, then a customer at a
+// time. The timeout covers
 // reading and parsing too: a file that trickles in or takes long to parse
 // ends as a slow evaluation does.
 //
@@ -189,12 +190,18 @@ func (s *scorer) file(ctx context.Context, path, name string, extra []facts.Prob
 	br := bufio.NewReaderSize(ctxReader{ctx, in}, 1<<16)
 	head, _ := br.Peek(64) // fewer at the end of a short file
 	if !facts.IsJSON(name, head) {
-		f, err := s.parse(display, 1, br)
+		// YAML is read whole, then windowed a customer at a time as its
+		// items are parsed (facts.StreamYAML).
+		data, err := io.ReadAll(br)
 		if err != nil {
-			return nil, s.late(ctx, display, err)
+			return nil, s.late(ctx, display, fmt.Errorf("%s: %v", display, err))
 		}
-		f.Warnings = append(slices.Clone(extra), f.Warnings...)
-		return s.evaluate(ctx, f, s.window)
+		f, w, err := facts.StreamYAML(display, data, &s.bundle.Schema, s.windowOpts())
+		if err != nil {
+			return nil, s.late(ctx, display, s.capped(err))
+		}
+		w.Warnings = append(slices.Clone(extra), w.Warnings...)
+		return s.score1(ctx, f, w, nil)
 	}
 	// Tenants are scored while the rest of the file is read, unless the
 	// explanation needs them kept in order.
