@@ -144,6 +144,13 @@ func yamlNode(v any) (*yaml.Node, error) {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(x, 10)}, nil
 	case Cents:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: facts.FormatCents(int64(x))}, nil
+	case yaml.Marshaler:
+		// A long list that builds its own nodes (an entry's rows): taken
+		// as they are rather than encoded once more.
+		v, err := x.MarshalYAML()
+		if n, ok := v.(*yaml.Node); ok || err != nil {
+			return n, err
+		}
 	}
 	n := &yaml.Node{}
 	return n, n.Encode(v)
