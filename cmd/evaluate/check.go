@@ -12,7 +12,7 @@ import (
 const checkUsage = `evaluate check loads a policy bundle the way evaluation does and reports every
 problem in it: CEL that does not compile or type-check, Rego that does not compile
 (strict mode, sandboxed built-ins), and a params.yaml that breaks its schema.
-Silent on success but for one summary line.
+On success, one line per designation: its name and hash.
 
 Examples:
   evaluate check                          check the embedded bundle

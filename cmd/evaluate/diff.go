@@ -118,8 +118,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	after, err := bf.load(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "evaluate diff: bad policy bundle:\n%v\n", err)
-		return exitBadInput
+		return bundleError(stderr, "evaluate diff", err)
 	}
 	sb, err := sf.scorer(before, stdin)
 	if err != nil {

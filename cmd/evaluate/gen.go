@@ -87,8 +87,7 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	o.Month = m
 	b, err := bf.load(context.Background())
 	if err != nil {
-		fmt.Fprintf(stderr, "evaluate gen: bad policy bundle:\n%v\n", err)
-		return exitBadInput
+		return bundleError(stderr, "evaluate gen", err)
 	}
 	o.Schema = &b.Schema
 	w := bufio.NewWriterSize(stdout, 1<<16)

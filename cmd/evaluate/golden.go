@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -24,10 +25,11 @@ type goldenCase struct {
 	Expected string
 }
 
-// findGoldenCases returns every case under the given files or folders.
-func findGoldenCases(paths []string) ([]goldenCase, error) {
-	var cases []goldenCase
+// findGoldenCases returns every case under the given files or folders,
+// and those of them that hold none.
+func findGoldenCases(paths []string) (cases []goldenCase, empty []string, err error) {
 	for _, p := range paths {
+		before := len(cases)
 		err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -58,12 +60,18 @@ func findGoldenCases(paths []string) ([]goldenCase, error) {
 			cases = append(cases, goldenCase{Name: filepath.ToSlash(rel), Input: input, Expected: f})
 			return nil
 		})
-		if err != nil {
-			return nil, err
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &pe) && pe.Path == p:
+			return nil, nil, fmt.Errorf("%s: %v", p, pe.Err)
+		case err != nil:
+			return nil, nil, err
+		case len(cases) == before:
+			empty = append(empty, p)
 		}
 	}
 	sort.Slice(cases, func(i, j int) bool { return cases[i].Name < cases[j].Name })
-	return cases, nil
+	return cases, empty, nil
 }
 
 // errSkipped marks a case for a designation the bundle does not have (a

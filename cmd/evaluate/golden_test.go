@@ -26,7 +26,7 @@ func TestGolden(t *testing.T) {
 	if *update {
 		updateGolden(t, ctx, s)
 	}
-	cases, err := findGoldenCases([]string{testcasesDir})
+	cases, _, err := findGoldenCases([]string{testcasesDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestGolden(t *testing.T) {
 
 // updateGolden rewrites every case's expected result (see goldenCase.update).
 func updateGolden(t *testing.T, ctx context.Context, s *scorer) {
-	cases, err := findGoldenCases([]string{testcasesDir})
+	cases, _, err := findGoldenCases([]string{testcasesDir})
 	if err != nil {
 		t.Fatal(err)
 	}

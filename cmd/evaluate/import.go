@@ -26,7 +26,7 @@ workload names and attribution types map to the bundle's, is a mapping file
 Examples:
   evaluate import exports/                       one partner's exports, as a YAML fact file
   evaluate import --format json OfficeUsage.csv AzureUsage.csv > partner.json
-  evaluate import --out facts/ exports/          several partners: a fact file each
+  evaluate import --out partners/ exports/       several partners: a fact file each
   evaluate --from partner-center exports/        score the exports directly
 
 Usage:
@@ -177,8 +177,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	bundle, err := bf.load(context.Background())
 	if err != nil {
-		fmt.Fprintf(stderr, "evaluate import: bad policy bundle:\n%v\n", err)
-		return exitBadInput
+		return bundleError(stderr, "evaluate import", err)
 	}
 	im, partners, err := importExports(fs.Args(), m, &bundle.Schema)
 	if err != nil {

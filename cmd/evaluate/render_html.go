@@ -247,8 +247,12 @@ func gauge(score, top, bar float64, ok bool) template.HTML {
 	return template.HTML(fmt.Sprintf(`<svg viewBox="0 0 %.0f 34" role="img" aria-label="%s">`+
 		`<rect x="0" y="6" width="%.0f" height="18" rx="4" fill="#e8eaed"/>`+
 		`<rect x="0" y="6" width="%.1f" height="18" rx="4" fill="%s"/>%s</svg>`,
-		width, html.EscapeString(label), width, x(score), color, line))
+		width, html.EscapeString(label), width, down1(x(score)), color, line))
 }
+
+// down1 rounds a bar's length down to the tenth it is written with, so that
+// a bar short of its marker never reaches it (69.9975 of 70 points).
+func down1(v float64) float64 { return math.Floor(v*10+1e-9) / 10 }
 
 // metricBar draws a metric's points against its maximum and minimum (NaN:
 // none).
@@ -272,7 +276,7 @@ func metricBar(points, top, minimum float64) template.HTML {
 	}
 	return template.HTML(fmt.Sprintf(`<svg viewBox="0 0 %.0f 14" role="img" aria-label="%s">`+
 		`<rect x="0" y="2" width="%.0f" height="10" rx="3" fill="#e8eaed"/><rect x="0" y="2" width="%.1f" height="10" rx="3" fill="%s"/>%s</svg>`,
-		width, html.EscapeString(label), width, x(points), color, line))
+		width, html.EscapeString(label), width, down1(x(points)), color, line))
 }
 
 // chart draws the score per month of each track, with the bar of the

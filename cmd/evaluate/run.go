@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -92,7 +93,7 @@ type bundleFlags struct {
 
 func (b *bundleFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.policies, "policies", "", "policy bundle folder, or one designation's folder (default: the bundle embedded in the binary)")
-	fs.StringSliceVar(&b.designations, "designation", nil, "score only these designations, e.g. modern_work,security (default: every one of the bundle)")
+	fs.StringSliceVar(&b.designations, "designation", nil, "only these designations of the bundle, e.g. modern_work,security (default: every one)")
 }
 
 func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
@@ -119,7 +120,26 @@ func loadBundle(ctx context.Context, dir string, designations []string) (*engine
 	if err != nil {
 		return nil, err
 	}
-	return b.Select(designations)
+	sel, err := b.Select(designations)
+	if err != nil {
+		return nil, designationError{err}
+	}
+	return sel, nil
+}
+
+// designationError is a --designation the bundle does not have: a usage
+// error, not a bad bundle.
+type designationError struct{ err error }
+
+func (e designationError) Error() string { return "--designation: " + e.err.Error() }
+
+// bundleError reports why the bundle could not be loaded (exit 2).
+func bundleError(stderr io.Writer, cmd string, err error) int {
+	if errors.As(err, new(designationError)) {
+		return usageError(stderr, cmd, err)
+	}
+	fmt.Fprintf(stderr, "%s: bad policy bundle:\n%v\n", cmd, err)
+	return exitBadInput
 }
 
 // scoreFlags are the flags of every command that scores fact files.
@@ -265,8 +285,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	bundle, err := bf.load(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "evaluate: bad policy bundle:\n%v\n", err)
-		return exitBadInput
+		return bundleError(stderr, "evaluate", err)
 	}
 	if warn != warningsNone {
 		for _, w := range bundle.Warnings() {

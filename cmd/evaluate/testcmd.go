@@ -48,17 +48,21 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	b, err := bf.load(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "evaluate test: bad policy bundle:\n%v\n", err)
-		return exitBadInput
+		return bundleError(stderr, "evaluate test", err)
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{"testcases"}
 	}
-	cases, err := findGoldenCases(paths)
+	cases, empty, err := findGoldenCases(paths)
 	if err != nil {
 		fmt.Fprintf(stderr, "evaluate test: %v\n", err)
 		return exitBadInput
+	}
+	for _, p := range empty {
+		// Said, so that a mistyped folder does not pass unnoticed (an empty
+		// one runs the Rego tests alone).
+		fmt.Fprintf(stderr, "evaluate test: %s: no golden cases in it (NAME.yaml or .json beside NAME.expected.json or NAME.expected.err); only the Rego tests run\n", p)
 	}
 	passed, failed, skipped := 0, 0, 0
 	report := func(ok bool, name string, details ...string) {

@@ -25,7 +25,7 @@ Usage:
   evaluate test [--policies DIR] [PATH...]   run the Rego tests and golden cases
   evaluate diff --base-policies DIR [--policies DIR] FILE...   who a rule change affects
   evaluate import [--mapping FILE] EXPORTS...                  Partner Center exports into fact files
-  evaluate gen [--tenants N] [--format json|yaml|jsonl]        write a synthetic fact file
+  evaluate gen [--tenants N] [--format json|yaml|jsonl|partner-center]   write a synthetic fact file (or exports)
   (evaluate COMMAND --help for each)
 
 Flags:
