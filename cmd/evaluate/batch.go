@@ -55,8 +55,7 @@ type item struct {
 	buf   *[]byte
 	size  int64 // bytes of input the item stands for, for the progress bar
 	err   error // why the item could not be read
-	// warnings are the import's, for a fact file made from exports.
-	warnings []facts.Problem
+	imported *imported // for a fact file made from exports
 }
 
 // lineBuffers hold JSON Lines documents between the reader and the workers;
@@ -148,7 +147,7 @@ func (b *batch) score(ctx context.Context, it item) outcome {
 	case it.err != nil:
 		return outcome{item: it}
 	case it.data == nil:
-		r, err := b.sc.file(ctx, it.path, it.name, it.warnings)
+		r, err := b.sc.file(ctx, it.path, it.name, it.imported)
 		it.err = err
 		return outcome{item: it, result: r}
 	}

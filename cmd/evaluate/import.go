@@ -338,7 +338,7 @@ func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bund
 		}
 		// Its warnings are the result's (JSON included), printed with the
 		// fact file's as --warnings says.
-		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: size, warnings: p.Warnings()})
+		srcs = append(srcs, source{name: "partner-center:" + p.ID, path: path, size: size, imported: &imported{warnings: p.Warnings()}})
 		return nil
 	})
 	printUnimportedWarnings(stderr, partners, warn)

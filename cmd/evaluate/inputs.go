@@ -31,9 +31,30 @@ type source struct {
 	// path is the file to read when it is not name: a fact file made from
 	// Partner Center exports, named for its partner.
 	path string
-	// warnings are the import's warnings about the partner's export rows:
-	// the result's, beside the fact file's.
-	warnings []facts.Problem
+	// imported is set for a fact file made from exports.
+	imported *imported
+}
+
+// imported is what a fact file made from Partner Center exports carries:
+// the import's warnings about the partner's export rows, the result's
+// beside the fact file's.
+type imported struct{ warnings []facts.Problem }
+
+// merge is the warnings of a result: the import's, then those of the fact
+// file made (display), without their lines: they are lines of a file the
+// user never sees (its field paths still say where).
+func (im *imported) merge(display string, ws []facts.Problem) []facts.Problem {
+	if im == nil {
+		return ws
+	}
+	out := slices.Clone(im.warnings)
+	for _, w := range ws {
+		if w.File == display {
+			w.Line = 0
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // display is how messages name the source.
@@ -229,7 +250,7 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 		}
 		return emit(bad(0, 0, s.err))
 	case s.path != "":
-		return emit(item{name: name, path: s.path, size: s.size, warnings: s.warnings})
+		return emit(item{name: name, path: s.path, size: s.size, imported: s.imported})
 	case !s.jsonl:
 		return emit(item{name: name, path: s.name, size: s.size})
 	}
@@ -293,7 +314,7 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 	case it.data == nil:
 		f, err := s.read(it.path, it.name)
 		if f != nil {
-			f.Warnings = append(slices.Clone(it.warnings), f.Warnings...)
+			f.Warnings = it.imported.merge(it.name, f.Warnings)
 		}
 		return f, err
 	}

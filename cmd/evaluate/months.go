@@ -28,6 +28,8 @@ type monthRow struct {
 	// Status says whether the partner holds the designation in this
 	// month: it qualified in it or in one of the retention months before.
 	Status designationStatus `json:"status"`
+	// Warnings are the month's, as a result of that month has them.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 type trackScore struct {
@@ -96,7 +98,20 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 			code = exitBadInput
 			return
 		}
-		printWarnings(stderr, &report{File: f.Name, Problems: f.Warnings}, warn)
+		// The file's warnings and each month's (a tenant newly associated
+		// in that month without usage), each once, after the months.
+		var warnings []facts.Problem
+		seen := map[string]bool{}
+		addWarnings := func(ps []facts.Problem) {
+			for _, p := range ps {
+				if k := p.String(); !seen[k] {
+					seen[k] = true
+					warnings = append(warnings, p)
+				}
+			}
+		}
+		addWarnings(f.Warnings)
+		defer func() { printWarnings(stderr, &report{File: f.Name, Problems: warnings}, warn) }()
 		ph := partnerHistory{hs: make([]*history, len(sc.bundle.Designations))}
 		lastQualified := make([]facts.Month, len(sc.bundle.Designations))
 		for i, d := range sc.bundle.Designations {
@@ -120,8 +135,9 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 				if m < from {
 					continue
 				}
+				addWarnings(r.Problems)
 				row := monthRow{Partner: r.Partner, File: f.Name, Line: it.line, Designation: r.Designation, Month: r.Month, AsOf: r.AsOf,
-					Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}}
+					Qualified: r.Qualified, Track: r.Track, Score: r.Score, Tracks: map[string]trackScore{}, Warnings: r.Warnings}
 				for t, tr := range r.Tracks {
 					row.Tracks[t] = trackScore{tr.Score, tr.Qualified}
 				}

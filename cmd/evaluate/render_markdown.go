@@ -107,8 +107,8 @@ func markdownResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 		case g == nil:
 		case g.Possible && len(g.Steps) > 0:
 			fmt.Fprintf(w, "\nWhat it takes (%s after):\n\n", pointsText(g.ScoreAfter))
-			for _, s := range g.Steps {
-				fmt.Fprintf(w, "- %s → %s\n", mdEscape(stepText(s)), pointsText(s.PointsAfter))
+			for i, s := range g.Steps {
+				fmt.Fprintf(w, "- %s%s\n", mdEscape(stepText(s)), stepPoints(g.Steps, i))
 			}
 		case !g.Possible:
 			fmt.Fprintf(w, "\nNo additions can make it qualify%s.\n", mdEscape(whyText(g)))

@@ -254,9 +254,20 @@ func writeGap(w io.Writer, track string, p *engine.Plan) {
 		return
 	}
 	fmt.Fprintf(w, "  what it takes (%s after):\n", pointsText(p.ScoreAfter))
-	for _, s := range p.Steps {
-		fmt.Fprintf(w, "    %s → %s\n", stepText(s), pointsText(s.PointsAfter))
+	for i, s := range p.Steps {
+		fmt.Fprintf(w, "    %s%s\n", stepText(s), stepPoints(p.Steps, i))
 	}
+}
+
+// stepPoints is " → N points" after the last of a metric's steps in a plan,
+// and "" after the others: a step's points_after are its metric's once all
+// of the metric's steps are taken (a prerequisite adds none alone), so they
+// are said once.
+func stepPoints(steps []engine.Step, i int) string {
+	if i+1 < len(steps) && steps[i+1].Metric == steps[i].Metric {
+		return ""
+	}
+	return " → " + pointsText(steps[i].PointsAfter)
 }
 
 // whyText is ": why" for a plan that is not possible, or "".

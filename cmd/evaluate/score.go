@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"evaluate/engine"
@@ -174,9 +173,9 @@ func (s *scorer) score(ctx context.Context, names []string, stderr io.Writer) (r
 // reading and parsing too: a file that trickles in or takes long to parse
 // ends as a slow evaluation does.
 //
-// extra are warnings the result has besides the file's own (the import's,
-// for a fact file made from exports).
-func (s *scorer) file(ctx context.Context, path, name string, extra []facts.Problem) (*report, error) {
+// imp is set for a fact file made from exports (its warnings merged with
+// the import's).
+func (s *scorer) file(ctx context.Context, path, name string, imp *imported) (*report, error) {
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
@@ -200,7 +199,7 @@ func (s *scorer) file(ctx context.Context, path, name string, extra []facts.Prob
 		if err != nil {
 			return nil, s.late(ctx, display, s.capped(err))
 		}
-		w.Warnings = append(slices.Clone(extra), w.Warnings...)
+		w.Warnings = imp.merge(display, w.Warnings)
 		return s.score1(ctx, f, w, nil)
 	}
 	// Tenants are scored while the rest of the file is read, unless the
@@ -218,7 +217,7 @@ func (s *scorer) file(ctx context.Context, path, name string, extra []facts.Prob
 		}
 		return nil, s.late(ctx, display, s.capped(err))
 	}
-	w.Warnings = append(slices.Clone(extra), w.Warnings...)
+	w.Warnings = imp.merge(display, w.Warnings)
 	return s.score1(ctx, f, w, tally)
 }
 
