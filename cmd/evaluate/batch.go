@@ -47,14 +47,14 @@ func parseShard(s string) (shard, error) {
 // item is one partner to score: a file, or one line of a JSON Lines
 // input; or an input that could not be read, in its place.
 type item struct {
-	index int
-	name  string // the input as messages name it
-	path  string // a fact file to read; "" for a JSON Lines document
-	line  int    // for JSON Lines, the document's line
-	data  []byte // the document, for JSON Lines
-	buf   *[]byte
-	size  int64 // bytes of input the item stands for, for the progress bar
-	err   error // why the item could not be read
+	index    int
+	name     string // the input as messages name it
+	path     string // a fact file to read; "" for a JSON Lines document
+	line     int    // for JSON Lines, the document's line
+	data     []byte // the document, for JSON Lines
+	buf      *[]byte
+	size     int64     // bytes of input the item stands for, for the progress bar
+	err      error     // why the item could not be read
 	imported *imported // for a fact file made from exports
 }
 
