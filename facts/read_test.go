@@ -134,6 +134,8 @@ func TestProblemsNameLineAndField(t *testing.T) {
 			[]string{`customers[0].azure[2].service: tenant "a" lists Azure service "S" twice`}},
 		{"same tenant written twice", "partner: {id: p}\ncustomers:\n  - tenant: \"{0A1B2C3D-0000-1111-2222-333344445555}\"\n  - tenant: 0a1b2c3d-0000-1111-2222-333344445555\n  - tenant: \"café\"\n  - tenant: \"cafe\u0301\"\n",
 			[]string{`x.yaml:4: customers[1].tenant: duplicate tenant`, `x.yaml:6: customers[3].tenant: duplicate tenant`}},
+		{"duplicates beside other problems", "partner: {id: p}\ncustomers:\n  - {tenant: a, nam: x}\n  - {tenant: a}\npeople:\n  - {id: q, nme: y}\n  - {id: q}\n",
+			[]string{`x.yaml:3: customers[0].nam: unknown key`, `x.yaml:4: customers[1].tenant: duplicate tenant "a" (first on line 3)`, `x.yaml:6: people[0].nme: unknown key`, `x.yaml:7: people[1].id: duplicate person "q" (first on line 6)`}},
 		{"year out of range", "partner: {id: p}\nmonth: 9999-12\n", []string{`x.yaml:2: month: "9999-12" is out of range: years 1900 to 2199`}},
 		{"huge count", "partner: {id: p}\ncustomers:\n  - tenant: a\n    workloads: [{workload: Teams, usage: [{month: 2026-10, paid_seats: 9223372036854775807, active_users: 1}]}]\n",
 			[]string{`paid_seats: 9223372036854775807 is more than the largest number allowed`}},

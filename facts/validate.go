@@ -64,15 +64,19 @@ func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, 
 				if err != nil {
 					return err
 				}
-				if ok {
+				// A duplicate is said even of a customer with other
+				// problems, so that one run lists every problem.
+				if cust.Tenant != "" {
 					canon := canonicalID(cust.Tenant)
 					if first, dup := tenants[canon]; dup {
 						v.errorf(cust.Line, root.Key("customers").At(i).Key("tenant"), "duplicate tenant %q (first on line %d)", cust.Tenant, first)
 					} else {
 						tenants[canon] = cust.Line
-						v.latest(f, &cust)
-						if len(v.problems) == 0 {
-							onCustomer(f, i, &cust)
+						if ok {
+							v.latest(f, &cust)
+							if len(v.problems) == 0 {
+								onCustomer(f, i, &cust)
+							}
 						}
 					}
 				}

@@ -425,16 +425,19 @@ func (v *validator) people(c cursor, f *File) error {
 		path := root.Key("people").At(i)
 		i++
 		p, ok, err := v.person(c, path)
-		if err != nil || !ok {
+		if err != nil || p.ID == "" {
 			return err
 		}
+		// A duplicate is said even of a person with other problems.
 		canon := canonicalID(p.ID)
 		if first, dup := ids[canon]; dup {
 			v.errorf(p.Line, path.Key("id"), "duplicate person %q (first on line %d)", p.ID, first)
 			return nil
 		}
 		ids[canon] = p.Line
-		f.People = append(f.People, p)
+		if ok {
+			f.People = append(f.People, p)
+		}
 		return nil
 	})
 }
