@@ -42,7 +42,7 @@ var topKeys = []string{"partner", "month", "as_of", "customers", "people"}
 // so far, its month included when it came first); the caller keeps it or
 // not. err is a syntax error: the document could not be read on.
 func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, cust *Customer)) error {
-	tenants := map[string]int{}
+	tenants := newIDSet()
 	seen := false
 	_, err := v.object(c, root, topKeys, []string{"partner"}, func(key string, line int) error {
 		switch key {
@@ -67,11 +67,9 @@ func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, 
 				// A duplicate is said even of a customer with other
 				// problems, so that one run lists every problem.
 				if cust.Tenant != "" {
-					canon := canonicalID(cust.Tenant)
-					if first, dup := tenants[canon]; dup {
+					if first, dup := tenants.add(canonicalID(cust.Tenant), cust.Line); dup {
 						v.errorf(cust.Line, root.Key("customers").At(i).Key("tenant"), "duplicate tenant %q (first on line %d)", cust.Tenant, first)
 					} else {
-						tenants[canon] = cust.Line
 						if ok {
 							v.latest(f, &cust)
 							if len(v.problems) == 0 {

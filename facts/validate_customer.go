@@ -3,6 +3,7 @@ package facts
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,28 @@ import (
 // canonicalID is how ids are compared for duplicates: trimmed, a GUID in
 // lower case without braces, any other name in Unicode NFC, so that one
 // tenant written twice in different ways is found.
+// idSet holds the ids met in a file, to find duplicates: by a 128-bit hash
+// of each, not the id, so that a file of a million tenants does not keep a
+// million strings (two ids share a hash with a chance of about n²/2¹²⁹).
+type idSet struct {
+	seeds [2]maphash.Seed
+	lines map[[2]uint64]int
+}
+
+func newIDSet() *idSet {
+	return &idSet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, lines: map[[2]uint64]int{}}
+}
+
+// add records id at line; dup is true, with the first line, when it was
+// met before.
+func (s *idSet) add(id string, line int) (first int, dup bool) {
+	k := [2]uint64{maphash.String(s.seeds[0], id), maphash.String(s.seeds[1], id)}
+	if first, dup = s.lines[k]; !dup {
+		s.lines[k] = line
+	}
+	return first, dup
+}
+
 func canonicalID(s string) string {
 	s = strings.TrimSpace(s)
 	if g := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"); isGUID(g) {
