@@ -27,6 +27,7 @@ Examples:
   evaluate import exports/                       one partner's exports, as a YAML fact file
   evaluate import --format json OfficeUsage.csv AzureUsage.csv > partner.json
   evaluate import --out partners/ exports/       several partners: a fact file each
+  cat OfficeUsage.csv | evaluate import -        an export on stdin
   evaluate --from partner-center exports/        score the exports directly
 
 Usage:
@@ -74,6 +75,10 @@ func (f *importFlags) load(policiesDir string) (*pcenter.Mapping, error) {
 func exportFiles(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
+		if p == "-" {
+			out = append(out, p) // stdin: one export
+			continue
+		}
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", p, unwrapPath(err))
@@ -105,13 +110,20 @@ func exportFiles(paths []string) ([]string, error) {
 // importExports reads exports into an import, its partners in id order;
 // an error is a problem with an export as a whole (nothing is imported
 // then). The caller makes the fact files (Facts) or closes the import.
-func importExports(paths []string, m *pcenter.Mapping, schema *facts.Schema) (*pcenter.Importer, []*pcenter.Partner, error) {
+func importExports(paths []string, stdin io.Reader, m *pcenter.Mapping, schema *facts.Schema) (*pcenter.Importer, []*pcenter.Partner, error) {
 	files, err := exportFiles(paths)
 	if err != nil {
 		return nil, nil, err
 	}
 	im := pcenter.NewImporter(m, schema, 0, "")
 	for _, name := range files {
+		if name == "-" {
+			if err := im.ReadFile("<stdin>", stdin); err != nil {
+				im.Close()
+				return nil, nil, err
+			}
+			continue
+		}
 		f, err := os.Open(name)
 		if err != nil {
 			im.Close()
@@ -132,7 +144,7 @@ func importExports(paths []string, m *pcenter.Mapping, schema *facts.Schema) (*p
 	return im, ps, nil
 }
 
-func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	stdout = raw(stdout) // fact files are data: every character as it is
 	var (
 		bf     bundleFlags
@@ -179,7 +191,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return bundleError(stderr, "evaluate import", err)
 	}
-	im, partners, err := importExports(fs.Args(), m, &bundle.Schema)
+	im, partners, err := importExports(fs.Args(), stdin, m, &bundle.Schema)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitBadInput
@@ -293,12 +305,12 @@ func safeFileName(id string) string {
 // fact file per partner of the exports, written to a temporary file (done
 // removes them) and read as any fact file is, or the partner's problems in
 // its place. An error is a problem with an export as a whole.
-func fromPartnerCenter(paths []string, imf importFlags, policiesDir string, bundle *engine.Bundle, warn warningMode, stderr io.Writer) (srcs []source, done func(), err error) {
+func fromPartnerCenter(paths []string, stdin io.Reader, imf importFlags, policiesDir string, bundle *engine.Bundle, warn warningMode, stderr io.Writer) (srcs []source, done func(), err error) {
 	m, err := imf.load(policiesDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	im, partners, err := importExports(paths, m, &bundle.Schema)
+	im, partners, err := importExports(paths, stdin, m, &bundle.Schema)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -306,7 +306,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var srcs []source
 	if from != "" {
 		var done func()
-		if srcs, done, err = fromPartnerCenter(fs.Args(), imf, bf.policies, bundle, warn, stderr); err != nil {
+		if srcs, done, err = fromPartnerCenter(fs.Args(), stdin, imf, bf.policies, bundle, warn, stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitBadInput
 		}
