@@ -168,6 +168,8 @@ type tenant struct {
 	id, name string
 	types    map[string]map[facts.Month]int64 // type -> month -> tier (0: none)
 	claims   []claim
+	// first is where each type's month was first read, for warnings.
+	first map[string]map[facts.Month]*row
 }
 
 // claim is a claim's association date (a CPOR claim's DateAssociated): it
@@ -181,7 +183,7 @@ type claim struct {
 // one type in a month are one association, of the higher tier (a warning
 // says so).
 func (im *Importer) gather(p *partner, rows []row) *tenant {
-	t := &tenant{id: rows[0].tenant, types: map[string]map[facts.Month]int64{}}
+	t := &tenant{id: rows[0].tenant, types: map[string]map[facts.Month]int64{}, first: map[string]map[facts.Month]*row{}}
 	read := make([]*row, len(rows))
 	for i := range rows {
 		read[i] = &rows[i]
@@ -200,6 +202,10 @@ func (im *Importer) gather(p *partner, rows []row) *tenant {
 		if byMonth == nil {
 			byMonth = map[facts.Month]int64{}
 			t.types[r.atype] = byMonth
+			t.first[r.atype] = map[facts.Month]*row{}
+		}
+		if _, ok := t.first[r.atype][r.month]; !ok {
+			t.first[r.atype][r.month] = r
 		}
 		if prev, ok := byMonth[r.month]; !ok || prev != r.tier {
 			if ok {
@@ -223,7 +229,7 @@ func (im *Importer) customer(p *partner, rows []row) *gen.Object {
 	if t.name != "" {
 		c.Set("name", t.name)
 	}
-	c.Set("associations", im.associations(t))
+	c.Set("associations", im.associations(p, t))
 	var recs []rec
 	for lo := 0; lo < len(rows); {
 		if rows[lo].series < 0 {
@@ -420,12 +426,22 @@ func monthKeys[V any](m map[facts.Month]V) func(func(facts.Month) bool) {
 // month to the last day of its last, open when it reaches the latest month
 // of the exports; a claim's date (a CPOR claim's DateAssociated) in the
 // run's first month is its from.
-func (im *Importer) associations(t *tenant) []any {
+//
+// A month without rows between two runs splits them into two
+// associations, the second new in its first month (it may then count as a
+// customer added): a warning says so, as an export of some months only
+// would split every tenant's.
+func (im *Importer) associations(p *partner, t *tenant) []any {
 	out := []any{}
 	for _, typ := range slices.Sorted(mapKeys(t.types)) {
 		byMonth := t.types[typ]
 		months := slices.Sorted(monthKeys(byMonth))
 		for i := 0; i < len(months); {
+			if i > 0 && months[i] > months[i-1]+1 {
+				r := t.first[typ][months[i]]
+				p.warnings = append(p.warnings, facts.Problem{File: im.files[r.file], Line: int(r.line), Kind: "associations split by months without rows", Key: typ,
+					Message: fmt.Sprintf("tenant %q is %s until %s and again from %s, with no rows in between: two associations, the second new in %s", t.id, typ, months[i-1], months[i], months[i])})
+			}
 			// A run: consecutive months of the same tier.
 			j := i
 			for j+1 < len(months) && months[j+1] == months[j]+1 && byMonth[months[j+1]] == byMonth[months[i]] {
