@@ -50,7 +50,7 @@ func markdownResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 		head += fmt.Sprintf(" %s value | %s points |", mdEscape(t), mdEscape(t))
 		rule += "---:|---:|"
 		if options {
-			head += fmt.Sprintf(" %s option |", mdEscape(t))
+			head += fmt.Sprintf(" %s %s |", mdEscape(t), optionColumn(r))
 			rule += "---|"
 		}
 	}

@@ -73,14 +73,19 @@ func hasChosenOption(r *engine.Result) bool {
 	return false
 }
 
+// optionColumn names the column of the options a metric took: options
+// compete (the best one counts), parts add up.
+func optionColumn(r *engine.Result) string {
+	if hasChosenOption(r) {
+		return "option"
+	}
+	return "parts"
+}
+
 func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	fmt.Fprintf(w, "%s\n\n", r.Header)
 	options := hasOptions(r)
-	// Options compete (the best one counts); parts add up.
-	optionHead := "option"
-	if !hasChosenOption(r) {
-		optionHead = "parts"
-	}
+	optionHead := optionColumn(r)
 	var t table
 	head := []string{"metric"}
 	sub := []string{""}
