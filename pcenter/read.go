@@ -164,7 +164,12 @@ func csvError(err error) error {
 func (im *Importer) match(name string, head []string) (*header, error) {
 	index := map[string]int{}
 	for i, c := range head {
-		index[strings.ToLower(strings.TrimSpace(c))] = i
+		k := strings.ToLower(strings.TrimSpace(c))
+		if j, dup := index[k]; dup && k != "" {
+			// Which of the two holds the value cannot be known.
+			return nil, fmt.Errorf("%s: the header has the column %q twice (columns %d and %d)", name, strings.TrimSpace(c), j+1, i+1)
+		}
+		index[k] = i
 	}
 	find := func(n Names) int {
 		for _, c := range n {
