@@ -210,8 +210,17 @@ func (im *Importer) match(name string, head []string) (*header, error) {
 			best, bestMissing = d, missing
 		}
 	}
+	shown := head
+	if len(shown) > 30 {
+		shown = append(slices.Clone(head[:30]), fmt.Sprintf("and %d more", len(head)-30))
+	}
+	for i, c := range shown {
+		if len(c) > 60 {
+			shown[i] = c[:60] + "..." // a text file's first line, not a header
+		}
+	}
 	return nil, fmt.Errorf("%s: matches no Partner Center dataset of the mapping %s: %s; the file's columns are %s",
-		name, im.m.source, strings.Join(tried, "; "), strings.Join(head, ", "))
+		name, im.m.source, strings.Join(tried, "; "), strings.Join(shown, ", "))
 }
 
 // firstKey is the key that names an entry of the dataset's series.
