@@ -58,7 +58,10 @@ func readYAML(name string, data []byte, schema *Schema, reset func(), onCustomer
 	v := &validator{file: name, schema: schema}
 	f := &File{Name: name}
 	err = v.document(&yamlCursor{next: resolve(root), lazy: lazy}, f, onCustomer)
-	if lazy == nil || !lazy.failed {
+	// The split is trusted only when every item was read: a validator that
+	// stopped early, or skipped the list, has not seen a later item's
+	// syntax error that the whole parse reports.
+	if lazy == nil || !lazy.failed && lazy.next == len(lazy.items) {
 		return v.finish(f, err)
 	}
 	reset()

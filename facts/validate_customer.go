@@ -11,9 +11,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// canonicalID is how ids are compared for duplicates: trimmed, a GUID in
-// lower case without braces, any other name in Unicode NFC, so that one
-// tenant written twice in different ways is found.
 // idSet holds the ids met in a file, to find duplicates: by a 128-bit hash
 // of each, not the id, so that a file of a million tenants does not keep a
 // million strings (two ids share a hash with a chance of about n²/2¹²⁹).
@@ -36,6 +33,9 @@ func (s *idSet) add(id string, line int) (first int, dup bool) {
 	return first, dup
 }
 
+// canonicalID is how ids are compared for duplicates: trimmed, a GUID in
+// lower case without braces, any other name in Unicode NFC, so that one
+// tenant written twice in different ways is found.
 func canonicalID(s string) string {
 	s = strings.TrimSpace(s)
 	if g := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"); isGUID(g) {

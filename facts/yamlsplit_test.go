@@ -162,3 +162,19 @@ func TestStreamYAMLIsParseThenWindow(t *testing.T) {
 		t.Errorf("stream %v, parse %v", errStream, errParse)
 	}
 }
+
+// A split document whose list the validator never walks to the end (a
+// key written twice) still reports what the whole parse does: a later
+// item's syntax error.
+func TestSplitUnreadItemsFallBack(t *testing.T) {
+	t.Parallel()
+	doc := strings.Split(customersYAML(100, "  "), "\n")
+	doc[len(doc)-10] = "  - tenant: \"unterminated"
+	text := strings.Join(doc, "\n")
+	text = strings.Replace(text, "customers:\n", "\"customers\": []\ncustomers:\n", 1)
+	_, errWhole := parseYAML([]byte(text))
+	_, errParse := Parse("f.yaml", 1, []byte(text), testSchema)
+	if errWhole == nil || errParse == nil || errParse.Error() != problemsOf("f.yaml", errWhole).Error() {
+		t.Errorf("parse %v, want the whole parse's %v", errParse, errWhole)
+	}
+}

@@ -40,21 +40,32 @@ type source struct {
 // beside the fact file's.
 type imported struct{ warnings []facts.Problem }
 
-// merge is the warnings of a result: the import's, then those of the fact
-// file made (display), without their lines: they are lines of a file the
-// user never sees (its field paths still say where).
-func (im *imported) merge(display string, ws []facts.Problem) []facts.Problem {
+// merge is the warnings of a result: the import's, then the fact file's.
+func (im *imported) merge(ws []facts.Problem) []facts.Problem {
 	if im == nil {
 		return ws
 	}
-	out := slices.Clone(im.warnings)
-	for _, w := range ws {
-		if w.File == display {
-			w.Line = 0
-		}
-		out = append(out, w)
+	return append(slices.Clone(im.warnings), ws...)
+}
+
+// unline drops the lines of a result's warnings about the fact file made
+// (display): they are lines of a file the user never sees, all on its one
+// line (their field paths still say where).
+func (im *imported) unline(display string, r *report) {
+	if im == nil || r == nil {
+		return
 	}
-	return out
+	drop := func(ps []facts.Problem) {
+		for i := range ps {
+			if ps[i].File == display {
+				ps[i].Line = 0
+			}
+		}
+	}
+	drop(r.Problems)
+	for _, x := range r.Results {
+		drop(x.Problems)
+	}
 }
 
 // display is how messages name the source.
@@ -314,7 +325,7 @@ func (s *scorer) readItem(it item) (*facts.File, error) {
 	case it.data == nil:
 		f, err := s.read(it.path, it.name)
 		if f != nil {
-			f.Warnings = it.imported.merge(it.name, f.Warnings)
+			f.Warnings = it.imported.merge(f.Warnings)
 		}
 		return f, err
 	}

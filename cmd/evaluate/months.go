@@ -122,6 +122,7 @@ func runMonths(ctx context.Context, sc *scorer, months string, srcs []source, ou
 			wopts := sc.window
 			wopts.Month, wopts.HasMonth = m, true
 			rep, err := sc.evaluate(ctx, f, wopts)
+			it.imported.unline(f.Name, rep)
 			if err != nil {
 				fmt.Fprintln(stderr, err)
 				code = exitBadInput

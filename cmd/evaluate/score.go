@@ -199,8 +199,10 @@ func (s *scorer) file(ctx context.Context, path, name string, imp *imported) (*r
 		if err != nil {
 			return nil, s.late(ctx, display, s.capped(err))
 		}
-		w.Warnings = imp.merge(display, w.Warnings)
-		return s.score1(ctx, f, w, nil)
+		w.Warnings = imp.merge(w.Warnings)
+		r, err := s.score1(ctx, f, w, nil)
+		imp.unline(display, r)
+		return r, err
 	}
 	// Tenants are scored while the rest of the file is read, unless the
 	// explanation needs them kept in order.
@@ -217,8 +219,10 @@ func (s *scorer) file(ctx context.Context, path, name string, imp *imported) (*r
 		}
 		return nil, s.late(ctx, display, s.capped(err))
 	}
-	w.Warnings = imp.merge(display, w.Warnings)
-	return s.score1(ctx, f, w, tally)
+	w.Warnings = imp.merge(w.Warnings)
+	r, err := s.score1(ctx, f, w, tally)
+	imp.unline(display, r)
+	return r, err
 }
 
 // late is err, or the timeout when that is why reading failed.
