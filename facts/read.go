@@ -61,7 +61,7 @@ func readYAML(name string, data []byte, schema *Schema, reset func(), onCustomer
 	// The split is trusted only when every item was read: a validator that
 	// stopped early, or skipped the list, has not seen a later item's
 	// syntax error that the whole parse reports.
-	if lazy == nil || !lazy.failed && lazy.next == len(lazy.items) {
+	if lazy == nil || lazy.readAll() {
 		return v.finish(f, err)
 	}
 	reset()

@@ -69,12 +69,10 @@ func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, 
 				if cust.Tenant != "" {
 					if first, dup := tenants.add(canonicalID(cust.Tenant), cust.Line); dup {
 						v.errorf(cust.Line, root.Key("customers").At(i).Key("tenant"), "duplicate tenant %q (first on line %d)", cust.Tenant, first)
-					} else {
-						if ok {
-							v.latest(f, &cust)
-							if len(v.problems) == 0 {
-								onCustomer(f, i, &cust)
-							}
+					} else if ok {
+						v.latest(f, &cust)
+						if len(v.problems) == 0 {
+							onCustomer(f, i, &cust)
 						}
 					}
 				}

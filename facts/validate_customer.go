@@ -442,7 +442,7 @@ func AppendCents(b []byte, c int64) []byte {
 var personKeys = []string{"id", "name", "certifications"}
 
 func (v *validator) people(c cursor, f *File) error {
-	ids := map[string]int{}
+	ids := newIDSet()
 	i := 0
 	return v.list(c, root.Key("people"), func() error {
 		path := root.Key("people").At(i)
@@ -452,12 +452,10 @@ func (v *validator) people(c cursor, f *File) error {
 			return err
 		}
 		// A duplicate is said even of a person with other problems.
-		canon := canonicalID(p.ID)
-		if first, dup := ids[canon]; dup {
+		if first, dup := ids.add(canonicalID(p.ID), p.Line); dup {
 			v.errorf(p.Line, path.Key("id"), "duplicate person %q (first on line %d)", p.ID, first)
 			return nil
 		}
-		ids[canon] = p.Line
 		if ok {
 			f.People = append(f.People, p)
 		}

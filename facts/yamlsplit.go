@@ -126,8 +126,8 @@ func splitCustomers(data []byte) (frame []byte, items []yamlChunk, ok bool) {
 // or whole when it cannot be split. The items are parsed as the cursor
 // reaches them (lazyItems), a batch at a time in parallel, and dropped once
 // read: a large file's nodes are never all in memory. The cursor stops at
-// an item that does not parse as the whole would (lazyItems.failed); the
-// caller then reads the document whole (readYAML).
+// an item that does not parse as the whole would; the caller then reads
+// the document whole (readYAML).
 func parseYAMLSplit(data []byte) (*yaml.Node, *lazyItems, error) {
 	const minItems = 64 // below that, one parse is as quick
 	if line, ok := badText(data); !ok {
@@ -164,11 +164,15 @@ type lazyItems struct {
 	batch []*yaml.Node
 	errs  []error
 	start int // the index of batch[0]
-	next  int // the index of the next item
-	// failed is set at an item that did not parse alone: a syntax error
-	// or a wrong cut, which the whole document reports as it should.
-	failed bool
+	// next is the index of the next item: it stays at an item that did
+	// not parse alone (a syntax error or a wrong cut, which the whole
+	// document reports as it should), so the split was read through when
+	// it reaches the end (readAll).
+	next int
 }
+
+// readAll tells whether every item was read, each parsed alone.
+func (l *lazyItems) readAll() bool { return l.next == len(l.items) }
 
 // itemBatch is how many items are parsed together, in parallel.
 const itemBatch = 256
@@ -182,13 +186,11 @@ func (l *lazyItems) pull() (n *yaml.Node, ok bool, err error) {
 		l.fill()
 	}
 	i := l.next - l.start
-	n, err = l.batch[i], l.errs[i]
-	l.batch[i] = nil
-	l.next++
-	if err != nil {
-		l.failed = true
+	if l.errs[i] != nil {
 		return nil, false, errSplitFailed
 	}
+	n, l.batch[i] = l.batch[i], nil
+	l.next++
 	return n, true, nil
 }
 

@@ -112,11 +112,8 @@ func splitTree(data []byte) (*yaml.Node, error) {
 	}
 	for {
 		n, ok, err := lazy.pull()
-		if lazy.failed {
-			return parseYAML(data)
-		}
 		if err != nil {
-			return nil, err
+			return parseYAML(data) // an item did not parse alone
 		}
 		if !ok {
 			return root, nil

@@ -188,35 +188,32 @@ func (s *scorer) file(ctx context.Context, path, name string, imp *imported) (*r
 	defer done()
 	br := bufio.NewReaderSize(ctxReader{ctx, in}, 1<<16)
 	head, _ := br.Peek(64) // fewer at the end of a short file
-	if !facts.IsJSON(name, head) {
-		// YAML is read whole, then windowed a customer at a time as its
-		// items are parsed (facts.StreamYAML).
-		data, err := io.ReadAll(br)
-		if err != nil {
-			return nil, s.late(ctx, display, fmt.Errorf("%s: %v", display, err))
+	var (
+		f     *facts.File
+		w     *facts.Window
+		tally *engine.Tally
+	)
+	if facts.IsJSON(name, head) {
+		// Tenants are scored while the rest of the file is read, unless
+		// the explanation needs them kept in order.
+		var onTenant func(facts.Month, facts.Customer)
+		if !s.explain {
+			tally = s.bundle.NewTally(ctx, display, s.workers)
+			onTenant = tally.Add
 		}
-		f, w, err := facts.StreamYAML(display, data, &s.bundle.Schema, s.windowOpts())
-		if err != nil {
-			return nil, s.late(ctx, display, s.capped(err))
-		}
-		w.Warnings = imp.merge(w.Warnings)
-		r, err := s.score1(ctx, f, w, nil)
-		imp.unline(display, r)
-		return r, err
-	}
-	// Tenants are scored while the rest of the file is read, unless the
-	// explanation needs them kept in order.
-	var tally *engine.Tally
-	var onTenant func(facts.Month, facts.Customer)
-	if !s.explain {
-		tally = s.bundle.NewTally(ctx, display, s.workers)
-		onTenant = tally.Add
-	}
-	f, w, err := facts.Stream(display, 1, br, &s.bundle.Schema, s.windowOpts(), onTenant)
-	if err != nil {
-		if tally != nil {
+		if f, w, err = facts.Stream(display, 1, br, &s.bundle.Schema, s.windowOpts(), onTenant); err != nil && tally != nil {
 			tally.Close()
 		}
+	} else {
+		// YAML is read whole, then windowed a customer at a time as its
+		// items are parsed (facts.StreamYAML).
+		var data []byte
+		if data, err = io.ReadAll(br); err != nil {
+			return nil, s.late(ctx, display, fmt.Errorf("%s: %v", display, err))
+		}
+		f, w, err = facts.StreamYAML(display, data, &s.bundle.Schema, s.windowOpts())
+	}
+	if err != nil {
 		return nil, s.late(ctx, display, s.capped(err))
 	}
 	w.Warnings = imp.merge(w.Warnings)
