@@ -49,10 +49,11 @@ func (im *Importer) Partners() ([]*Partner, error) {
 }
 
 // Facts calls fn with the fact file of each partner of ps (Partners) that
-// has no problems, in id order (the others' warnings are gathered too). The fact's customers are made from the
-// rows read back in order, a tenant at a time, as fn writes the fact
-// (gen.Write): each fact can be written once, during its call. Facts can
-// be called once; it ends the import (Close).
+// has no problems, in id order (the others' warnings are gathered too).
+// The fact's customers are made from the rows read back in order, a tenant
+// at a time, as fn writes the fact (gen.Write): each fact can be written
+// once, during its call. Facts can be called once; it ends the import
+// (Close).
 func (im *Importer) Facts(ps []*Partner, fn func(p *Partner, fact *gen.Object) error) error {
 	defer im.Close()
 	m, err := im.rows.merge()
@@ -66,39 +67,17 @@ func (im *Importer) Facts(ps []*Partner, fn func(p *Partner, fact *gen.Object) e
 		if len(p.Problems) > 0 {
 			// Not imported, but its tenants' warnings are said (two
 			// tiers of a type in a month) as they were read.
-			var rows []row
-			for {
-				var more bool
-				if rows, more, err = m.tenant(p.ID, rows[:0]); err != nil {
-					return err
-				}
-				if !more {
-					break
-				}
-				im.gather(p.p, rows)
+			if err := m.tenants(p.ID, func(rows []row) error { im.gather(p.p, rows); return nil }); err != nil {
+				return err
 			}
 			continue
 		}
-		var mergeErr error
 		customers := gen.Items(func(emit func(any) error) error {
-			var rows []row
-			for {
-				var more bool
-				rows, more, mergeErr = m.tenant(p.ID, rows[:0])
-				if mergeErr != nil {
-					return mergeErr
-				}
-				if !more {
-					return nil
-				}
-				if err := emit(im.customer(p.p, rows)); err != nil {
-					return err
-				}
-			}
+			return m.tenants(p.ID, func(rows []row) error { return emit(im.customer(p.p, rows)) })
 		})
 		err := fn(p, im.fact(p.p, customers))
-		if mergeErr != nil {
-			return mergeErr // what failed, rather than the write it cut short
+		if m.err != nil {
+			return m.err // what failed, rather than the write it cut short
 		}
 		if err != nil {
 			return err

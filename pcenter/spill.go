@@ -259,6 +259,7 @@ func (rr *runReader) next(r *row) (bool, error) {
 // order: a k-way merge over a heap of the runs' next rows.
 type merger struct {
 	heads []head
+	err   error // the first run that could not be read back
 }
 
 type head struct {
@@ -313,6 +314,7 @@ func (m *merger) pop() error {
 	h := &m.heads[0]
 	ok, err := h.next(&h.r)
 	if err != nil {
+		m.err = err
 		return err
 	}
 	if !ok {
@@ -367,6 +369,21 @@ func (m *merger) tenant(id string, rows []row) ([]row, bool, error) {
 		}
 	}
 	return rows, true, nil
+}
+
+// tenants calls fn with the rows of each tenant of partner id in turn.
+func (m *merger) tenants(id string, fn func(rows []row) error) error {
+	var rows []row
+	for {
+		var more bool
+		var err error
+		if rows, more, err = m.tenant(id, rows[:0]); err != nil || !more {
+			return err
+		}
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
 }
 
 // skip drops the rows of partners before id (those not imported).
