@@ -16,10 +16,15 @@ func benchPartner(b *testing.B, bundle *Bundle, n int) (*facts.File, *facts.Wind
 }
 
 func benchPartnerT(b testing.TB, bundle *Bundle, n int) (*facts.File, *facts.Window) {
+	return benchPartnerSeed(b, bundle, n, 1)
+}
+
+// benchPartnerSeed is benchPartnerT with the generator's seed.
+func benchPartnerSeed(b testing.TB, bundle *Bundle, n int, seed uint64) (*facts.File, *facts.Window) {
 	b.Helper()
 	m, _ := facts.ParseMonth("2026-10")
 	var buf bytes.Buffer
-	if err := gen.WriteJSON(&buf, gen.Options{Seed: 1, Tenants: n, Month: m, Schema: &bundle.Schema}); err != nil {
+	if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: n, Month: m, Schema: &bundle.Schema}); err != nil {
 		b.Fatal(err)
 	}
 	f, err := facts.Parse("g.json", 1, buf.Bytes(), &bundle.Schema)
@@ -56,19 +61,29 @@ func BenchmarkEvaluate1k(b *testing.B) {
 	}
 }
 
-// BenchmarkEvaluatePartner50 scores a partner of 50 tenants for every
-// designation: per-partner work (metrics, verdicts, plans) dominates, as in
-// a population of small partners.
+// BenchmarkEvaluatePartner50 scores partners of 50 tenants (20 seeds, one
+// after another) for every designation: per-partner work (metrics,
+// verdicts, plans) dominates, as in a population of small partners.
 func BenchmarkEvaluatePartner50(b *testing.B) {
 	all, err := Default(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, w := benchPartner(b, all, 50)
+	type partner struct {
+		f *facts.File
+		w *facts.Window
+	}
+	var ps []partner
+	for seed := range uint64(20) {
+		f, w := benchPartnerSeed(b, all, 50, seed+1)
+		ps = append(ps, partner{f, w})
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := all.Evaluate(context.Background(), f, w, Options{Workers: 1}); err != nil {
-			b.Fatal(err)
+		for _, p := range ps {
+			if _, err := all.Evaluate(context.Background(), p.f, p.w, Options{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

@@ -85,8 +85,9 @@ type Metric struct {
 	chosen     *compiled
 	combPoints *compiled
 	combValue  *compiled
-	// places are the formulas' variables.
-	places places
+	// places are the formulas' variables; aggPlaces those of Aggregates.
+	places    places
+	aggPlaces []int
 }
 
 // optionsOf are the metric's options on a track ("" alone without any).
@@ -425,7 +426,7 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 		m.places.place(v)
 	}
 	for _, a := range m.Aggregates {
-		m.places.place(a.ID)
+		m.aggPlaces = append(m.aggPlaces, m.places.place(a.ID))
 	}
 	for _, x := range []*compiled{m.value, m.points, m.maxPoints, m.extra, m.chosen, m.combPoints, m.combValue} {
 		c.fast(x, &m.places, des.layout)

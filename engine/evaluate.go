@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"evaluate/facts"
@@ -425,42 +424,45 @@ func (d *Designation) partnerValues(tot totals) partnerAggregates {
 	return partnerAggregates{cel: types.NewRefValMap(types.DefaultTypeAdapter, celVals), native: nat}
 }
 
-// scoreMetricCached computes a metric on a track from its aggregates:
-// each option's value and points, then their combination, its formulas
-// stopped when ctx is done. The options' results are kept in cache by
-// option and aggregate totals (the planner tries thousands of
-// totals that differ in one option only); cache may be nil.
-func (d *Designation) scoreMetricCached(ctx context.Context, track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val, cache map[string]*OptionResult) (*MetricResult, error) {
+// scoreMetric computes a metric on a track from its aggregates: each
+// option's value and points, then their combination, its formulas stopped
+// when ctx is done. With a memo (the planner's, which tries thousands of
+// totals that differ in one option only), only the points are computed:
+// each option's result is kept by option and integer aggregate totals (a
+// plan adds to sums and counts alone; its other aggregates, maps and sets,
+// are the same on every call), neither extras nor the combined value are
+// computed, and the result returned is the memo's, valid until the next
+// call.
+func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, agg func(option string, a *Aggregate) ref.Val, partner ref.Val, memo *optionMemo) (*MetricResult, error) {
 	fail := func(what string, err error) (*MetricResult, error) {
 		return nil, fmt.Errorf("%s: metrics[%s].%s on %s: %w", d.ID, m.ID, what, track, err)
 	}
 	ix := m.places.index
-	g := make([]ref.Val, len(m.places.names))
-	g[ix[varTrack]], g[ix[varMetric]], g[ix[varOption]] = types.String(track), types.String(m.ID), types.String("")
+	var g []ref.Val
+	var mr *MetricResult
+	if memo != nil {
+		g = memo.places(len(m.places.names))
+		memo.mr = MetricResult{}
+		mr = &memo.mr
+	} else {
+		g = make([]ref.Val, len(m.places.names))
+		mr = &MetricResult{}
+	}
+	atOption, atValue, atPoints := ix[varOption], ix[varValue], ix["points"]
+	g[ix[varTrack]], g[ix[varMetric]], g[atOption] = types.String(track), types.String(m.ID), types.String("")
 	maxPoints, err := numberAt(ctx, m.maxPoints, g)
 	if err != nil {
 		return fail("max_points", err)
 	}
-	mr := &MetricResult{MaxPoints: maxPoints}
+	mr.MaxPoints = maxPoints
 	g[ix[varPartner]], g[ix[varMax]] = partner, types.Double(maxPoints)
-	var key strings.Builder
 	one := func(option string) (*OptionResult, error) {
-		g[ix[varOption]], g[ix[varValue]], g[ix["points"]] = types.String(option), nil, nil
-		for _, a := range m.Aggregates {
-			g[ix[a.ID]] = agg(option, a)
+		g[atOption], g[atValue], g[atPoints] = types.String(option), nil, nil
+		for i, a := range m.Aggregates {
+			g[m.aggPlaces[i]] = agg(option, a)
 		}
-		if cache != nil {
-			key.Reset()
-			key.WriteString(option)
-			for _, a := range m.Aggregates {
-				key.WriteByte(0)
-				if n, ok := g[ix[a.ID]].(types.Int); ok {
-					key.WriteString(strconv.FormatInt(int64(n), 10))
-				} else {
-					key.WriteString(fmt.Sprint(g[ix[a.ID]]))
-				}
-			}
-			if or, ok := cache[key.String()]; ok {
+		if memo != nil {
+			if or, ok := memo.lookup(option, m, g); ok {
 				return or, nil
 			}
 		}
@@ -468,22 +470,25 @@ func (d *Designation) scoreMetricCached(ctx context.Context, track string, m *Me
 		if err != nil {
 			return nil, fmt.Errorf("value: %w", err)
 		}
-		g[ix[varValue]] = types.Double(value)
+		g[atValue] = types.Double(value)
 		points, err := numberAt(ctx, m.points, g)
 		if err != nil {
 			return nil, fmt.Errorf("points: %w", err)
 		}
 		or := &OptionResult{Value: value, Points: points}
+		or.cel = types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{
+			types.String("value"): types.Double(value), types.String("points"): types.Double(points)})
+		if memo != nil {
+			memo.keep(or)
+			return or, nil
+		}
 		if m.extra != nil {
-			g[ix["points"]] = types.Double(points)
+			g[atPoints] = types.Double(points)
 			v, err := m.extra.evalAt(ctx, g)
 			if err != nil {
 				return nil, fmt.Errorf("extra: %w", err)
 			}
 			or.Extra = withoutNulls(native(v))
-		}
-		if cache != nil {
-			cache[key.String()] = or
 		}
 		return or, nil
 	}
@@ -495,17 +500,22 @@ func (d *Designation) scoreMetricCached(ctx context.Context, track string, m *Me
 		mr.Value, mr.Points, mr.Extra = or.Value, or.Points, or.Extra
 		return mr, nil
 	}
-	opts := map[string]*OptionResult{}
-	optVals := map[ref.Val]ref.Val{}
+	var opts map[string]*OptionResult
+	var optVals map[ref.Val]ref.Val
+	if memo != nil {
+		opts, optVals = memo.maps()
+	} else {
+		opts, optVals = map[string]*OptionResult{}, map[ref.Val]ref.Val{}
+	}
 	for _, o := range m.Options[track] {
 		or, err := one(o)
 		if err != nil {
 			return fail("option "+o, err)
 		}
 		opts[o] = or
-		optVals[types.String(o)] = types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{"value": or.Value, "points": or.Points})
+		optVals[types.String(o)] = or.cel
 	}
-	g[ix[varOption]] = nil
+	g[atOption] = nil
 	g[ix[varOptions]] = types.NewRefValMap(types.DefaultTypeAdapter, optVals)
 	if m.Combine == "options" {
 		chosen, err := stringAt(ctx, m.chosen, g)
@@ -524,10 +534,63 @@ func (d *Designation) scoreMetricCached(ctx context.Context, track string, m *Me
 	if mr.Points, err = numberAt(ctx, m.combPoints, g); err != nil {
 		return fail("combine.points", err)
 	}
+	if memo != nil {
+		return mr, nil
+	}
 	if mr.Value, err = numberAt(ctx, m.combValue, g); err != nil {
 		return fail("combine.value", err)
 	}
 	return mr, nil
+}
+
+// optionMemo is the planner's memory for one metric (see scoreMetric):
+// the options' results by their totals, and the places, maps and result
+// that each evaluation reuses.
+type optionMemo struct {
+	results map[string]*OptionResult
+	key     []byte
+	g       []ref.Val
+	opts    map[string]*OptionResult
+	vals    map[ref.Val]ref.Val
+	mr      MetricResult
+}
+
+func (o *optionMemo) places(n int) []ref.Val {
+	if len(o.g) != n {
+		o.g = make([]ref.Val, n)
+	}
+	clear(o.g)
+	return o.g
+}
+
+func (o *optionMemo) maps() (map[string]*OptionResult, map[ref.Val]ref.Val) {
+	if o.opts == nil {
+		o.opts, o.vals = map[string]*OptionResult{}, map[ref.Val]ref.Val{}
+	}
+	clear(o.opts)
+	clear(o.vals)
+	return o.opts, o.vals
+}
+
+// lookup finds the option's result for the integer totals at places g,
+// and keeps their key for keep.
+func (o *optionMemo) lookup(option string, m *Metric, g []ref.Val) (*OptionResult, bool) {
+	o.key = append(o.key[:0], option...)
+	for _, at := range m.aggPlaces {
+		if n, ok := g[at].(types.Int); ok {
+			o.key = strconv.AppendInt(append(o.key, 0), int64(n), 10)
+		}
+	}
+	or, ok := o.results[string(o.key)]
+	return or, ok
+}
+
+// keep remembers a result under the key of the last lookup.
+func (o *optionMemo) keep(or *OptionResult) {
+	if o.results == nil {
+		o.results = map[string]*OptionResult{}
+	}
+	o.results[string(o.key)] = or
 }
 
 // numberAt evaluates a number expression with its variables at places.

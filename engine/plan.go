@@ -75,11 +75,28 @@ type planner struct {
 	tot     totals
 	partner ref.Val
 	dims    []dim
+	dimsOf  [][]int   // each metric's dims
 	current []float64 // each metric's points now
 	// memo holds points by metric and steps; options caches each
-	// option's result by its totals, per metric.
+	// option's result by its totals, per metric; base holds the aggregate
+	// totals the steps add to, read once.
 	memo    map[string]float64
-	options []map[string]*OptionResult
+	options []optionMemo
+	base    map[baseKey]ref.Val
+	key     []byte
+	pairs   []pair // extend's scratch
+}
+
+// pair is a state extended by a candidate, before it is kept or not.
+type pair struct {
+	cost, points float64
+	at           int // state index * len(cands) + candidate index
+}
+
+// baseKey names one aggregate total of the track the planner plans for.
+type baseKey struct {
+	option string
+	agg    *Aggregate
 }
 
 // plans attaches a Plan to every track of r.
@@ -130,6 +147,10 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 			}
 		}
 	}
+	pl.dimsOf = make([][]int, len(d.Metrics))
+	for i, dm := range pl.dims {
+		pl.dimsOf[dm.metric] = append(pl.dimsOf[dm.metric], i)
+	}
 	for i := range pl.dims {
 		c, err := pl.capSteps(i)
 		if err != nil {
@@ -140,41 +161,43 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 	return pl.search(n)
 }
 
-// points is metric mi's points with the given steps added.
-
+// points is metric mi's points with the given steps (of its dims) added.
 func (pl *planner) points(mi int, steps map[int]int64) (float64, error) {
-	var key strings.Builder
-	key.WriteString(strconv.Itoa(mi))
-	for _, di := range slices.Sorted(maps.Keys(steps)) {
+	pl.key = strconv.AppendInt(pl.key[:0], int64(mi), 10)
+	for _, di := range pl.dimsOf[mi] {
 		if k := steps[di]; k > 0 {
-			fmt.Fprintf(&key, " %d:%d", di, k)
+			pl.key = strconv.AppendInt(append(pl.key, ' '), int64(di), 10)
+			pl.key = strconv.AppendInt(append(pl.key, ':'), k, 10)
 		}
 	}
-	if p, ok := pl.memo[key.String()]; ok {
+	if p, ok := pl.memo[string(pl.key)]; ok {
 		return p, nil
 	}
 	if pl.memo == nil {
 		pl.memo = map[string]float64{}
-		pl.options = make([]map[string]*OptionResult, len(pl.d.Metrics))
+		pl.options = make([]optionMemo, len(pl.d.Metrics))
+		pl.base = map[baseKey]ref.Val{}
 	}
-	if pl.options[mi] == nil {
-		pl.options[mi] = map[string]*OptionResult{}
-	}
+	key := string(pl.key)
 	m := pl.d.Metrics[mi]
-	mr, err := pl.d.scoreMetricCached(pl.ctx, pl.track, m, func(option string, a *Aggregate) ref.Val {
-		v := pl.d.aggregateValue(pl.tot, pl.track, option, m, a)
-		for di, k := range steps {
+	mr, err := pl.d.scoreMetric(pl.ctx, pl.track, m, func(option string, a *Aggregate) ref.Val {
+		v, ok := pl.base[baseKey{option, a}]
+		if !ok {
+			v = pl.d.aggregateValue(pl.tot, pl.track, option, m, a)
+			pl.base[baseKey{option, a}] = v
+		}
+		for _, di := range pl.dimsOf[mi] {
 			dm := &pl.dims[di]
-			if dm.agg == a && dm.option == option && k > 0 {
+			if k := steps[di]; dm.agg == a && dm.option == option && k > 0 {
 				v = types.Int(int64(v.(types.Int)) + k*dm.plan.step)
 			}
 		}
 		return v
-	}, pl.partner, pl.options[mi])
+	}, pl.partner, &pl.options[mi])
 	if err != nil {
 		return 0, err
 	}
-	pl.memo[key.String()] = mr.Points
+	pl.memo[key] = mr.Points
 	return mr.Points, nil
 }
 
@@ -379,13 +402,7 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 			impossible = append(impossible, fmt.Sprintf("%s cannot reach %s by additions to the reporting month", m.ID, pointsPhrase(n.Metrics[m.ID])))
 			continue
 		}
-		var next []state
-		for _, s := range frontier {
-			for _, c := range cands {
-				next = append(next, state{cost: s.cost + c.cost, points: math.Min(n.Total, s.points+c.points), chosen: append(slices.Clip(s.chosen), c)})
-			}
-		}
-		frontier = paretoStates(next)
+		frontier = pl.extend(frontier, cands, n.Total)
 	}
 	if len(impossible) > 0 {
 		return &Plan{Steps: []Step{}, Why: strings.Join(impossible, "; ")}, nil
@@ -467,20 +484,36 @@ func trim(f float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
 }
 
-// paretoStates keeps the states no other beats on both cost and points.
-func paretoStates(ss []state) []state {
-	slices.SortStableFunc(ss, func(a, b state) int {
+// extend adds each candidate to each state and keeps the combinations no
+// other beats on both cost and points (points capped at total); of equal
+// ones, the first in frontier-then-candidate order.
+func (pl *planner) extend(frontier []state, cands []candidate, total float64) []state {
+	next := pl.pairs[:0]
+	if cap(next) < len(frontier)*len(cands) {
+		next = make([]pair, 0, len(frontier)*len(cands))
+	}
+	defer func() { pl.pairs = next[:0] }()
+	for si, s := range frontier {
+		for ci, c := range cands {
+			next = append(next, pair{s.cost + c.cost, math.Min(total, s.points+c.points), si*len(cands) + ci})
+		}
+	}
+	slices.SortFunc(next, func(a, b pair) int {
 		if a.points != b.points {
 			return cmp.Compare(b.points, a.points)
 		}
-		return cmp.Compare(a.cost, b.cost)
+		if a.cost != b.cost {
+			return cmp.Compare(a.cost, b.cost)
+		}
+		return cmp.Compare(a.at, b.at)
 	})
 	var out []state
 	cheapest := math.Inf(1)
-	for _, s := range ss {
-		if s.cost < cheapest {
-			out = append(out, s)
-			cheapest = s.cost
+	for _, p := range next {
+		if p.cost < cheapest {
+			s := frontier[p.at/len(cands)]
+			out = append(out, state{cost: p.cost, points: p.points, chosen: append(slices.Clip(s.chosen), cands[p.at%len(cands)])})
+			cheapest = p.cost
 		}
 	}
 	return out

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"evaluate/facts"
+
+	"github.com/google/cel-go/common/types/ref"
 )
 
 // Result is one partner's evaluation for one designation: the single model
@@ -88,6 +90,8 @@ type OptionResult struct {
 	Points  float64        `json:"points"`
 	Extra   map[string]any `json:"-"`
 	Explain *Explanation   `json:"explain,omitempty"`
+	// cel is {"value", "points"} as the combine formulas read it.
+	cel ref.Val
 }
 
 // Provenance names the rules that produced a result.

@@ -228,7 +228,7 @@ func (d *Designation) scoreAll(ctx context.Context, agg func(track, option strin
 	for _, t := range d.Tracks {
 		metrics[t] = map[string]*MetricResult{}
 		for _, m := range d.Metrics {
-			mr, err := d.scoreMetricCached(ctx, t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner, nil)
+			mr, err := d.scoreMetric(ctx, t, m, func(option string, a *Aggregate) ref.Val { return agg(t, option, m, a) }, partner, nil)
 			if err != nil {
 				return nil, err
 			}

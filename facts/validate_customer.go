@@ -315,21 +315,22 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 			required = append(required, m.Name)
 		}
 	}
-	// Row values come from one slab per entry, rather than a slice each.
-	var slab []int64
+	// Rows and their values are gathered in the validator's scratch and
+	// copied out once, at their exact size: an entry's rows cost two
+	// allocations, not a slice each and a series of growths.
+	rows, vals := v.rowBuf[:0], v.valBuf[:0]
+	defer func() { v.rowBuf, v.valBuf = rows[:0], vals[:0] }()
 	// Months seen, in a map once an entry has many rows (a scan of a few
 	// dozen is cheaper; of thousands it is not).
 	var seen map[Month]int
 	n := len(s.Measures)
+	cur := make([]int64, n)
 	i := 0
-	return v.list(c, path, func() error {
+	err := v.list(c, path, func() error {
 		p := path.At(i)
 		i++
-		if len(slab)+n > cap(slab) {
-			slab = make([]int64, 0, n*32)
-		}
-		r := Row{Values: slab[len(slab) : len(slab)+n : len(slab)+n]}
-		slab = slab[:len(slab)+n]
+		clear(cur)
+		r := Row{}
 		before := len(v.problems)
 		hasMonth := false
 		// One path node for every key of the row: a path is made into
@@ -345,21 +346,21 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 			}
 			mi := slices.IndexFunc(s.Measures, func(m Measure) bool { return m.Name == key })
 			x, _, err := v.number(c, kp, s.Measures[mi].Kind)
-			r.Values[mi] = x
+			cur[mi] = x
 			return err
 		})
 		if err != nil || len(v.problems) > before || !hasMonth {
 			return err
 		}
-		if seen == nil && len(e.Rows) >= 64 {
-			seen = make(map[Month]int, 2*len(e.Rows))
-			for _, x := range e.Rows {
+		if seen == nil && len(rows) >= 64 {
+			seen = make(map[Month]int, 2*len(rows))
+			for _, x := range rows {
 				seen[x.Month] = x.Line
 			}
 		}
 		first, dup := seen[r.Month]
 		if seen == nil {
-			first, dup = rowLine(e.Rows, r.Month)
+			first, dup = rowLine(rows, r.Month)
 		}
 		if dup {
 			v.errorf(r.Line, p.Key("month"), "%s %s has two %s rows for %s (first on line %d)", s.Noun, describeKeys(s, e.Keys), s.Rows, r.Month, first)
@@ -368,9 +369,19 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 		if seen != nil {
 			seen[r.Month] = r.Line
 		}
-		e.Rows = append(e.Rows, r)
+		rows = append(rows, r)
+		vals = append(vals, cur...)
 		return nil
 	})
+	if len(rows) > 0 {
+		e.Rows = make([]Row, len(rows))
+		slab := slices.Clone(vals)
+		for i, r := range rows {
+			r.Values = slab[i*n : (i+1)*n : (i+1)*n]
+			e.Rows[i] = r
+		}
+	}
+	return err
 }
 
 // rowLine is the line of the row of month m among rows, if there is one.
