@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -118,9 +119,32 @@ func TestWarningSummary(t *testing.T) {
 	}
 }
 
-// The collector is paced by the live heap, never by a soft limit with the
-// collector off: with a large live heap that setting collected back to
-// back (issue #14).
+func TestGCPercentFor(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},
+		{1 << 20, gcPercentMax}, // would be 4700: capped
+		{heapFloor / 3, 200},    // the next collection at the floor
+		{heapFloor / 2, 100},    // as by default, from the formula
+		{heapFloor * 3 / 5, 66}, // near the floor: sooner than by default
+		{heapFloor * 5 / 8, 60},
+		{heapFloor*2/3 - 1, 50},
+		{heapFloor * 2 / 3, 100}, // past 2/3 of the floor: the default
+		{heapFloor * 10, 100},
+		{1 << 40, 100},
+	} {
+		if got := gcPercentFor(c.live); got != c.want {
+			t.Errorf("gcPercentFor(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+}
+
+// The collector is paced by the live heap, never by a soft limit: with a
+// live heap far above the pacer's floor, collections come as with Go's
+// default, not back to back (issue #14: a soft limit with the collector
+// off did that).
 func TestGCPacing(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
@@ -129,21 +153,40 @@ func TestGCPacing(t *testing.T) {
 	defer func() {
 		debug.SetGCPercent(before)
 		debug.SetMemoryLimit(limit)
+		tuneGC()
 	}()
-	debug.SetMemoryLimit(math.MaxInt64)
-	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(1 << 20)
 	tuneGC()
-	if got := debug.SetGCPercent(100); got != gcPercent || got < 0 {
-		t.Errorf("GC percent %d, want %d", got, gcPercent)
-	}
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("memory limit %d: a soft limit can make the collector run back to back", got)
 	}
-	// GOGC in the environment wins.
+	// 4 times the floor live, then 8 times the floor allocated and dropped:
+	// paced as by default, that is about 2 collections; back to back, dozens.
+	live := make([][]byte, 0, 4*heapFloor>>20)
+	for range cap(live) {
+		live = append(live, make([]byte, 1<<20))
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	start := ms.NumGC
+	for range 8 * heapFloor >> 16 {
+		sink = make([]byte, 1<<16)
+	}
+	runtime.ReadMemStats(&ms)
+	if n := ms.NumGC - start; n > 6 {
+		t.Errorf("%d collections while allocating twice the live heap", n)
+	}
+	runtime.KeepAlive(live)
+	// GOGC in the environment wins, and stops the pacer.
 	t.Setenv("GOGC", "50")
 	debug.SetGCPercent(77)
 	tuneGC()
-	if got := debug.SetGCPercent(100); got != 77 {
-		t.Errorf("with GOGC set, tuneGC changed the GC percent to %d", got)
+	runtime.GC()
+	runtime.GC()
+	if got := debug.SetGCPercent(77); got != 77 {
+		t.Errorf("with GOGC set, the GC percent became %d", got)
 	}
 }
+
+var sink []byte
