@@ -3,7 +3,6 @@ package facts
 import (
 	"bytes"
 	"errors"
-	"regexp"
 	"runtime"
 	"sync"
 
@@ -24,16 +23,37 @@ type yamlChunk struct {
 	line int
 }
 
-// anchorOrAlias finds what may be a YAML anchor or alias; inside a quoted
-// string it is a false alarm, which only costs the split.
-var anchorOrAlias = regexp.MustCompile(`(^|[\s\[{,])[&*][^\s]`)
+// mayHaveAnchors tells whether data has what may be a YAML anchor or
+// alias: & or * at the start or after white space, [, { or a comma, and
+// before anything but white space. Inside a quoted string it is a false
+// alarm, which only costs the split. (The regular expression this was,
+// (^|[\s\[{,])[&*][^\s], took 3.5 s on a 95 MB file.)
+func mayHaveAnchors(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		j := bytes.IndexAny(data[i:], "&*")
+		if j < 0 {
+			return false
+		}
+		i += j
+		if (i == 0 || isYAMLSpace(data[i-1]) || bytes.IndexByte([]byte("[{,"), data[i-1]) >= 0) &&
+			i+1 < len(data) && !isYAMLSpace(data[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isYAMLSpace is what \s matches: space, tab, newline, form feed, return.
+func isYAMLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
 
 // splitCustomers cuts data into a frame (the document with the customers'
 // lines blank and "customers: []" in their place, so every other line keeps
 // its number) and the items of the customers list; ok is false when the
 // document is not written so that this is safe.
 func splitCustomers(data []byte) (frame []byte, items []yamlChunk, ok bool) {
-	if anchorOrAlias.Match(data) {
+	if mayHaveAnchors(data) {
 		return nil, nil, false
 	}
 	var starts []int // offsets of line starts

@@ -165,8 +165,10 @@ type (
 // decoder is one plain decode of an input file.
 type decoder func(b *testing.B, path string)
 
-// plainDefaults runs a decode with Go's collector defaults.
+// plainDefaults runs a decode with Go's collector defaults (the pacer,
+// started by an evaluate run before, stopped).
 func plainDefaults() {
+	pacing.Store(false)
 	debug.SetGCPercent(100)
 	debug.SetMemoryLimit(math.MaxInt64)
 }
