@@ -86,11 +86,7 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 		g[f.index[name]] = v.month(s.month + facts.Month(off))
 	}
 	for name, r := range d.ranges {
-		vals := make([]ref.Val, 0, r[1]-r[0]+1)
-		for off := r[0]; off <= r[1]; off++ {
-			vals = append(vals, v.month(s.month+facts.Month(off)))
-		}
-		g[f.index[name]] = list(vals)
+		g[f.index[name]] = v.span(s.month+facts.Month(r[0]), s.month+facts.Month(r[1]))
 	}
 	if d.assocMonths {
 		mm := &monthMap{v: v}

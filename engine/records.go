@@ -280,6 +280,13 @@ type views struct {
 	// assocSets are the lists of associations in effect and their types,
 	// by the set of associations (bit k: association k).
 	assocSets map[uint64][2]ref.Val
+	// spans are the lists of month views of ranges of months, by first
+	// and last month: designations that share this view share them.
+	spans map[[2]facts.Month]ref.Val
+	// free are month views made together and not yet used: a tenant's
+	// dozens of them cost two allocations.
+	free   []monthView
+	fields []ref.Val
 }
 
 func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool, c *facts.Customer) *views {
@@ -311,9 +318,36 @@ func (v *views) month(m facts.Month) *monthView {
 	if r, ok := v.months[m]; ok {
 		return r
 	}
-	r := &monthView{v: v, m: m, fields: make([]ref.Val, len(v.l.fields[typeMonth]))}
+	n := len(v.l.fields[typeMonth])
+	if len(v.free) == 0 {
+		v.free, v.fields = make([]monthView, monthBatch), make([]ref.Val, monthBatch*n)
+	}
+	r := &v.free[0]
+	*r = monthView{v: v, m: m, fields: v.fields[:n:n]}
+	v.free, v.fields = v.free[1:], v.fields[n:]
 	v.months[m] = r
 	return r
+}
+
+// monthBatch is how many month views are made at once: about a tenant's
+// (26 months of rows, association months).
+const monthBatch = 32
+
+// span is the list of month views from first to last.
+func (v *views) span(first, last facts.Month) ref.Val {
+	k := [2]facts.Month{first, last}
+	if l, ok := v.spans[k]; ok {
+		return l
+	}
+	vals := make([]ref.Val, 0, last-first+1)
+	for m := first; m <= last; m++ {
+		vals = append(vals, v.month(m))
+	}
+	if v.spans == nil {
+		v.spans = map[[2]facts.Month]ref.Val{}
+	}
+	v.spans[k] = list(vals)
+	return v.spans[k]
 }
 
 // monthView is one month of a tenant: the associations in effect and their
