@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -97,8 +98,9 @@ func removeBenchInputs() {
 
 func benchRun(b *testing.B, args ...string) {
 	tuneGC() // as main does
-	if code := run(args, nil, io.Discard, io.Discard); code == exitBadInput {
-		b.Fatalf("exit %d", code)
+	var stderr bytes.Buffer
+	if code := run(args, nil, io.Discard, &stderr); code == exitBadInput {
+		b.Fatalf("exit %d: %s", code, stderr.Bytes()[:min(stderr.Len(), 2000)])
 	}
 }
 
@@ -332,6 +334,12 @@ func BenchmarkRatioYAML10k(b *testing.B) {
 }
 func BenchmarkRatioBatch2000x50(b *testing.B) {
 	benchRatio(b, decodeStream, benchInput(b, 50, 2000, "json"), "-o", "jsonl", "--jsonl")
+}
+
+// BenchmarkRatioBatch2000x50Std is the population beside encoding/json,
+// issue #12's reference.
+func BenchmarkRatioBatch2000x50Std(b *testing.B) {
+	benchRatio(b, decodeStd, benchInput(b, 50, 2000, "json"), "-o", "jsonl", "--jsonl")
 }
 
 // officeUsageInput writes (once) an OfficeUsage export of rows rows: 25
