@@ -276,19 +276,13 @@ func stepCounts(cap int64) []int64 {
 // raised together.
 func (pl *planner) metricCandidates(mi int, least float64) ([]candidate, error) {
 	m := pl.d.Metrics[mi]
-	var dimsOf []int
-	for i := range pl.dims {
-		if pl.dims[i].metric == mi {
-			dimsOf = append(dimsOf, i)
-		}
-	}
 	var out []candidate
 	if pl.current[mi] >= least {
 		out = append(out, candidate{metric: mi, steps: map[int]int64{}, points: pl.current[mi]})
 	}
 	groups := map[string][]int{}
 	var order []string
-	for _, di := range dimsOf {
+	for _, di := range pl.dimsOf[mi] {
 		o := pl.dims[di].option
 		if m.Combine == "sources" {
 			o = "" // parts add up: raised together

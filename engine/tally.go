@@ -30,8 +30,9 @@ type Tally struct {
 
 // tallyBatch is how many tenants travel to a worker together: enough that
 // handing them over costs nothing beside scoring them (about 10 ms a
-// batch), few enough that the tenants in flight (about 7 batches) stay a
-// few megabytes: with 256, they were most of a large file's live heap.
+// batch), few enough that the tenants in flight (the one being filled,
+// two per worker queued, one per worker being scored) stay a few megabytes:
+// with 256, they were most of a large file's live heap.
 const tallyBatch = 64
 
 // NewTally makes a tally whose workers (0: one per CPU) score the tenants

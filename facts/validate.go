@@ -20,9 +20,10 @@ type validator struct {
 	// within names the record being read (a tenant, a person), so that a
 	// problem deep inside it says whose it is.
 	within string
-	// rowBuf and valBuf are rows' scratch (see rows).
+	// rowBuf, valBuf and cur are rows' scratch (see rows).
 	rowBuf []Row
 	valBuf []int64
+	cur    []int64
 }
 
 func (v *validator) errorf(line int, field *fieldPath, format string, args ...any) {

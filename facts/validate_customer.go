@@ -317,14 +317,22 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 	}
 	// Rows and their values are gathered in the validator's scratch and
 	// copied out once, at their exact size: an entry's rows cost two
-	// allocations, not a slice each and a series of growths.
+	// allocations, not a slice each and a series of growths. The scratch
+	// is kept for the next entry unless an entry of very many rows grew it.
+	n := len(s.Measures)
 	rows, vals := v.rowBuf[:0], v.valBuf[:0]
-	defer func() { v.rowBuf, v.valBuf = rows[:0], vals[:0] }()
+	if cap(v.cur) < n {
+		v.cur = make([]int64, n)
+	}
+	cur := v.cur[:n]
+	defer func() {
+		if cap(rows) <= maxScratchRows {
+			v.rowBuf, v.valBuf = rows[:0], vals[:0]
+		}
+	}()
 	// Months seen, in a map once an entry has many rows (a scan of a few
 	// dozen is cheaper; of thousands it is not).
 	var seen map[Month]int
-	n := len(s.Measures)
-	cur := make([]int64, n)
 	i := 0
 	err := v.list(c, path, func() error {
 		p := path.At(i)
@@ -374,15 +382,20 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 		return nil
 	})
 	if len(rows) > 0 {
-		e.Rows = make([]Row, len(rows))
-		slab := slices.Clone(vals)
-		for i, r := range rows {
-			r.Values = slab[i*n : (i+1)*n : (i+1)*n]
-			e.Rows[i] = r
+		e.Rows = slices.Clone(rows)
+		if n > 0 {
+			slab := slices.Clone(vals)
+			for i := range e.Rows {
+				e.Rows[i].Values = slab[i*n : (i+1)*n : (i+1)*n]
+			}
 		}
 	}
 	return err
 }
+
+// maxScratchRows bounds the rows scratch a validator keeps between
+// entries (an entry of a million rows would pin 40 MB for the whole file).
+const maxScratchRows = 1 << 12
 
 // rowLine is the line of the row of month m among rows, if there is one.
 func rowLine(rows []Row, m Month) (int, bool) {

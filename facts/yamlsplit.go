@@ -35,16 +35,17 @@ func mayHaveAnchors(data []byte) bool {
 			return false
 		}
 		i += j
-		if (i == 0 || isYAMLSpace(data[i-1]) || bytes.IndexByte([]byte("[{,"), data[i-1]) >= 0) &&
-			i+1 < len(data) && !isYAMLSpace(data[i+1]) {
+		if (i == 0 || isRegexpSpace(data[i-1]) || bytes.IndexByte([]byte("[{,"), data[i-1]) >= 0) &&
+			i+1 < len(data) && !isRegexpSpace(data[i+1]) {
 			return true
 		}
 	}
 	return false
 }
 
-// isYAMLSpace is what \s matches: space, tab, newline, form feed, return.
-func isYAMLSpace(c byte) bool {
+// isRegexpSpace is what \s matches in Go's regular expressions: space,
+// tab, newline, form feed, return.
+func isRegexpSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 

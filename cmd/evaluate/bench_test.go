@@ -170,7 +170,7 @@ type decoder func(b *testing.B, path string)
 // plainDefaults runs a decode with Go's collector defaults (the pacer,
 // started by an evaluate run before, stopped).
 func plainDefaults() {
-	pacing.Store(false)
+	stopPacer()
 	debug.SetGCPercent(100)
 	debug.SetMemoryLimit(math.MaxInt64)
 }

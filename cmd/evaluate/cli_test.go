@@ -146,15 +146,17 @@ func TestGCPercentFor(t *testing.T) {
 // default, not back to back (issue #14: a soft limit with the collector
 // off did that).
 func TestGCPacing(t *testing.T) {
-	t.Setenv("GOGC", "")
-	t.Setenv("GOMEMLIMIT", "")
 	before := debug.SetGCPercent(37)
 	limit := debug.SetMemoryLimit(-1)
-	defer func() {
+	// Registered before t.Setenv's, so run after the environment is back:
+	// the pacer as the other tests' runs left it.
+	t.Cleanup(func() {
 		debug.SetGCPercent(before)
 		debug.SetMemoryLimit(limit)
 		tuneGC()
-	}()
+	})
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
 	debug.SetMemoryLimit(1 << 20)
 	tuneGC()
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
@@ -180,8 +182,8 @@ func TestGCPacing(t *testing.T) {
 	runtime.KeepAlive(live)
 	// GOGC in the environment wins, and stops the pacer.
 	t.Setenv("GOGC", "50")
-	debug.SetGCPercent(77)
 	tuneGC()
+	debug.SetGCPercent(77)
 	runtime.GC()
 	runtime.GC()
 	if got := debug.SetGCPercent(77); got != 77 {

@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 )
 
 // The collector's pace. Go's default (GOGC=100) collects when the heap has
@@ -35,21 +34,33 @@ func gcPercentFor(live uint64) int {
 	return min(gcPercentMax, int((heapFloor-live)*100/live))
 }
 
-var (
-	pacing    atomic.Bool
-	pacerOnce sync.Once
-)
+// pacer is whether the pacer sets GOGC; mu makes its check and its setting
+// one step, so that once stop returns nothing changes GOGC any more.
+var pacer struct {
+	mu   sync.Mutex
+	on   bool
+	once sync.Once
+}
 
 // tuneGC starts the pacer above unless GOGC or GOMEMLIMIT says otherwise.
 func tuneGC() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		pacing.Store(false)
+		stopPacer()
 		return
 	}
-	pacing.Store(true)
+	pacer.mu.Lock()
+	pacer.on = true
+	pacer.mu.Unlock()
 	debug.SetMemoryLimit(math.MaxInt64)
 	pace()
-	pacerOnce.Do(armPacer)
+	pacer.once.Do(armPacer)
+}
+
+// stopPacer leaves GOGC as it is from now on.
+func stopPacer() {
+	pacer.mu.Lock()
+	pacer.on = false
+	pacer.mu.Unlock()
 }
 
 // armPacer runs pace after the next collection, and again after each one:
@@ -63,13 +74,13 @@ func armPacer() {
 	}, struct{}{})
 }
 
-var liveSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-
 func pace() {
-	if !pacing.Load() {
+	pacer.mu.Lock()
+	defer pacer.mu.Unlock()
+	if !pacer.on {
 		return
 	}
-	s := []metrics.Sample{liveSample[0]}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() == metrics.KindUint64 {
 		debug.SetGCPercent(gcPercentFor(s[0].Value.Uint64()))
