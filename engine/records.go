@@ -284,7 +284,7 @@ type views struct {
 	// and last month: designations that share this view share them.
 	spans map[[2]facts.Month]ref.Val
 	// free are month views made together and not yet used: a tenant's
-	// dozens of them cost two allocations.
+	// dozens of them cost a few allocations.
 	free   []monthView
 	fields []ref.Val
 }
@@ -320,7 +320,10 @@ func (v *views) month(m facts.Month) *monthView {
 	}
 	n := len(v.l.fields[typeMonth])
 	if len(v.free) == 0 {
-		v.free, v.fields = make([]monthView, monthBatch), make([]ref.Val, monthBatch*n)
+		// As many again as made so far (at least 8): a view reading a
+		// few months wastes little, one reading 28 costs 3 allocations.
+		k := max(8, len(v.months))
+		v.free, v.fields = make([]monthView, k), make([]ref.Val, k*n)
 	}
 	r := &v.free[0]
 	*r = monthView{v: v, m: m, fields: v.fields[:n:n]}
@@ -328,10 +331,6 @@ func (v *views) month(m facts.Month) *monthView {
 	v.months[m] = r
 	return r
 }
-
-// monthBatch is how many month views are made at once: about a tenant's
-// (26 months of rows, association months).
-const monthBatch = 32
 
 // span is the list of month views from first to last.
 func (v *views) span(first, last facts.Month) ref.Val {
