@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
@@ -35,7 +36,7 @@ func mayHaveAnchors(data []byte) bool {
 			return false
 		}
 		i += j
-		if (i == 0 || isRegexpSpace(data[i-1]) || bytes.IndexByte([]byte("[{,"), data[i-1]) >= 0) &&
+		if (i == 0 || isRegexpSpace(data[i-1]) || strings.IndexByte("[{,", data[i-1]) >= 0) &&
 			i+1 < len(data) && !isRegexpSpace(data[i+1]) {
 			return true
 		}
