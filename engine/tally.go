@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 
 	"evaluate/facts"
@@ -14,18 +16,38 @@ import (
 // scoring then overlap, and no tenant is kept once scored.
 type Tally struct {
 	b       *Bundle
-	ch      chan []facts.Customer
+	ch      chan tallyBatchOf
 	batch   []facts.Customer
+	seq     int // batches sent
 	wg      sync.WaitGroup
 	tots    [][]totals
-	warns   [][]facts.Problem
-	errs    []error
+	warns   [][]seqProblems
+	errs    []seqError
 	done    bool
 	started bool
 	file    string
 	month   facts.Month
 	ctx     context.Context
 	workers int
+}
+
+// tallyBatchOf is a batch of tenants and its place among the file's.
+type tallyBatchOf struct {
+	seq       int
+	customers []facts.Customer
+}
+
+// seqProblems and seqError are a worker's warnings and error with the
+// place of their batch: merged in that order, the output is the same
+// whichever worker scored which batch.
+type seqProblems struct {
+	seq int
+	ps  []facts.Problem
+}
+
+type seqError struct {
+	seq int
+	err error
 }
 
 // tallyBatch is how many tenants travel to a worker together: enough that
@@ -42,8 +64,8 @@ func (b *Bundle) NewTally(ctx context.Context, file string, workers int) *Tally 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Tally{b: b, ch: make(chan []facts.Customer, workers*2), tots: make([][]totals, workers),
-		warns: make([][]facts.Problem, workers), errs: make([]error, workers), file: file, ctx: ctx, workers: workers}
+	return &Tally{b: b, ch: make(chan tallyBatchOf, workers*2), tots: make([][]totals, workers),
+		warns: make([][]seqProblems, workers), errs: make([]seqError, workers), file: file, ctx: ctx, workers: workers}
 }
 
 func (t *Tally) start(month facts.Month) {
@@ -54,25 +76,29 @@ func (t *Tally) start(month facts.Month) {
 		t.wg.Go(func() {
 			s := b.newScorer(t.month)
 			for batch := range t.ch {
-				if t.errs[i] != nil {
+				if t.errs[i].err != nil {
 					continue
 				}
-				if ctx.Err() != nil {
-					t.errs[i] = ctx.Err()
+				if err := ctx.Err(); err != nil {
+					t.errs[i] = seqError{batch.seq, err}
 					continue
 				}
-				for k := range batch {
-					c := &batch[k]
+				var warns []facts.Problem
+				for k := range batch.customers {
+					c := &batch.customers[k]
 					if err := s.tenant(ctx, c, t.tots[i]); err != nil {
-						t.errs[i] = err
+						t.errs[i] = seqError{batch.seq, err}
 						break
 					}
 					w, err := s.tenantWarnings(ctx, c, file)
 					if err != nil {
-						t.errs[i] = err
+						t.errs[i] = seqError{batch.seq, err}
 						break
 					}
-					t.warns[i] = append(t.warns[i], w...)
+					warns = append(warns, w...)
+				}
+				if len(warns) > 0 {
+					t.warns[i] = append(t.warns[i], seqProblems{batch.seq, warns})
 				}
 			}
 		})
@@ -87,9 +113,14 @@ func (t *Tally) Add(m facts.Month, c facts.Customer) {
 	}
 	t.batch = append(t.batch, c)
 	if len(t.batch) == tallyBatch {
-		t.ch <- t.batch
+		t.send()
 		t.batch = make([]facts.Customer, 0, tallyBatch)
 	}
+}
+
+func (t *Tally) send() {
+	t.ch <- tallyBatchOf{seq: t.seq, customers: t.batch}
+	t.seq++
 }
 
 // Close waits for the workers and returns the totals. A Tally that is not
@@ -100,22 +131,34 @@ func (t *Tally) Close() ([]totals, []facts.Problem, error) {
 	}
 	if !t.done {
 		if len(t.batch) > 0 {
-			t.ch <- t.batch
+			t.send()
 		}
 		close(t.ch)
 		t.wg.Wait()
 		t.done = true
 	}
-	all := t.b.newAllTotals()
-	var warns []facts.Problem
-	for i := range t.tots {
-		if t.errs[i] != nil {
-			return nil, nil, t.errs[i]
+	// The error of the earliest tenant, as one worker would report it.
+	first := seqError{seq: -1}
+	for _, e := range t.errs {
+		if e.err != nil && (first.err == nil || e.seq < first.seq) {
+			first = e
 		}
+	}
+	if first.err != nil {
+		return nil, nil, first.err
+	}
+	all := t.b.newAllTotals()
+	var batches []seqProblems
+	for i := range t.tots {
 		if err := t.b.mergeTotals(all, t.tots[i]); err != nil {
 			return nil, nil, err
 		}
-		warns = append(warns, t.warns[i]...)
+		batches = append(batches, t.warns[i]...)
+	}
+	slices.SortFunc(batches, func(a, b seqProblems) int { return cmp.Compare(a.seq, b.seq) })
+	var warns []facts.Problem
+	for _, b := range batches {
+		warns = append(warns, b.ps...)
 	}
 	return all, warns, nil
 }
