@@ -37,6 +37,17 @@ func (c *compiler) call(e ast.Expr) (evalFn, error) {
 			return c.inSet(argExprs[0], set)
 		}
 	}
+	switch fn {
+	case operators.Conditional:
+		if b, ok := c.constantBool(argExprs[0]); ok {
+			if b {
+				return c.compile(argExprs[1])
+			}
+			return c.compile(argExprs[2])
+		}
+	case operators.LogicalAnd, operators.LogicalOr:
+		return c.logical(argExprs, types.Bool(fn == operators.LogicalOr))
+	}
 	args, err := c.compileAll(argExprs)
 	if err != nil {
 		return nil, err
@@ -44,10 +55,6 @@ func (c *compiler) call(e ast.Expr) (evalFn, error) {
 	ids := c.a.GetOverloadIDs(e.ID())
 	m := c.meters(e, argExprs, ids)
 	switch fn {
-	case operators.LogicalAnd:
-		return logical(args, types.False), nil
-	case operators.LogicalOr:
-		return logical(args, types.True), nil
 	case operators.Conditional:
 		cond, yes, no := args[0], args[1], args[2]
 		return func(fr *frame) ref.Val {
@@ -216,6 +223,48 @@ func both(lhs, rhs evalFn, metered bool, f func(l, r ref.Val) ref.Val) evalFn {
 		}
 		return f(l, r)
 	}
+}
+
+// logical compiles && (decides false) or || (decides true) without its
+// constant operands that do not decide (true in &&, false in ||): they
+// change neither the deciding value, nor the first failure, nor the
+// result when nothing decides. A constant that decides ends the operands:
+// those before it still run (cel-go runs them, and they may meet a
+// limit), then it is the result.
+func (c *compiler) logical(argExprs []ast.Expr, decides types.Bool) (evalFn, error) {
+	var terms []evalFn
+	for _, a := range argExprs {
+		if b, ok := c.constantBool(a); ok {
+			if types.Bool(b) != decides {
+				continue
+			}
+			before := terms
+			return func(fr *frame) ref.Val {
+				for _, t := range before {
+					if t(fr) == decides {
+						break
+					}
+				}
+				return decides
+			}, nil
+		}
+		t, err := c.compile(a)
+		if err != nil {
+			return nil, err
+		}
+		terms = append(terms, t)
+	}
+	if len(terms) == 1 {
+		t := terms[0]
+		return func(fr *frame) ref.Val {
+			v := t(fr)
+			if _, ok := v.(types.Bool); ok || types.IsUnknownOrError(v) {
+				return v
+			}
+			return types.MaybeNoSuchOverloadErr(v)
+		}, nil
+	}
+	return logical(terms, decides), nil
 }
 
 // logical is && (stop on false) or || (stop on true): the first deciding

@@ -48,6 +48,11 @@ type Options struct {
 	Field func(typeName, field string) (int, bool)
 	// CostLimit is the steps one evaluation may take; 0 is CostLimit.
 	CostLimit int64
+	// Known are globals, by place, whose value is the same at every
+	// evaluation of this Program: they fold as constants do. The caller
+	// still sets them in the slice given to Eval (a part left unfolded
+	// reads them there).
+	Known map[int]ref.Val
 }
 
 // ErrUnsupported marks an expression that uses something this package
@@ -62,7 +67,13 @@ type Program struct {
 	slots  int
 	limit  int64
 	frames sync.Pool
+	// constant is the value of an expression folded whole, or nil.
+	constant ref.Val
 }
+
+// Constant returns the value of a Program whose expression depends on no
+// variable but its Known ones: every evaluation gives it.
+func (p *Program) Constant() (ref.Val, bool) { return p.constant, p.constant != nil }
 
 type evalFn func(*frame) ref.Val
 
@@ -160,6 +171,9 @@ type loopScope struct {
 	// constant is the accumulator's value when it is a cel.bind of a
 	// constant: lookups into it fold then.
 	constant ref.Val
+	// iterConst is the iteration variable's value in a loop over a
+	// constant list compiled once per element (unroll).
+	iterConst ref.Val
 }
 
 // Dispatcher is an environment's overload bindings by overload id and
@@ -200,7 +214,8 @@ func Compile(env *cel.Env, checked *cel.Ast, disp Dispatcher, opts Options) (*Pr
 	if limit <= 0 {
 		limit = CostLimit
 	}
-	return &Program{root: root, slots: c.slots, limit: limit}, nil
+	constant, _ := c.constant(c.a.Expr())
+	return &Program{root: root, slots: c.slots, limit: limit, constant: constant}, nil
 }
 
 // compile folds what is constant (literals included) and compiles the rest.
@@ -251,7 +266,18 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 	case ast.CallKind:
 		call := e.AsCall()
 		switch call.FunctionName() {
-		case operators.LogicalAnd, operators.LogicalOr, operators.Conditional, operators.OptIndex, operators.OptSelect:
+		case operators.LogicalAnd, operators.LogicalOr:
+			return c.constantLogical(call)
+		case operators.Conditional:
+			// A constant condition picks its branch, constant or not.
+			if b, ok := c.constantBool(call.Args()[0]); ok {
+				if b {
+					return c.constant(call.Args()[1])
+				}
+				return c.constant(call.Args()[2])
+			}
+			return nil, false
+		case operators.OptIndex, operators.OptSelect:
 			return nil, false
 		}
 		if call.IsMemberFunction() {
@@ -290,16 +316,26 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 	case ast.IdentKind, ast.SelectKind:
 		if e.Kind() == ast.IdentKind {
 			if s := c.scope(e.AsIdent()); s != nil {
-				return s.constant, s.constant != nil && e.AsIdent() == s.accu
+				if e.AsIdent() != s.accu {
+					return s.iterConst, s.iterConst != nil
+				}
+				return s.constant, s.constant != nil
 			}
 		}
 		if r, ok := c.a.ReferenceMap()[e.ID()]; ok && r.Value != nil {
 			return r.Value, true
 		}
-		if e.Kind() == ast.SelectKind && !e.AsSelect().IsTestOnly() {
+		if v, ok := c.known(e); ok {
+			return v, true
+		}
+		if e.Kind() == ast.SelectKind {
 			if m, ok := c.constant(e.AsSelect().Operand()); ok {
 				if mp, ok := m.(traits.Mapper); ok {
-					if v, found := mp.Find(types.String(e.AsSelect().FieldName())); found && !types.IsUnknownOrError(v) {
+					v, found := mp.Find(types.String(e.AsSelect().FieldName()))
+					if e.AsSelect().IsTestOnly() {
+						return types.Bool(found), true // has() on a constant map
+					}
+					if found && !types.IsUnknownOrError(v) {
 						return v, true
 					}
 				}
@@ -307,6 +343,52 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 	}
 	return nil, false
+}
+
+// constantBool returns the value of a constant boolean expression.
+func (c *compiler) constantBool(e ast.Expr) (bool, bool) {
+	v, ok := c.constant(e)
+	if !ok {
+		return false, false
+	}
+	b, ok := v.(types.Bool)
+	return bool(b), ok
+}
+
+// constantLogical folds && and || whose operands, read left to right as
+// cel-go does, are constant up to one that decides (false for &&, true
+// for ||), or all constant booleans. (A deciding constant after a
+// variable operand is not folded: that operand still runs, and may meet
+// a limit, as in cel-go.)
+func (c *compiler) constantLogical(call ast.CallExpr) (ref.Val, bool) {
+	decides := call.FunctionName() == operators.LogicalOr
+	for _, a := range call.Args() {
+		b, ok := c.constantBool(a)
+		if !ok {
+			return nil, false
+		}
+		if b == decides {
+			return types.Bool(decides), true
+		}
+	}
+	return types.Bool(!decides), true
+}
+
+// known returns the value of a global identifier that Options.Known holds.
+func (c *compiler) known(e ast.Expr) (ref.Val, bool) {
+	if e.Kind() != ast.IdentKind || len(c.opts.Known) == 0 {
+		return nil, false
+	}
+	name := e.AsIdent()
+	if r, checked := c.a.ReferenceMap()[e.ID()]; !checked || r.Name != name {
+		return nil, false
+	}
+	slot, ok := c.opts.Global(name)
+	if !ok {
+		return nil, false
+	}
+	v, ok := c.opts.Known[slot]
+	return v, ok && v != nil
 }
 
 // scope returns the innermost comprehension that declares name.

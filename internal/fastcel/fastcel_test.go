@@ -178,6 +178,28 @@ var cases = []struct {
 	{`timestamp("2026-10-31T00:00:00Z") - timestamp("2026-10-01T00:00:00Z") <= duration("720h")`, true},
 	{`m[s] + 1`, false},
 	{`has(m.a) ? m.a : -1`, true},
+	// Loops over constant lists, compiled once per element.
+	{`[1, 2, 3].map(e, e * x + y)`, true},
+	{`[1, 2, 3].filter(e, e > x).map(e, e * y).sum() + [4, 5].filter(e, e < y).size()`, true},
+	{`[0, 1, 2].map(e, 10 / (e - x)).sum()`, false},
+	{`[0, 1].exists(v, v / x > 0)`, false},
+	{`[1, 2].exists(e, e == x) || [3, 4].all(e, e != y)`, true},
+	{`params.names.exists(n, n == s && b) && params.names.filter(n, n != s).size() < 4`, true},
+	{`[{"k": "a", "p": ["ab"]}, {"k": "b"}].map(e, has(e.p) && s in e.p || e.k == s)`, true},
+	{`[{"k": 1}, {"k": 2}].map(e, l.map(v, v + e.k).sum())`, true},
+	{`[1, 2].map(e, [3, 4].map(f, e * f + x)).flatten().sum()`, true},
+	{`[1, 2].map(e, [e, e + 1].map(f, f * x + e))`, true},
+	{`[1, 2].map(e, cel.bind(k, e * 2, k + x))`, true},
+	{`[1, 2].map(e, l.exists(v, v == e))`, true},
+	// Constant operands of &&, || and ?:.
+	{`(x > 0 || true) && b`, true},
+	{`b && (false || s == "a")`, true},
+	{`(l.size() > 0 && false) || b`, true},
+	{`x > 0 ? (true || x / y > 0) : false`, true},
+	{`params.n > 2 ? x : y / 0`, true},
+	{`params.n < 2 ? y / 0 : x`, true},
+	{`(true && x / y > 0) || b`, false},
+	{`false || dy`, false},
 }
 
 func TestMatchesCEL(t *testing.T) {
@@ -387,5 +409,49 @@ func TestGeneratedExpressionsCompile(t *testing.T) {
 	}
 	if compiled < 250 || valued < 100 {
 		t.Errorf("of 300 generated expressions %d compile and %d give values; e.g. %s", compiled, valued, strings.Join(failures, " | "))
+	}
+}
+
+// TestKnownGlobals: a global in Options.Known folds as a constant would,
+// and a program that depends on nothing else is constant.
+func TestKnownGlobals(t *testing.T) {
+	env, disp := testEnv(t)
+	opts := testOptions
+	opts.Known = map[int]ref.Val{0: types.Int(2), 3: types.String("a")} // x, s
+	for _, tc := range []struct {
+		expr     string
+		constant bool
+	}{
+		{`x * 3 + params.n`, true},
+		{`s == "a" ? x : y / 0`, true},
+		{`s == "b" && y / 0 > 1`, true},
+		{`x + y`, false},
+		{`[1, 2].map(e, e * x + y)`, false},
+	} {
+		ast, iss := env.Compile(tc.expr)
+		if iss.Err() != nil {
+			t.Fatal(iss.Err())
+		}
+		p, err := Compile(env, ast, disp, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		if _, ok := p.Constant(); ok != tc.constant {
+			t.Errorf("%s: constant %v, want %v", tc.expr, ok, tc.constant)
+		}
+		r := rand.New(rand.NewPCG(3, 4))
+		for range 20 {
+			data := testData(r)
+			data[0], data[3] = types.Int(2), types.String("a")
+			prg, _ := env.Program(ast)
+			act := map[string]any{}
+			for i, v := range testVars {
+				act[v.name] = data[i]
+			}
+			want, _, _ := prg.Eval(act)
+			if got := p.Eval(data); !types.IsUnknownOrError(got) && got.Equal(want) != types.True {
+				t.Errorf("%s on %v: %v, cel-go %v", tc.expr, data, got, want)
+			}
+		}
 	}
 }

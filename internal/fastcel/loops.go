@@ -1,6 +1,7 @@
 package fastcel
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/google/cel-go/common/ast"
@@ -219,6 +220,34 @@ func (c *compiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
 	if step == nil || !isIdent(step[0], accu) {
 		return nil, nil
 	}
+	if elems, ok := c.unrollable(cp.IterRange()); ok {
+		preds, err := c.unroll(cp, elems, step[1])
+		if err != nil {
+			return nil, err
+		}
+		return func(fr *frame) ref.Val {
+			var failed ref.Val
+			for _, p := range preds {
+				if !fr.step() {
+					return fr.stop
+				}
+				v := p[0](fr)
+				if v == decides {
+					return decides
+				}
+				if _, ok := v.(types.Bool); !ok && failed == nil {
+					failed = v
+				}
+			}
+			switch {
+			case failed == nil:
+				return init
+			case types.IsUnknownOrError(failed):
+				return failed
+			}
+			return types.MaybeNoSuchOverloadErr(failed)
+		}, nil
+	}
 	iterRange, slot, fns, err := c.macroLoop(cp, step[1])
 	if err != nil {
 		return nil, err
@@ -279,6 +308,106 @@ func (c *compiler) macroLoop(cp ast.ComprehensionExpr, parts ...ast.Expr) (iterR
 		}
 	}
 	return iterRange, slot, fns, nil
+}
+
+// maxUnroll is the longest constant list a macro is compiled over once per
+// element.
+const maxUnroll = 32
+
+// unrollable returns the elements of a macro's range when it is a
+// constant list of at most maxUnroll elements (a rate card, the entries
+// of an attribution, a few certifications).
+func (c *compiler) unrollable(r ast.Expr) ([]ref.Val, bool) {
+	v, ok := c.constant(r)
+	if !ok {
+		return nil, false
+	}
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return nil, false
+	}
+	n, ok := l.Size().(types.Int)
+	if !ok || n == 0 || n > maxUnroll {
+		return nil, false
+	}
+	out := make([]ref.Val, n)
+	for i := range out {
+		if out[i] = l.Get(types.Int(i)); types.IsUnknownOrError(out[i]) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// unroll compiles the given parts of a macro's body (nil ones are skipped)
+// once per element of its constant range, with the iteration variable that
+// element: what depends on it folds (c.workload, params.units[c.unit],
+// has(c.parts)), as if the rule were written out for each element.
+func (c *compiler) unroll(cp ast.ComprehensionExpr, elems []ref.Val, parts ...ast.Expr) ([][]evalFn, error) {
+	// The parts' folds depend on the element: each element starts without
+	// them.
+	inBody := map[int64]bool{}
+	for _, p := range parts {
+		if p != nil {
+			exprIDs(p, inBody)
+		}
+	}
+	saved := c.consts
+	defer func() { c.consts = saved }()
+	out := make([][]evalFn, len(elems))
+	for i, v := range elems {
+		c.consts = maps.Clone(saved)
+		maps.DeleteFunc(c.consts, func(id int64, _ ref.Val) bool { return inBody[id] })
+		c.scopes = append(c.scopes, loopScope{accu: cp.AccuVar(), iter: cp.IterVar(), accuSlot: -1, iterSlot: -1, hasIter: true, iterConst: v})
+		out[i] = make([]evalFn, len(parts))
+		for k, p := range parts {
+			if p == nil {
+				continue
+			}
+			f, err := c.compile(p)
+			if err != nil {
+				c.scopes = c.scopes[:len(c.scopes)-1]
+				return nil, err
+			}
+			out[i][k] = f
+		}
+		c.scopes = c.scopes[:len(c.scopes)-1]
+	}
+	return out, nil
+}
+
+// exprIDs adds the ids of e and every expression inside it to ids.
+func exprIDs(e ast.Expr, ids map[int64]bool) {
+	ids[e.ID()] = true
+	switch e.Kind() {
+	case ast.CallKind:
+		if e.AsCall().IsMemberFunction() {
+			exprIDs(e.AsCall().Target(), ids)
+		}
+		for _, a := range e.AsCall().Args() {
+			exprIDs(a, ids)
+		}
+	case ast.ListKind:
+		for _, x := range e.AsList().Elements() {
+			exprIDs(x, ids)
+		}
+	case ast.MapKind:
+		for _, en := range e.AsMap().Entries() {
+			exprIDs(en.AsMapEntry().Key(), ids)
+			exprIDs(en.AsMapEntry().Value(), ids)
+		}
+	case ast.StructKind:
+		for _, f := range e.AsStruct().Fields() {
+			exprIDs(f.AsStructField().Value(), ids)
+		}
+	case ast.SelectKind:
+		exprIDs(e.AsSelect().Operand(), ids)
+	case ast.ComprehensionKind:
+		cp := e.AsComprehension()
+		for _, x := range []ast.Expr{cp.IterRange(), cp.AccuInit(), cp.LoopCondition(), cp.LoopStep(), cp.Result()} {
+			exprIDs(x, ids)
+		}
+	}
 }
 
 // macroBody compiles the given parts of a macro's body (nil ones are
@@ -351,6 +480,30 @@ type seq struct {
 	slot  int
 	pred  evalFn // nil: every element
 	elem  evalFn
+	// unrolled is a stage over a constant list compiled per element
+	// (unroll): each element's elem and pred, and no inner.
+	unrolled [][]evalFn
+}
+
+// stage compiles a map or filter (its element and predicate) over its
+// range as a seq.
+func (c *compiler) stage(cp ast.ComprehensionExpr, elemExpr, predExpr ast.Expr) (*seq, error) {
+	if elems, ok := c.unrollable(cp.IterRange()); ok {
+		fns, err := c.unroll(cp, elems, elemExpr, predExpr)
+		if err != nil {
+			return nil, err
+		}
+		return &seq{unrolled: fns}, nil
+	}
+	inner, err := c.seqOf(cp.IterRange())
+	if err != nil {
+		return nil, err
+	}
+	slot, fns, err := c.macroBody(cp, elemExpr, predExpr)
+	if err != nil {
+		return nil, err
+	}
+	return &seq{inner: inner, slot: slot, elem: fns[0], pred: fns[1]}, nil
 }
 
 // seqOf compiles e as a seq, fused with the map or filter it is.
@@ -358,15 +511,7 @@ func (c *compiler) seqOf(e ast.Expr) (*seq, error) {
 	if e.Kind() == ast.ComprehensionKind && !e.AsComprehension().HasIterVar2() {
 		cp := e.AsComprehension()
 		if elemExpr, predExpr, ok := collectParts(cp); ok {
-			inner, err := c.seqOf(cp.IterRange())
-			if err != nil {
-				return nil, err
-			}
-			slot, fns, err := c.macroBody(cp, elemExpr, predExpr)
-			if err != nil {
-				return nil, err
-			}
-			return &seq{inner: inner, slot: slot, elem: fns[0], pred: fns[1]}, nil
+			return c.stage(cp, elemExpr, predExpr)
 		}
 	}
 	src, err := c.compile(e)
@@ -385,6 +530,30 @@ func (s *seq) run(fr *frame, f func(ref.Val) bool) ref.Val {
 			return r
 		}
 		return each(fr, r, f)
+	}
+	if s.unrolled != nil {
+		for _, u := range s.unrolled {
+			if !fr.step() {
+				return fr.stop
+			}
+			if u[1] != nil {
+				switch p := u[1](fr); p {
+				case types.True:
+				case types.False:
+					continue
+				default:
+					return types.MaybeNoSuchOverloadErr(p)
+				}
+			}
+			x := u[0](fr)
+			if types.IsUnknownOrError(x) {
+				return x
+			}
+			if !f(x) {
+				break
+			}
+		}
+		return nil
 	}
 	var failed ref.Val
 	if err := s.inner.run(fr, func(v ref.Val) bool {
@@ -419,15 +588,10 @@ func (c *compiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 	if !ok {
 		return nil, nil
 	}
-	inner, err := c.seqOf(cp.IterRange())
+	s, err := c.stage(cp, elemExpr, predExpr)
 	if err != nil {
 		return nil, err
 	}
-	slot, fns, err := c.macroBody(cp, elemExpr, predExpr)
-	if err != nil {
-		return nil, err
-	}
-	s := &seq{inner: inner, slot: slot, elem: fns[0], pred: fns[1]}
 	adapter := c.adapter
 	return func(fr *frame) ref.Val {
 		out := newValList(adapter, 0)
