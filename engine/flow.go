@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"evaluate/internal/fastcel"
@@ -57,6 +58,8 @@ type flowValue struct {
 	place int
 	expr  *compiled
 	memo  int // the memo slot of a result shared with other designations, or -1
+	// prog is expr's fast program for this level alone (see specialize).
+	prog *fastcel.Program
 }
 
 type flowAgg struct {
@@ -66,6 +69,7 @@ type flowAgg struct {
 	expr   *compiled
 	deps   deps
 	memo   int
+	prog   *fastcel.Program
 }
 
 type trackLevel struct {
@@ -293,7 +297,69 @@ func (c *compiler) newFlow(d *Designation, over string, recordVars []string, val
 	for _, x := range f.exprs() {
 		c.fast(x, &f.places, d.layout)
 	}
+	c.specialize(f, d.layout)
 	return f
+}
+
+// specialize compiles each expression of the flow again for its level,
+// where the track, the option and the metric are known, and so are the
+// values of the levels above that were constant there: a track's
+// attribution types, its seat range, params.tracks[track]... fold, and a
+// test of option == "azure" picks its branch when compiled. Such a
+// program gives what the level's generic one gives with the same
+// variables, which run still sets.
+func (c *compiler) specialize(f *flow, l *layout) {
+	empty := ref.Val(types.String(""))
+	compile := func(x *compiled, known map[int]ref.Val) *fastcel.Program {
+		if x == nil || x.fast == nil || x.ast == nil {
+			return x.fastOrNil()
+		}
+		opts := fastcel.Options{
+			Global: func(name string) (int, bool) { i, ok := f.index[name]; return i, ok },
+			Field:  l.fieldIndex,
+			Known:  known,
+		}
+		if x.perPartner {
+			opts.CostLimit = FormulaCostLimit
+		}
+		p, err := fastcel.Compile(x.env, x.ast, c.disp, opts)
+		if err != nil {
+			return x.fast
+		}
+		return p
+	}
+	at := func(lv *level, known map[int]ref.Val) {
+		for i := range lv.values {
+			v := &lv.values[i]
+			v.prog = compile(v.expr, known)
+			if v.prog == nil {
+				continue
+			}
+			if k, ok := v.prog.Constant(); ok {
+				known[v.place] = k
+			}
+		}
+		for i := range lv.aggs {
+			a := &lv.aggs[i]
+			known[f.metric] = a.metric
+			a.prog = compile(a.expr, known)
+		}
+		known[f.metric] = empty
+	}
+	base := map[int]ref.Val{f.track: empty, f.option: empty, f.metric: empty}
+	at(&f.shared, maps.Clone(base))
+	for ti := range f.tracks {
+		t := &f.tracks[ti]
+		tk := maps.Clone(base)
+		tk[f.track] = t.track
+		at(&t.level, tk)
+		for oi := range t.options {
+			o := &t.options[oi]
+			ok := maps.Clone(tk)
+			ok[f.option] = o.option
+			at(&o.level, ok)
+		}
+	}
 }
 
 // exprs are every expression the flow runs.
@@ -351,8 +417,21 @@ func (c *compiler) fast(x *compiled, f *places, l *layout) {
 // evaluation stopped by a limit or by ctx is not run again: it would be
 // stopped again, later.
 func (x *compiled) evalAt(ctx context.Context, g []ref.Val) (ref.Val, error) {
-	if x.fast != nil && !slowCEL {
-		v := x.fast.EvalContext(ctx, g)
+	return x.evalWith(ctx, x.fast, g)
+}
+
+// fastOrNil is x's generic fast program, or nil.
+func (x *compiled) fastOrNil() *fastcel.Program {
+	if x == nil {
+		return nil
+	}
+	return x.fast
+}
+
+// evalWith is evalAt with fast, a program of x for where it runs.
+func (x *compiled) evalWith(ctx context.Context, fast *fastcel.Program, g []ref.Val) (ref.Val, error) {
+	if fast != nil && !slowCEL {
+		v := fast.EvalContext(ctx, g)
 		if !types.IsUnknownOrError(v) {
 			return v, nil
 		}
@@ -407,7 +486,7 @@ func (f *flow) level(ctx context.Context, l *level, g []ref.Val, tot totals, m *
 		x, ok := m.get(v.memo)
 		if !ok {
 			var err error
-			if x, err = v.expr.evalAt(ctx, g); err != nil {
+			if x, err = v.expr.evalWith(ctx, v.prog, g); err != nil {
 				return fmt.Errorf("%s: %w", v.expr.src.Name, err)
 			}
 			m.put(v.memo, x)
@@ -419,7 +498,7 @@ func (f *flow) level(ctx context.Context, l *level, g []ref.Val, tot totals, m *
 		x, ok := m.get(a.memo)
 		if !ok {
 			var err error
-			if x, err = a.expr.evalAt(ctx, g); err != nil {
+			if x, err = a.expr.evalWith(ctx, a.prog, g); err != nil {
 				return fmt.Errorf("%s: %w", a.expr.src.Name, err)
 			}
 			m.put(a.memo, x)
