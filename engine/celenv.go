@@ -193,17 +193,14 @@ func sumList(v ref.Val, total ref.Val) ref.Val {
 	if !ok {
 		return types.NewErr("sum: not a list")
 	}
-	for it := l.Iterator(); it.HasNext() == types.True; {
-		adder, ok := total.(traits.Adder)
-		if !ok {
-			return types.NewErr("sum: not a number")
-		}
-		total = adder.Add(it.Next())
-		if types.IsError(total) {
-			return total
+	t := fastcel.NewTotal(total)
+	n, _ := l.Size().(types.Int)
+	for i := types.Int(0); i < n; i++ {
+		if err := t.Add(l.Get(i)); types.IsError(err) {
+			return err
 		}
 	}
-	return total
+	return t.Value()
 }
 
 // function is one of a bundle's reusable rules: a macro that stands for its

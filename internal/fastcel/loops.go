@@ -625,27 +625,18 @@ func (c *compiler) fusedSum(target ast.Expr, zero ref.Val) (evalFn, error) {
 		return nil, err
 	}
 	return func(fr *frame) ref.Val {
-		total := zero
+		total := NewTotal(zero)
 		var failed ref.Val
 		if err := s.run(fr, func(x ref.Val) bool {
-			adder, ok := total.(traits.Adder)
-			if !ok {
-				failed = types.NewErr("sum: not a number")
-				return false
-			}
-			total = adder.Add(x)
-			if types.IsUnknownOrError(total) {
-				failed = total
-				return false
-			}
-			return true
+			failed = total.Add(x)
+			return failed == nil
 		}); err != nil {
 			return err
 		}
 		if failed != nil {
 			return failed
 		}
-		return total
+		return total.Value()
 	}, nil
 }
 
