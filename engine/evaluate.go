@@ -76,7 +76,11 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 	d := s.b.Designations[di]
 	v := s.views[d.inEffect]
 	if v == nil || v.c != c {
-		v = newViews(s.b.layout, inEffectRule(d.inEffect), c)
+		hint := 0
+		if v != nil {
+			hint = len(v.months)
+		}
+		v = newViews(s.b.layout, inEffectRule(d.inEffect), c, hint)
 		s.views[d.inEffect] = v
 	}
 	f, g := d.tenantFlow, s.tenantG[di]

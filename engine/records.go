@@ -289,8 +289,15 @@ type views struct {
 	fields []ref.Val
 }
 
-func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool, c *facts.Customer) *views {
-	v := &views{l: l, inEffect: inEffect, c: c, months: map[facts.Month]*monthView{}, seriesTypes: l.seriesTypes}
+// newViews makes the views of tenant c; hint is how many month views the
+// tenant before made: the next makes about as many (its rules read the
+// same months), and they come in one allocation.
+func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool, c *facts.Customer, hint int) *views {
+	v := &views{l: l, inEffect: inEffect, c: c, months: make(map[facts.Month]*monthView, hint), seriesTypes: l.seriesTypes}
+	if hint > 0 {
+		n := len(l.fields[typeMonth])
+		v.free, v.fields = make([]monthView, hint), make([]ref.Val, hint*n)
+	}
 	v.assocs = make([]ref.Val, len(c.Associations))
 	for i := range c.Associations {
 		v.assocs[i] = v.association(&c.Associations[i])
