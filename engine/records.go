@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"evaluate/internal/fastcel"
 	"fmt"
 	"reflect"
 	"slices"
@@ -256,7 +257,7 @@ var (
 	personObj, certObj            = types.NewObjectType(typePerson), types.NewObjectType(typeCertification)
 )
 
-func list(vals []ref.Val) ref.Val { return types.NewRefValList(types.DefaultTypeAdapter, vals) }
+func list(vals []ref.Val) ref.Val { return fastcel.NewList(types.DefaultTypeAdapter, vals) }
 
 func stringList(ss []string) ref.Val {
 	vals := make([]ref.Val, len(ss))

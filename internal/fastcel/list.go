@@ -16,19 +16,31 @@ import (
 // behave exactly as cel-go's do.
 type valList struct {
 	vals    []ref.Val
-	small   [6]ref.Val
 	adapter types.Adapter
 	full    traits.Lister
 }
 
+// smallList is a valList with room for a few values in the same
+// allocation.
+type smallList struct {
+	valList
+	small [6]ref.Val
+}
+
 func newValList(adapter types.Adapter, n int) *valList {
-	l := &valList{adapter: adapter}
-	if n <= len(l.small) {
+	if n <= len(smallList{}.small) {
+		l := &smallList{valList: valList{adapter: adapter}}
 		l.vals = l.small[:0]
-	} else {
-		l.vals = make([]ref.Val, 0, n)
+		return &l.valList
 	}
-	return l
+	return &valList{adapter: adapter, vals: make([]ref.Val, 0, n)}
+}
+
+// NewList is a CEL list of vals (not copied) in one allocation, whose
+// index and size the fast path reads directly; anything else is cel-go's
+// own list over vals.
+func NewList(adapter types.Adapter, vals []ref.Val) traits.Lister {
+	return &valList{vals: vals, adapter: adapter}
 }
 
 func (l *valList) cel() traits.Lister {
