@@ -3,6 +3,7 @@ package facts
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -71,7 +72,34 @@ func MonthOf(t time.Time) Month {
 }
 
 // String formats the month as "YYYY-MM".
-func (m Month) String() string { return string(m.Append(make([]byte, 0, 7))) }
+func (m Month) String() string {
+	if t, ok := m.text(); ok {
+		return t[:7]
+	}
+	return string(m.Append(make([]byte, 0, 7)))
+}
+
+// monthTexts are every month's first and last day from MinYear to MaxYear,
+// "YYYY-MM-01YYYY-MM-DD" each, in one string: a rule reads a month's name
+// or last day for every tenant and month, and slicing makes nothing.
+var monthTexts = sync.OnceValue(func() string {
+	b := make([]byte, 0, (MaxYear-MinYear+1)*12*20)
+	for m := Month(MinYear * 12); m < Month((MaxYear+1)*12); m++ {
+		b = m.Append(b)
+		b = append(b, "-01"...)
+		b = appendLastDay(b, m)
+	}
+	return string(b)
+})
+
+// text is the month's "YYYY-MM-01YYYY-MM-DD" from monthTexts.
+func (m Month) text() (string, bool) {
+	if m < Month(MinYear*12) || m >= Month((MaxYear+1)*12) {
+		return "", false
+	}
+	i := int(m-Month(MinYear*12)) * 20
+	return monthTexts()[i : i+20], true
+}
 
 // Append appends the month as YYYY-MM.
 func (m Month) Append(b []byte) []byte {
@@ -83,17 +111,25 @@ func (m Month) Append(b []byte) []byte {
 
 // LastDay is the month's last calendar day.
 func (m Month) LastDay() Date {
-	y := int(m) / 12
-	b := make([]byte, 0, 10)
-	b = appendPadded(b, y, 4)
+	if t, ok := m.text(); ok {
+		return Date(t[10:])
+	}
+	return Date(appendLastDay(make([]byte, 0, 10), m))
+}
+
+func appendLastDay(b []byte, m Month) []byte {
+	b = m.Append(b)
 	b = append(b, '-')
-	b = appendPadded(b, int(m)%12+1, 2)
-	b = append(b, '-')
-	return Date(appendPadded(b, m.days(), 2))
+	return appendPadded(b, m.days(), 2)
 }
 
 // FirstDay is the month's first calendar day.
-func (m Month) FirstDay() Date { return Date(m.String() + "-01") }
+func (m Month) FirstDay() Date {
+	if t, ok := m.text(); ok {
+		return Date(t[:10])
+	}
+	return Date(m.String() + "-01")
+}
 
 // days is the number of days in the month (Gregorian calendar).
 func (m Month) days() int {
@@ -141,9 +177,15 @@ func (d Date) Month() Month {
 
 // appendPadded appends n in decimal with leading zeros to width digits.
 func appendPadded(b []byte, n, width int) []byte {
-	d := strconv.Itoa(n)
-	for i := len(d); i < width; i++ {
+	digits := 1 // as strconv.Itoa(n) would write it, sign included
+	for x := n; x >= 10 || x <= -10; x /= 10 {
+		digits++
+	}
+	if n < 0 {
+		digits++
+	}
+	for i := digits; i < width; i++ {
 		b = append(b, '0')
 	}
-	return append(b, d...)
+	return strconv.AppendInt(b, int64(n), 10)
 }
