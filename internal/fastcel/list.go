@@ -1,6 +1,7 @@
 package fastcel
 
 import (
+	"errors"
 	"reflect"
 
 	"github.com/google/cel-go/common/types"
@@ -70,8 +71,16 @@ func (l *valList) Value() any { return l.vals }
 // Add implements traits.Adder.
 func (l *valList) Add(other ref.Val) ref.Val { return l.cel().Add(other) }
 
-// Contains implements traits.Container.
-func (l *valList) Contains(v ref.Val) ref.Val { return l.cel().Contains(v) }
+// Contains implements traits.Container, as cel-go's lists do: true when
+// an element equals v, else false (errors of Equal are not true).
+func (l *valList) Contains(v ref.Val) ref.Val {
+	for _, x := range l.vals {
+		if v.Equal(x) == types.True {
+			return types.True
+		}
+	}
+	return types.False
+}
 
 // ConvertToNative implements ref.Val.
 func (l *valList) ConvertToNative(t reflect.Type) (any, error) { return l.cel().ConvertToNative(t) }
@@ -83,7 +92,45 @@ func (l *valList) ConvertToType(t ref.Type) ref.Val { return l.cel().ConvertToTy
 func (l *valList) Equal(other ref.Val) ref.Val { return l.cel().Equal(other) }
 
 // Iterator implements traits.Iterable.
-func (l *valList) Iterator() traits.Iterator { return l.cel().Iterator() }
+func (l *valList) Iterator() traits.Iterator { return &valIterator{vals: l.vals} }
+
+// valIterator is an iterator over a valList's values, as cel-go's list
+// iterator is over its list.
+type valIterator struct {
+	vals []ref.Val
+	next int
+}
+
+// HasNext implements traits.Iterator.
+func (it *valIterator) HasNext() ref.Val { return types.Bool(it.next < len(it.vals)) }
+
+// Next implements traits.Iterator: nil after the last value, as cel-go's.
+func (it *valIterator) Next() ref.Val {
+	if it.next >= len(it.vals) {
+		return nil
+	}
+	it.next++
+	return it.vals[it.next-1]
+}
+
+// ConvertToNative implements ref.Val: an iterator converts to nothing.
+func (it *valIterator) ConvertToNative(reflect.Type) (any, error) {
+	return nil, errors.New("type conversion on iterators not supported")
+}
+
+// ConvertToType implements ref.Val.
+func (it *valIterator) ConvertToType(ref.Type) ref.Val {
+	return types.NewErr("no such overload")
+}
+
+// Equal implements ref.Val.
+func (it *valIterator) Equal(ref.Val) ref.Val { return types.NewErr("no such overload") }
+
+// Type implements ref.Val.
+func (it *valIterator) Type() ref.Type { return types.IteratorType }
+
+// Value implements ref.Val.
+func (it *valIterator) Value() any { return nil }
 
 // IsZeroValue implements traits.Zeroer.
 func (l *valList) IsZeroValue() bool { return len(l.vals) == 0 }

@@ -1,0 +1,44 @@
+package fastcel
+
+import (
+	"testing"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+)
+
+// TestListIsCELList: what a fastcel list answers itself (size, index,
+// contains, iteration) is what cel-go's list of the same values answers.
+func TestListIsCELList(t *testing.T) {
+	a := types.DefaultTypeAdapter
+	vals := []ref.Val{types.Int(1), types.String("a"), types.Double(1), types.True, a.NativeToValue([]int64{2}), types.NullValue}
+	probes := append([]ref.Val{types.Int(2), types.String("b"), types.Uint(1), types.False, a.NativeToValue([]int64{3})}, vals...)
+	for n := 0; n <= len(vals); n++ {
+		ours, theirs := NewList(a, vals[:n]), types.NewRefValList(a, vals[:n])
+		if ours.Size() != theirs.Size() {
+			t.Fatalf("size %v, cel-go %v", ours.Size(), theirs.Size())
+		}
+		for _, p := range probes {
+			if got, want := ours.Contains(p), theirs.Contains(p); got != want {
+				t.Errorf("%v in %v: %v, cel-go %v", p, vals[:n], got, want)
+			}
+		}
+		it, want := ours.Iterator(), theirs.Iterator()
+		for want.HasNext() == types.True {
+			if it.HasNext() != types.True {
+				t.Fatalf("iterator of %v ends early", vals[:n])
+			}
+			if got, w := it.Next(), want.Next(); got.Equal(w) != types.True {
+				t.Errorf("iterator gives %v, cel-go %v", got, w)
+			}
+		}
+		if it.HasNext() != types.False || it.Next() != nil || it.Type() != want.Type() {
+			t.Errorf("iterator of %v: does not end as cel-go's", vals[:n])
+		}
+		if ours.Equal(theirs) != types.True || theirs.Equal(ours) != types.True {
+			t.Errorf("%v: not equal to cel-go's list", vals[:n])
+		}
+		var _ traits.Lister = ours
+	}
+}
