@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"gopkg.in/yaml.v3"
@@ -22,8 +23,9 @@ type cursor interface {
 	// enter consumes the '{' or '[' that peek reported.
 	enter() (line int, err error)
 	// key consumes the next key of the current object; ok is false, and
-	// the object is consumed, at its end.
-	key() (name string, line int, ok bool, err error)
+	// the object is consumed, at its end. A key among known is returned as
+	// that string (a reader may compare against them instead of making one).
+	key(known []string) (name string, line int, ok bool, err error)
 	// more tells whether the current array has another element; false
 	// consumes the array's end.
 	more() (bool, error)
@@ -34,11 +36,23 @@ type cursor interface {
 }
 
 // scalar is a value as written: its text (a string unquoted, a number as
-// it stands), its kind as peek reports it, and the line it is on.
+// it stands), its kind as peek reports it, and the line it is on. A
+// transient text lies in the reader's buffer and is valid only until the
+// cursor's next call: read at once (a month, a number, a message), or
+// cloned to be kept (owned does that).
 type scalar struct {
-	text string
-	kind byte
-	line int
+	text      string
+	kind      byte
+	line      int
+	transient bool
+}
+
+// owned is the scalar's text, copied if it is transient.
+func (s scalar) owned() string {
+	if s.transient {
+		return strings.Clone(s.text)
+	}
+	return s.text
 }
 
 // syntaxError is a document that cannot be read on: the problem and its
@@ -111,6 +125,8 @@ type jsonCursor struct {
 	// names are the object keys read so far, so that a key seen before
 	// (every row's "month") is not a new string each time.
 	names map[string]string
+	// unquoted is the text of the last string with escapes.
+	unquoted []byte
 }
 
 // maxNames bounds the keys kept by a cursor: keys are the schema's, and a
@@ -165,7 +181,7 @@ func (c *jsonCursor) enter() (int, error) {
 	return c.lastLine(), nil
 }
 
-func (c *jsonCursor) key() (string, int, bool, error) {
+func (c *jsonCursor) key(known []string) (string, int, bool, error) {
 	if c.dec.PeekKind() == '}' {
 		_, err := c.dec.ReadToken()
 		return "", 0, false, c.failOrNil(err)
@@ -176,6 +192,12 @@ func (c *jsonCursor) key() (string, int, bool, error) {
 	}
 	line := c.lastLine()
 	if b := raw[1 : len(raw)-1]; bytes.IndexByte(b, '\\') < 0 {
+		// An object's keys are few: comparing is cheaper than hashing.
+		for _, k := range known {
+			if string(b) == k {
+				return k, line, true, nil
+			}
+		}
 		if name, ok := c.names[string(b)]; ok {
 			return name, line, true, nil
 		}
@@ -217,16 +239,39 @@ func (c *jsonCursor) more() (bool, error) {
 	return true, nil
 }
 
+// scalar reads the value's bytes as they stand: the text of a number or
+// of a string without escapes is those bytes (transient), so that the
+// months and amounts of millions of rows are parsed without a string each.
 func (c *jsonCursor) scalar() (scalar, error) {
-	t, err := c.dec.ReadToken()
+	if k := c.dec.PeekKind(); k == '{' || k == '[' {
+		return scalar{}, &syntaxError{line: c.lastLine(), msg: "internal: scalar() on a container"}
+	}
+	raw, err := c.dec.ReadValue()
 	if err != nil {
 		return scalar{}, c.fail(err)
 	}
-	k := byte(t.Kind())
-	if k == '{' || k == '[' {
-		return scalar{}, &syntaxError{line: c.lastLine(), msg: "internal: scalar() on a container"}
+	s := scalar{kind: raw[0], line: c.lastLine(), transient: true}
+	switch raw[0] {
+	case '"':
+		b := raw[1 : len(raw)-1]
+		if bytes.IndexByte(b, '\\') >= 0 {
+			if c.unquoted, err = jsontext.AppendUnquote(c.unquoted[:0], raw); err != nil {
+				return scalar{}, c.fail(err)
+			}
+			b = c.unquoted
+		}
+		s.text = unsafe.String(unsafe.SliceData(b), len(b))
+	case 't':
+		s.text = "true"
+	case 'f':
+		s.text = "false"
+	case 'n':
+		s.text = "null"
+	default:
+		s.kind = '0'
+		s.text = unsafe.String(unsafe.SliceData(raw), len(raw))
 	}
-	return scalar{text: t.String(), kind: k, line: c.lastLine()}, nil
+	return s, nil
 }
 
 func (c *jsonCursor) skip() error {
@@ -326,7 +371,7 @@ func (c *yamlCursor) enter() (int, error) {
 	return n.Line, nil
 }
 
-func (c *yamlCursor) key() (string, int, bool, error) {
+func (c *yamlCursor) key([]string) (string, int, bool, error) {
 	f := &c.stack[len(c.stack)-1]
 	if f.i+1 >= len(f.n.Content) {
 		c.stack = c.stack[:len(c.stack)-1]

@@ -189,3 +189,51 @@ func TestStreamMatchesParse(t *testing.T) {
 		t.Errorf("kept rows %+v", rows)
 	}
 }
+
+// TestJSONTextsKept: the reader parses months and numbers from its own
+// buffer and copies what it keeps; with escapes, and over a stream long
+// enough that the buffer is reused, every kept text is what was written.
+func TestJSONTextsKept(t *testing.T) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, toJSON(t, sampleYAML)); err != nil {
+		t.Fatal(err)
+	}
+	plain := compact.String()
+	escaped := strings.NewReplacer(`"Intune"`, `"Int\u0075ne"`, `"fabrikam"`, `"fabr\u0069kam"`,
+		`"2026-10"`, `"2026\u002d10"`, `"Pay-As-You-Go"`, `"Pay-As-You-G\u006f"`).Replace(plain)
+	if escaped == plain {
+		t.Fatal("nothing escaped")
+	}
+	many := func(doc string) []byte {
+		i := strings.Index(doc, `"customers":[`) + len(`"customers":[`)
+		j := strings.Index(doc, `],"month"`)
+		if i < len(`"customers":[`) || j < 0 {
+			t.Fatalf("unexpected JSON layout: %s", doc)
+		}
+		var b strings.Builder
+		b.WriteString(doc[:i])
+		for k := range 500 {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strings.Replace(doc[i:j], `fabr`, fmt.Sprintf("t%03d-fabr", k), 1))
+		}
+		b.WriteString(doc[j:])
+		return []byte(b.String())
+	}
+	opts := WindowOptions{Needs: Needs{Offsets: []int{0, -12}, AssocMonths: true}}
+	_, want, err := Stream("p.json", 1, bytes.NewReader(many(plain)), testSchema, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := Stream("e.json", 1, bytes.NewReader(many(escaped)), testSchema, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := fmt.Sprintf("%+v", want.Tenants), fmt.Sprintf("%+v", got.Tenants); a != b {
+		t.Errorf("escaped and plain differ:\n%.600s\n%.600s", a, b)
+	}
+	if len(got.Tenants) != 500 || got.Tenants[499].Tenant != "t499-fabrikam" || got.Tenants[0].Series[0][0].Keys[0] != "Intune" {
+		t.Errorf("tenants %d, last %q", len(got.Tenants), got.Tenants[len(got.Tenants)-1].Tenant)
+	}
+}

@@ -134,7 +134,7 @@ func (v *validator) object(c cursor, path *fieldPath, allowed, required []string
 	}
 	lines = lines[:len(allowed)]
 	for {
-		key, line, ok, err := c.key()
+		key, line, ok, err := c.key(allowed)
 		if err != nil {
 			return true, err
 		}
@@ -185,7 +185,7 @@ func (v *validator) consume(c cursor, k byte) (scalar, error) {
 func skipRest(c cursor, k byte) error {
 	if k == '{' {
 		for {
-			_, _, ok, err := c.key()
+			_, _, ok, err := c.key(nil)
 			if err != nil || !ok {
 				return err
 			}
@@ -257,26 +257,36 @@ func describe(s scalar) string {
 // text reads a string. A number is taken as written (an id of digits in
 // YAML); a boolean or null is not a string.
 func (v *validator) text(c cursor, path *fieldPath) (string, int, bool, error) {
+	s, ok, err := v.textOf(c, path)
+	if !ok {
+		return "", s.line, false, err
+	}
+	return s.owned(), s.line, true, nil
+}
+
+// textOf is text as the cursor read it (perhaps transient), for a text
+// that is parsed at once.
+func (v *validator) textOf(c cursor, path *fieldPath) (scalar, bool, error) {
 	k, err := c.peek()
 	if err != nil {
-		return "", 0, false, err
+		return scalar{}, false, err
 	}
 	s, err := v.consume(c, k)
 	if err != nil {
-		return "", 0, false, err
+		return scalar{}, false, err
 	}
 	switch {
 	case s.kind != '"' && s.kind != '0':
 		v.errorf(s.line, path, "want a string, got %s", describe(s))
-		return "", s.line, false, nil
+		return s, false, nil
 	case len(s.text) > MaxString:
 		v.errorf(s.line, path, "a string of %d bytes, longer than the %d allowed", len(s.text), MaxString)
-		return "", s.line, false, nil
+		return s, false, nil
 	case !utf8.ValidString(s.text) || strings.IndexByte(s.text, 0) >= 0:
 		v.errorf(s.line, path, "holds a NUL byte or invalid UTF-8")
-		return "", s.line, false, nil
+		return s, false, nil
 	}
-	return s.text, s.line, true, nil
+	return s, true, nil
 }
 
 // name reads a non-empty string (an id or a key).
@@ -301,13 +311,13 @@ func optional(c cursor) (bool, error) {
 }
 
 func (v *validator) month(c cursor, path *fieldPath) (Month, bool, error) {
-	s, line, ok, err := v.text(c, path)
+	s, ok, err := v.textOf(c, path)
 	if !ok {
 		return 0, false, err
 	}
-	m, perr := ParseMonth(s)
+	m, perr := ParseMonth(s.text) // its message holds a copy of the text
 	if perr != nil {
-		v.errorf(line, path, "%v", perr)
+		v.errorf(s.line, path, "%v", perr)
 		return 0, false, nil
 	}
 	return m, true, nil
