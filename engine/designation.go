@@ -34,6 +34,7 @@ type Designation struct {
 
 	months      map[string]int
 	ranges      map[string][2]int
+	vars        tenantSlots
 	assocMonths bool
 	inEffect    string
 	needs       facts.Needs
@@ -311,6 +312,7 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 	}
 	if len(c.errs) == 0 {
 		des.tenantFlow = c.newFlow(des, "tenants", d.tenantVars(), des.values)
+		des.vars = des.tenantSlotsOf(des.tenantFlow)
 		des.peopleFlow = c.newFlow(des, "people", []string{varPerson, varAsOf}, des.peopleValues)
 		if des.warnings != nil {
 			if dp := dependsOn(des.warnings, tenantDeps); dp.track || dp.option || len(dp.values) > 0 {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -83,14 +84,14 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 		v = newViews(s.b.layout, inEffectRule(d.inEffect), c, hint)
 		s.views[d.inEffect] = v
 	}
-	f, g := d.tenantFlow, s.tenantG[di]
+	g, sl := s.tenantG[di], &d.vars
 	clear(g)
-	g[f.index[varTenant]] = v.tenant
-	for name, off := range d.months {
-		g[f.index[name]] = v.month(s.month + facts.Month(off))
+	g[sl.tenant] = v.tenant
+	for _, m := range sl.months {
+		g[m.place] = v.month(s.month + facts.Month(m.off))
 	}
-	for name, r := range d.ranges {
-		g[f.index[name]] = v.span(s.month+facts.Month(r[0]), s.month+facts.Month(r[1]))
+	for _, r := range sl.ranges {
+		g[r.place] = v.span(s.month+facts.Month(r.first), s.month+facts.Month(r.last))
 	}
 	if d.assocMonths {
 		mm := &monthMap{v: v}
@@ -104,9 +105,29 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 				mm.keys = append(mm.keys, m)
 			}
 		}
-		g[f.index[varAt]] = mm
+		g[sl.at] = mm
 	}
 	return g
+}
+
+// tenantSlots are where a designation's tenant variables sit in its
+// tenant flow, found once rather than by name for every tenant.
+type tenantSlots struct {
+	tenant, at int
+	months     []struct{ place, off int }
+	ranges     []struct{ place, first, last int }
+}
+
+func (d *Designation) tenantSlotsOf(f *flow) tenantSlots {
+	sl := tenantSlots{tenant: f.index[varTenant], at: f.index[varAt]}
+	for _, name := range slices.Sorted(maps.Keys(d.months)) {
+		sl.months = append(sl.months, struct{ place, off int }{f.index[name], d.months[name]})
+	}
+	for _, name := range slices.Sorted(maps.Keys(d.ranges)) {
+		r := d.ranges[name]
+		sl.ranges = append(sl.ranges, struct{ place, first, last int }{f.index[name], r[0], r[1]})
+	}
+	return sl
 }
 
 // tenantActivation is a designation's tenant variables for one tenant, as

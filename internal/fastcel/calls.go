@@ -434,6 +434,32 @@ func (c *compiler) inSet(x ast.Expr, set map[types.String]struct{}) (evalFn, err
 	if err != nil {
 		return nil, err
 	}
+	if len(set) <= smallSet {
+		// A few strings: compared (lengths first), not hashed.
+		var list []types.String
+		for k := range set {
+			list = append(list, k)
+		}
+		return func(fr *frame) ref.Val {
+			v := arg(fr)
+			if types.IsUnknownOrError(v) {
+				return v
+			}
+			s, ok := v.(types.String)
+			if !ok {
+				return types.False
+			}
+			if len(s) >= 16 && !fr.spend(int64(len(s))>>4) {
+				return fr.stop
+			}
+			for _, k := range list {
+				if k == s {
+					return types.True
+				}
+			}
+			return types.False
+		}, nil
+	}
 	return func(fr *frame) ref.Val {
 		v := arg(fr)
 		if types.IsUnknownOrError(v) {
@@ -450,3 +476,6 @@ func (c *compiler) inSet(x ast.Expr, set map[types.String]struct{}) (evalFn, err
 		return types.Bool(in)
 	}, nil
 }
+
+// smallSet is the largest constant set `in` compares element by element.
+const smallSet = 8
