@@ -20,6 +20,7 @@ package fastcel
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 
 	"github.com/google/cel-go/cel"
@@ -294,7 +295,9 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 		// One budget for all the folds of the expression: folding ends
 		// within the limits of one evaluation.
-		fr := &frame{budget: c.fold}
+		// The call may read a loop fused into it (sum of a map): its
+		// variables need their slots.
+		fr := &frame{budget: c.fold, slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
 		v := f(fr)
 		c.fold = fr.budget
 		if fr.stop != nil {
@@ -305,6 +308,21 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 			c.limit = &ConstantError{ID: e.ID(), Err: err}
 		}
 		return v, !types.IsUnknownOrError(v) && c.small(v)
+	case ast.ComprehensionKind:
+		// A loop that reads nothing but constants (params.tracks.map(t,
+		// ...)) is run once, here, as a call on constants is.
+		if !c.closed(e, nil) {
+			return nil, false
+		}
+		f, err := c.comprehension(e)
+		if err != nil {
+			return nil, false
+		}
+		// Within a small budget of its own: a longer loop, or one that
+		// meets a limit, is left to run (and fail) as it did.
+		fr := &frame{budget: newBudget(nil, foldLoopSteps), slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
+		v := f(fr)
+		return v, fr.stop == nil && !types.IsUnknownOrError(v) && c.small(v)
 	case ast.LiteralKind:
 		return e.AsLiteral(), true
 	case ast.ListKind:
@@ -343,6 +361,72 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 	}
 	return nil, false
+}
+
+// foldLoopSteps is the most steps a loop over constants may take to be
+// folded when compiled.
+const foldLoopSteps = 10_000
+
+// closed reports whether e reads no variable but constants and those
+// bound inside it (the variables of its own loops).
+func (c *compiler) closed(e ast.Expr, bound map[string]bool) bool {
+	all := func(es ...ast.Expr) bool {
+		for _, x := range es {
+			if !c.closed(x, bound) {
+				return false
+			}
+		}
+		return true
+	}
+	switch e.Kind() {
+	case ast.LiteralKind:
+		return true
+	case ast.IdentKind:
+		if bound[e.AsIdent()] {
+			return true
+		}
+		_, ok := c.constant(e)
+		return ok
+	case ast.SelectKind:
+		if _, qualified := c.a.ReferenceMap()[e.ID()]; qualified {
+			_, ok := c.constant(e) // a qualified name: a constant or a variable
+			return ok
+		}
+		return all(e.AsSelect().Operand())
+	case ast.CallKind:
+		call := e.AsCall()
+		if call.IsMemberFunction() && !all(call.Target()) {
+			return false
+		}
+		return all(call.Args()...)
+	case ast.ListKind:
+		return all(e.AsList().Elements()...)
+	case ast.MapKind:
+		for _, en := range e.AsMap().Entries() {
+			if !all(en.AsMapEntry().Key(), en.AsMapEntry().Value()) {
+				return false
+			}
+		}
+		return true
+	case ast.ComprehensionKind:
+		cp := e.AsComprehension()
+		if !all(cp.IterRange(), cp.AccuInit()) {
+			return false
+		}
+		inner := maps.Clone(bound)
+		if inner == nil {
+			inner = map[string]bool{}
+		}
+		inner[cp.AccuVar()], inner[cp.IterVar()] = true, true
+		if cp.HasIterVar2() {
+			inner[cp.IterVar2()] = true
+		}
+		saved := bound
+		bound = inner
+		defer func() { bound = saved }()
+		return all(cp.LoopCondition(), cp.LoopStep(), cp.Result())
+	}
+	return false
 }
 
 // constantBool returns the value of a constant boolean expression.

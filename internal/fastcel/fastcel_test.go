@@ -191,6 +191,11 @@ var cases = []struct {
 	{`[1, 2].map(e, [e, e + 1].map(f, f * x + e))`, true},
 	{`[1, 2].map(e, cel.bind(k, e * 2, k + x))`, true},
 	{`[1, 2].map(e, l.exists(v, v == e))`, true},
+	// Loops over constants alone, folded.
+	{`params.names.map(n, n + "!").exists(v, v == s + "!")`, true},
+	{`[1, 2, 3].map(v, v * 2).sum() + x`, true},
+	{`params.tracks.map(t, params.tracks[t].min).sum() > y`, true},
+	{`[0, 1].map(v, 1 / v).size() + x`, false},
 	// Constant operands of &&, || and ?:.
 	{`(x > 0 || true) && b`, true},
 	{`b && (false || s == "a")`, true},
