@@ -393,7 +393,7 @@ func (r *monthView) Field(i int) ref.Val {
 		r.fields[monthAssociations], r.fields[monthTypes] = v.inEffectIn(r.m)
 		return r.fields[i]
 	case monthRows:
-		rows := make(map[string]int64, len(v.l.schema.Series))
+		rows := make(map[ref.Val]ref.Val, len(v.l.schema.Series))
 		for si, se := range v.l.schema.Series {
 			n := int64(0)
 			for ei := range v.c.Series[si] {
@@ -401,9 +401,9 @@ func (r *monthView) Field(i int) ref.Val {
 					n++
 				}
 			}
-			rows[se.Name] = n
+			rows[types.String(se.Name)] = types.Int(n)
 		}
-		f = types.DefaultTypeAdapter.NativeToValue(rows)
+		f = types.NewRefValMap(types.DefaultTypeAdapter, rows)
 	default:
 		si := i - monthSeries
 		entries := v.c.Series[si]
