@@ -70,6 +70,8 @@ type Program struct {
 	frames sync.Pool
 	// constant is the value of an expression folded whole, or nil.
 	constant ref.Val
+	// unrolled is how many element copies of loop bodies it compiled.
+	unrolled int
 }
 
 // Constant returns the value of a Program whose expression depends on no
@@ -137,6 +139,9 @@ type compiler struct {
 	fold    budget            // what folding constants may spend
 	// foldString and foldList are the largest values folded.
 	foldString, foldList int64
+	// speculative counts the loop bodies being compiled once per element
+	// (unroll); unrolled counts the element copies compiled so far.
+	speculative, unrolled int
 }
 
 // ConstantError is a part of an expression that depends on no variable
@@ -216,7 +221,7 @@ func Compile(env *cel.Env, checked *cel.Ast, disp Dispatcher, opts Options) (*Pr
 		limit = CostLimit
 	}
 	constant, _ := c.constant(c.a.Expr())
-	return &Program{root: root, slots: c.slots, limit: limit, constant: constant}, nil
+	return &Program{root: root, slots: c.slots, limit: limit, constant: constant, unrolled: c.unrolled}, nil
 }
 
 // compile folds what is constant (literals included) and compiles the rest.
@@ -294,20 +299,28 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 			return nil, false
 		}
 		// One budget for all the folds of the expression: folding ends
-		// within the limits of one evaluation.
-		// The call may read a loop fused into it (sum of a map): its
-		// variables need their slots.
+		// within the limits of one evaluation. The call may read a loop
+		// fused into it (sum of a map): its variables need their slots.
 		fr := &frame{budget: c.fold, slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
+		if c.speculative > 0 {
+			// In a copy of a loop's body for one element (unroll), which
+			// cel-go may never run: a fold of its own small budget, and a
+			// limit met is left to run (and fail) if it is reached.
+			fr.budget = newBudget(nil, foldLoopSteps)
+		}
 		v := f(fr)
-		c.fold = fr.budget
 		if fr.stop != nil {
 			v = fr.stop
 		}
+		if c.speculative > 0 {
+			return shareable(v), fr.stop == nil && !types.IsUnknownOrError(v) && c.small(v)
+		}
+		c.fold = fr.budget
 		if err := Stopped(v); err != nil && c.limit == nil {
 			// It fails so whenever it runs: the bundle's author hears now.
 			c.limit = &ConstantError{ID: e.ID(), Err: err}
 		}
-		return v, !types.IsUnknownOrError(v) && c.small(v)
+		return shareable(v), !types.IsUnknownOrError(v) && c.small(v)
 	case ast.ComprehensionKind:
 		// A loop that reads nothing but constants (params.tracks.map(t,
 		// ...)) is run once, here, as a call on constants is.
@@ -322,7 +335,7 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		// meets a limit, is left to run (and fail) as it did.
 		fr := &frame{budget: newBudget(nil, foldLoopSteps), slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
 		v := f(fr)
-		return v, fr.stop == nil && !types.IsUnknownOrError(v) && c.small(v)
+		return shareable(v), fr.stop == nil && !types.IsUnknownOrError(v) && c.small(v)
 	case ast.LiteralKind:
 		return e.AsLiteral(), true
 	case ast.ListKind:
@@ -361,6 +374,16 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 	}
 	return nil, false
+}
+
+// shareable is a folded value made safe to share between evaluations on
+// several goroutines: a fastcel list makes its cel-go twin on first use,
+// so a folded one is that twin from the start.
+func shareable(v ref.Val) ref.Val {
+	if l, ok := v.(*valList); ok {
+		return l.cel()
+	}
+	return v
 }
 
 // foldLoopSteps is the most steps a loop over constants may take to be

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,4 +252,84 @@ func TestDistinctLinear(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestUnrollBounded: loops over constant lists nested in each other are
+// compiled once per element only up to maxUnrolled copies in all (six
+// levels of 32 would be a billion), and still give cel-go's values.
+func TestUnrollBounded(t *testing.T) {
+	t.Parallel()
+	env, disp := testEnv(t)
+	l := "[" + strings.TrimSuffix(strings.Repeat("1, ", 32), ", ") + "]"
+	expr := l + ".exists(a, " + l + ".exists(b, " + l + ".exists(c, " + l + ".exists(d, " + l + ".exists(e, " + l + ".exists(f, a + b + c + d + e + f > x))))))"
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	if err := CheckConstants(env, ast, disp); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(env, ast, disp, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.unrolled == 0 || p.unrolled > maxUnrolled {
+		t.Errorf("%d element copies compiled, want some and at most %d", p.unrolled, maxUnrolled)
+	}
+	data := limitData(4)
+	if v := p.Eval(data); v != types.True {
+		t.Errorf("got %v, want true (x is small)", v)
+	}
+}
+
+// TestUnrolledFoldsAreSpeculative: a copy of a loop's body for an element
+// that cel-go never reaches (exists decided before it) may fold to
+// something over the limits; that neither refuses the expression nor
+// takes it off the fast path.
+func TestUnrolledFoldsAreSpeculative(t *testing.T) {
+	t.Parallel()
+	env, disp := testEnv(t)
+	grow := `string(n)` + strings.Repeat(`.replace("", "0123456789abcdef")`, 6)
+	expr := `[1, 2].exists(n, n == 1 || ` + grow + `.size() > 0) && x == x`
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	if err := CheckConstants(env, ast, disp); err != nil {
+		t.Fatalf("CheckConstants: %v", err)
+	}
+	p, err := Compile(env, ast, disp, testOptions)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	if v := p.Eval(limitData(4)); v != types.True {
+		t.Errorf("got %v, want true", v)
+	}
+}
+
+// TestFoldedListsShared: a folded list is read by evaluations on several
+// goroutines at once (run under the race detector by .ci/run).
+func TestFoldedListsShared(t *testing.T) {
+	t.Parallel()
+	env, disp := testEnv(t)
+	ast, iss := env.Compile(`params.names.map(n, n + "!") == ls || params.names.map(n, n + "!") + ls != ls`)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	p, err := Compile(env, ast, disp, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				if v := p.Eval(limitData(4)); v != types.True {
+					t.Errorf("got %v", v)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -311,8 +311,12 @@ func (c *compiler) macroLoop(cp ast.ComprehensionExpr, parts ...ast.Expr) (iterR
 }
 
 // maxUnroll is the longest constant list a macro is compiled over once per
-// element.
-const maxUnroll = 32
+// element, and maxUnrolled the most element copies one expression
+// compiles: nested loops over constants would otherwise multiply them.
+const (
+	maxUnroll   = 32
+	maxUnrolled = 256
+)
 
 // unrollable returns the elements of a macro's range when it is a
 // constant list of at most maxUnroll elements (a rate card, the entries
@@ -327,9 +331,10 @@ func (c *compiler) unrollable(r ast.Expr) ([]ref.Val, bool) {
 		return nil, false
 	}
 	n, ok := l.Size().(types.Int)
-	if !ok || n == 0 || n > maxUnroll {
+	if !ok || n == 0 || n > maxUnroll || c.unrolled+int(n) > maxUnrolled {
 		return nil, false
 	}
+	c.unrolled += int(n)
 	out := make([]ref.Val, n)
 	for i := range out {
 		if out[i] = l.Get(types.Int(i)); types.IsUnknownOrError(out[i]) {
@@ -353,7 +358,8 @@ func (c *compiler) unroll(cp ast.ComprehensionExpr, elems []ref.Val, parts ...as
 		}
 	}
 	saved := c.consts
-	defer func() { c.consts = saved }()
+	c.speculative++
+	defer func() { c.consts = saved; c.speculative-- }()
 	out := make([][]evalFn, len(elems))
 	for i, v := range elems {
 		c.consts = maps.Clone(saved)
