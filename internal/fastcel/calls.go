@@ -434,31 +434,14 @@ func (c *compiler) inSet(x ast.Expr, set map[types.String]struct{}) (evalFn, err
 	if err != nil {
 		return nil, err
 	}
+	has := func(s types.String) bool { _, in := set[s]; return in }
 	if len(set) <= smallSet {
 		// A few strings: compared (lengths first), not hashed.
 		var list []types.String
 		for k := range set {
 			list = append(list, k)
 		}
-		return func(fr *frame) ref.Val {
-			v := arg(fr)
-			if types.IsUnknownOrError(v) {
-				return v
-			}
-			s, ok := v.(types.String)
-			if !ok {
-				return types.False
-			}
-			if len(s) >= 16 && !fr.spend(int64(len(s))>>4) {
-				return fr.stop
-			}
-			for _, k := range list {
-				if k == s {
-					return types.True
-				}
-			}
-			return types.False
-		}, nil
+		has = func(s types.String) bool { return slices.Contains(list, s) }
 	}
 	return func(fr *frame) ref.Val {
 		v := arg(fr)
@@ -472,8 +455,7 @@ func (c *compiler) inSet(x ast.Expr, set map[types.String]struct{}) (evalFn, err
 		if len(s) >= 16 && !fr.spend(int64(len(s))>>4) {
 			return fr.stop
 		}
-		_, in := set[s]
-		return types.Bool(in)
+		return types.Bool(has(s))
 	}, nil
 }
 

@@ -239,13 +239,7 @@ func (c *compiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
 					failed = v
 				}
 			}
-			switch {
-			case failed == nil:
-				return init
-			case types.IsUnknownOrError(failed):
-				return failed
-			}
-			return types.MaybeNoSuchOverloadErr(failed)
+			return undecided(init, failed)
 		}, nil
 	}
 	iterRange, slot, fns, err := c.macroLoop(cp, step[1])
@@ -274,16 +268,23 @@ func (c *compiler) quantifier(cp ast.ComprehensionExpr) (evalFn, error) {
 		}); err != nil {
 			return err
 		}
-		switch {
-		case decided:
+		if decided {
 			return decides
-		case failed == nil:
-			return init
-		case types.IsUnknownOrError(failed):
-			return failed
 		}
-		return types.MaybeNoSuchOverloadErr(failed)
+		return undecided(init, failed)
 	}, nil
+}
+
+// undecided is a quantifier's result when no predicate decided: its
+// initial value, or the first predicate that was not a bool, as an error.
+func undecided(init types.Bool, failed ref.Val) ref.Val {
+	switch {
+	case failed == nil:
+		return init
+	case types.IsUnknownOrError(failed):
+		return failed
+	}
+	return types.MaybeNoSuchOverloadErr(failed)
 }
 
 // macroLoop compiles a macro's range and the given parts of its body (nil
