@@ -180,6 +180,9 @@ type loopScope struct {
 	// iterConst is the iteration variable's value in a loop over a
 	// constant list compiled once per element (unroll).
 	iterConst ref.Val
+	// alias reads the variable a cel.bind binds its accumulator to (a
+	// function's parameter given a variable): the body reads it there.
+	alias evalFn
 }
 
 // Dispatcher is an environment's overload bindings by overload id and
@@ -513,6 +516,9 @@ func (c *compiler) scope(name string) *loopScope {
 // by compile.
 func (c *compiler) ident(id int64, name string) (evalFn, error) {
 	if s := c.scope(name); s != nil {
+		if name == s.accu && s.alias != nil {
+			return s.alias, nil
+		}
 		if name == s.accu && s.accuSlot < 0 {
 			return nil, errUnsupported // a macro's accumulator, read outside its loop
 		}

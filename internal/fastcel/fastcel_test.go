@@ -196,6 +196,11 @@ var cases = []struct {
 	{`[1, 2, 3].map(v, v * 2).sum() + x`, true},
 	{`params.tracks.map(t, params.tracks[t].min).sum() > y`, true},
 	{`[0, 1].map(v, 1 / v).size() + x`, false},
+	// cel.bind of a variable (a function's parameter): read where it is.
+	{`cel.bind(v, y, cel.bind(y, 5, v + y))`, true},
+	{`cel.bind(x, x, x * 2) + x`, true},
+	{`l.map(e, cel.bind(v, e, cel.bind(w, v, w + x)))`, true},
+	{`cel.bind(v, dy, v == 1)`, true},
 	// Constant operands of &&, || and ?:.
 	{`(x > 0 || true) && b`, true},
 	{`b && (false || s == "a")`, true},

@@ -25,6 +25,9 @@ func (c *compiler) comprehension(e ast.Expr) (evalFn, error) {
 			return f, err
 		}
 	}
+	if f, ok, err := c.aliasBind(cp); ok || err != nil {
+		return f, err
+	}
 	iterRange, err := c.compile(cp.IterRange())
 	if err != nil {
 		return nil, err
@@ -113,6 +116,30 @@ func (c *compiler) comprehension(e ast.Expr) (evalFn, error) {
 		}
 		return out
 	}, nil
+}
+
+// aliasBind compiles a cel.bind (a comprehension over no elements) of a
+// variable, as a function's parameter given a variable is (eligible(r),
+// acr(m)): the body reads that variable where it is, with no loop and no
+// accumulator. Reading a variable does nothing else, so this is the value
+// the lazy accumulator would give.
+func (c *compiler) aliasBind(cp ast.ComprehensionExpr) (evalFn, bool, error) {
+	r := cp.IterRange()
+	if cp.HasIterVar2() || r.Kind() != ast.ListKind || len(r.AsList().Elements()) != 0 || cp.AccuInit().Kind() != ast.IdentKind {
+		return nil, false, nil
+	}
+	init, err := c.compile(cp.AccuInit())
+	if err != nil {
+		return nil, false, nil // left to the general loop, which says why
+	}
+	sc := loopScope{accu: cp.AccuVar(), iter: cp.IterVar(), accuSlot: -1, iterSlot: -1, alias: init}
+	if v, ok := c.constant(cp.AccuInit()); ok {
+		sc.constant = v
+	}
+	c.scopes = append(c.scopes, sc)
+	result, err := c.compile(cp.Result())
+	c.scopes = c.scopes[:len(c.scopes)-1]
+	return result, true, err
 }
 
 // each2 calls f on the index and element of each element of a list, or
