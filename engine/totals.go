@@ -31,6 +31,21 @@ func add64(a, b int64) (int64, error) {
 }
 
 // add adds one record's part, as CEL computed it.
+// addTo adds x to the sum_by total of key k (v is the map, for a message).
+func (a *acc) addTo(k, x, v ref.Val) error {
+	ks, ok1 := k.(types.String)
+	n, ok2 := x.(types.Int)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("want a map of string to int, got %v", v)
+	}
+	sum, err := add64(a.by[string(ks)], int64(n))
+	if err != nil {
+		return err
+	}
+	a.by[string(ks)] = sum
+	return nil
+}
+
 func (a *acc) add(op string, v ref.Val) error {
 	switch op {
 	case "sum":
@@ -58,18 +73,20 @@ func (a *acc) add(op string, v ref.Val) error {
 		if a.by == nil {
 			a.by = map[string]int64{}
 		}
+		if mv, ok := m.Value().(map[ref.Val]ref.Val); ok {
+			// CEL's own maps: read directly (their iterator reflects).
+			for k, x := range mv {
+				if err := a.addTo(k, x, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		for it := m.Iterator(); it.HasNext() == types.True; {
 			k := it.Next()
-			ks, ok1 := k.(types.String)
-			x, ok2 := m.Get(k).(types.Int)
-			if !ok1 || !ok2 {
-				return fmt.Errorf("want a map of string to int, got %v", v)
-			}
-			n, err := add64(a.by[string(ks)], int64(x))
-			if err != nil {
+			if err := a.addTo(k, m.Get(k), v); err != nil {
 				return err
 			}
-			a.by[string(ks)] = n
 		}
 		return nil
 	}
