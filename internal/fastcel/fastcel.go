@@ -88,7 +88,29 @@ type frame struct {
 	globals []ref.Val
 	slots   []ref.Val
 	pending []evalFn
+	// bufs are buffers for the lists being built, kept for the frame's
+	// next evaluation (buffer, release).
+	bufs [][]ref.Val
 	budget
+}
+
+// buffer returns an empty buffer for a list being built.
+func (fr *frame) buffer() []ref.Val {
+	if n := len(fr.bufs); n > 0 {
+		b := fr.bufs[n-1]
+		fr.bufs = fr.bufs[:n-1]
+		return b
+	}
+	return nil
+}
+
+// release keeps a buffer for later, unless it grew large (a pooled frame
+// would hold it for good).
+func (fr *frame) release(b []ref.Val) {
+	if cap(b) > 0 && cap(b) <= 4096 {
+		clear(b)
+		fr.bufs = append(fr.bufs, b[:0])
+	}
 }
 
 // Eval evaluates the expression with the variables at their places in

@@ -628,24 +628,29 @@ func (c *compiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 	}
 	adapter := c.adapter
 	return func(fr *frame) ref.Val {
-		out := newValList(adapter, 0)
+		// Gathered in a buffer of the frame's, then copied at its size: a
+		// list of 24 would grow six times.
+		buf := fr.buffer()
 		full := false
-		if err := s.run(fr, func(x ref.Val) bool {
-			if full = len(out.vals) == MaxListSize; full {
+		err := s.run(fr, func(x ref.Val) bool {
+			if full = len(buf) == MaxListSize; full {
 				return false
 			}
 			if !fr.allocate(16) {
 				return false
 			}
-			out.vals = append(out.vals, x)
+			buf = append(buf, x)
 			return true
-		}); err != nil {
+		})
+		out := newValList(adapter, len(buf))
+		out.vals = append(out.vals, buf...)
+		fr.release(buf)
+		switch {
+		case err != nil:
 			return err // cel-go's result is an error then too
-		}
-		if fr.stop != nil {
+		case fr.stop != nil:
 			return fr.stop
-		}
-		if full {
+		case full:
 			return fr.fail(limitErr("map or filter would build a list of more than %d elements", MaxListSize))
 		}
 		return out
