@@ -42,3 +42,37 @@ func TestListIsCELList(t *testing.T) {
 		var _ traits.Lister = ours
 	}
 }
+
+// orderedMap is a map that iterates in an order of its own, as the
+// engine's params maps do (sorted).
+type orderedMap struct {
+	traits.Mapper
+	keys traits.Lister
+}
+
+func (m orderedMap) Iterator() traits.Iterator { return m.keys.Iterator() }
+
+// TestMapOrderKept: cel-go's own maps are ranged over directly, but a map
+// with an iterator of its own is iterated by it.
+func TestMapOrderKept(t *testing.T) {
+	env, disp := testEnv(t)
+	a := types.DefaultTypeAdapter
+	// Its value is a map of CEL values, as cel-go's own maps' are.
+	m := orderedMap{Mapper: types.NewRefValMap(a, map[ref.Val]ref.Val{types.String("a"): types.Int(1), types.String("b"): types.Int(2), types.String("c"): types.Int(3)}),
+		keys: a.NativeToValue([]string{"c", "a", "b"}).(traits.Lister)}
+	ast, iss := env.Compile(`dy.map(k, k).join("") + "/" + dy.transformList(k, v, k + string(v)).join("")`)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	p, err := Compile(env, ast, disp, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := limitData(2)
+	data[len(data)-1] = m // dy
+	for range 20 {
+		if v := p.Eval(data); v != types.String("cab/c3a1b2") {
+			t.Fatalf("got %v, want the map's own order", v)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package fastcel
 
 import (
 	"maps"
+	"reflect"
 	"strings"
 
 	"github.com/google/cel-go/common/ast"
@@ -158,6 +159,17 @@ func each2(fr *frame, r ref.Val, adapter types.Adapter, f func(k, v ref.Val) boo
 		}
 		return nil
 	}
+	if mv, ok := celMap(r); ok {
+		for k, v := range mv {
+			if !fr.step() {
+				return fr.stop
+			}
+			if !f(k, v) {
+				break
+			}
+		}
+		return nil
+	}
 	m, ok := r.(traits.Mapper)
 	if !ok {
 		return types.NewErr("got '%T', expected iterable type", r)
@@ -174,6 +186,22 @@ func each2(fr *frame, r ref.Val, adapter types.Adapter, f func(k, v ref.Val) boo
 	return nil
 }
 
+// celMapType is the type of cel-go's maps of CEL values (NewRefValMap,
+// and what comprehensions build).
+var celMapType = reflect.TypeOf(types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{}))
+
+// celMap returns the Go map behind one of cel-go's maps of CEL values, to
+// range over without the reflection its iterator uses (in Go's order, as
+// that iterator's is). Only that exact type: a map with an order of its
+// own (the engine's params maps, sorted) keeps its iterator.
+func celMap(r ref.Val) (map[ref.Val]ref.Val, bool) {
+	if reflect.TypeOf(r) != celMapType {
+		return nil, false
+	}
+	mv, ok := r.Value().(map[ref.Val]ref.Val)
+	return mv, ok
+}
+
 // each calls f on the elements of a list (by index, which allocates
 // nothing) or the keys of a map, until f returns false, a step of the
 // budget each; it returns the error that ends the loop, or nil.
@@ -185,6 +213,17 @@ func each(fr *frame, r ref.Val, f func(ref.Val) bool) ref.Val {
 				return fr.stop
 			}
 			if !f(l.Get(i)) {
+				break
+			}
+		}
+		return nil
+	}
+	if mv, ok := celMap(r); ok {
+		for k := range mv {
+			if !fr.step() {
+				return fr.stop
+			}
+			if !f(k) {
 				break
 			}
 		}
