@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"evaluate/internal/fastcel"
+
 	"errors"
 	"fmt"
 	"math"
@@ -30,7 +32,6 @@ func add64(a, b int64) (int64, error) {
 	return a + b, nil
 }
 
-// add adds one record's part, as CEL computed it.
 // addTo adds x to the sum_by total of key k (v is the map, for a message).
 func (a *acc) addTo(k, x, v ref.Val) error {
 	ks, ok1 := k.(types.String)
@@ -46,6 +47,7 @@ func (a *acc) addTo(k, x, v ref.Val) error {
 	return nil
 }
 
+// add adds one record's part, as CEL computed it.
 func (a *acc) add(op string, v ref.Val) error {
 	switch op {
 	case "sum":
@@ -73,7 +75,7 @@ func (a *acc) add(op string, v ref.Val) error {
 		if a.by == nil {
 			a.by = map[string]int64{}
 		}
-		if mv, ok := m.Value().(map[ref.Val]ref.Val); ok {
+		if mv, ok := fastcel.CELMap(m); ok {
 			// CEL's own maps: read directly (their iterator reflects).
 			for k, x := range mv {
 				if err := a.addTo(k, x, v); err != nil {

@@ -98,6 +98,7 @@ type frame struct {
 func (fr *frame) buffer() []ref.Val {
 	if n := len(fr.bufs); n > 0 {
 		b := fr.bufs[n-1]
+		fr.bufs[n-1] = nil // not held here if it grows and is dropped
 		fr.bufs = fr.bufs[:n-1]
 		return b
 	}

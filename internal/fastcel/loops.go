@@ -159,7 +159,7 @@ func each2(fr *frame, r ref.Val, adapter types.Adapter, f func(k, v ref.Val) boo
 		}
 		return nil
 	}
-	if mv, ok := celMap(r); ok {
+	if mv, ok := CELMap(r); ok {
 		for k, v := range mv {
 			if !fr.step() {
 				return fr.stop
@@ -190,11 +190,11 @@ func each2(fr *frame, r ref.Val, adapter types.Adapter, f func(k, v ref.Val) boo
 // and what comprehensions build).
 var celMapType = reflect.TypeOf(types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{}))
 
-// celMap returns the Go map behind one of cel-go's maps of CEL values, to
+// CELMap returns the Go map behind one of cel-go's maps of CEL values, to
 // range over without the reflection its iterator uses (in Go's order, as
 // that iterator's is). Only that exact type: a map with an order of its
 // own (the engine's params maps, sorted) keeps its iterator.
-func celMap(r ref.Val) (map[ref.Val]ref.Val, bool) {
+func CELMap(r ref.Val) (map[ref.Val]ref.Val, bool) {
 	if reflect.TypeOf(r) != celMapType {
 		return nil, false
 	}
@@ -218,7 +218,7 @@ func each(fr *frame, r ref.Val, f func(ref.Val) bool) ref.Val {
 		}
 		return nil
 	}
-	if mv, ok := celMap(r); ok {
+	if mv, ok := CELMap(r); ok {
 		for k := range mv {
 			if !fr.step() {
 				return fr.stop
@@ -681,8 +681,11 @@ func (c *compiler) collect(cp ast.ComprehensionExpr) (evalFn, error) {
 			buf = append(buf, x)
 			return true
 		})
-		out := newValList(adapter, len(buf))
-		out.vals = append(out.vals, buf...)
+		var out *valList
+		if err == nil && fr.stop == nil && !full {
+			out = newValList(adapter, len(buf))
+			out.vals = append(out.vals, buf...)
+		}
 		fr.release(buf)
 		switch {
 		case err != nil:
