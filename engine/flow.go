@@ -311,22 +311,13 @@ func (c *compiler) newFlow(d *Designation, over string, recordVars []string, val
 func (c *compiler) specialize(f *flow, l *layout) {
 	empty := ref.Val(types.String(""))
 	compile := func(x *compiled, known map[int]ref.Val) *fastcel.Program {
-		if x == nil || x.fast == nil || x.ast == nil {
+		if x == nil || x.fast == nil {
 			return x.fastOrNil()
 		}
-		opts := fastcel.Options{
-			Global: func(name string) (int, bool) { i, ok := f.index[name]; return i, ok },
-			Field:  l.fieldIndex,
-			Known:  known,
+		if p, err := c.compileFast(x, &f.places, l, known); err == nil {
+			return p
 		}
-		if x.perPartner {
-			opts.CostLimit = FormulaCostLimit
-		}
-		p, err := fastcel.Compile(x.env, x.ast, c.disp, opts)
-		if err != nil {
-			return x.fast
-		}
-		return p
+		return x.fast
 	}
 	at := func(lv *level, known map[int]ref.Val) {
 		for i := range lv.values {
@@ -346,8 +337,14 @@ func (c *compiler) specialize(f *flow, l *layout) {
 		}
 		known[f.metric] = empty
 	}
+	// The shared level's values read neither track nor option: their
+	// generic programs serve (compiling them again only costs the load).
+	// Its aggregates may read their metric.
+	for i := range f.shared.values {
+		f.shared.values[i].prog = f.shared.values[i].expr.fastOrNil()
+	}
 	base := map[int]ref.Val{f.track: empty, f.option: empty, f.metric: empty}
-	at(&f.shared, maps.Clone(base))
+	at(&level{aggs: f.shared.aggs}, maps.Clone(base))
 	for ti := range f.tracks {
 		t := &f.tracks[ti]
 		tk := maps.Clone(base)
@@ -397,18 +394,25 @@ func (c *compiler) fast(x *compiled, f *places, l *layout) {
 		}
 		c.disp = disp
 	}
+	// An error leaves x to cel-go: ErrUnsupported, or a constant over the
+	// limits, which check has refused already.
+	if p, err := c.compileFast(x, f, l, nil); err == nil {
+		x.fast = p
+	}
+}
+
+// compileFast compiles x for the fast path with its variables at places
+// f, those in known fixed (fastcel Options.Known).
+func (c *compiler) compileFast(x *compiled, f *places, l *layout, known map[int]ref.Val) (*fastcel.Program, error) {
 	opts := fastcel.Options{
 		Global: func(name string) (int, bool) { i, ok := f.index[name]; return i, ok },
 		Field:  l.fieldIndex,
+		Known:  known,
 	}
 	if x.perPartner {
 		opts.CostLimit = FormulaCostLimit
 	}
-	// An error leaves x to cel-go: ErrUnsupported, or a constant over the
-	// limits, which check has refused already.
-	if p, err := fastcel.Compile(x.env, x.ast, c.disp, opts); err == nil {
-		x.fast = p
-	}
+	return fastcel.Compile(x.env, x.ast, c.disp, opts)
 }
 
 // evalAt evaluates x with its variables at their places: on the

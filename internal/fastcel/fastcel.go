@@ -327,7 +327,7 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		// One budget for all the folds of the expression: folding ends
 		// within the limits of one evaluation. The call may read a loop
 		// fused into it (sum of a map): its variables need their slots.
-		fr := &frame{budget: c.fold, slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
+		fr := c.foldFrame(c.fold)
 		if c.speculative > 0 {
 			// In a copy of a loop's body for one element (unroll), which
 			// cel-go may never run: a fold of its own small budget, and a
@@ -359,7 +359,7 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 		// Within a small budget of its own: a longer loop, or one that
 		// meets a limit, is left to run (and fail) as it did.
-		fr := &frame{budget: newBudget(nil, foldLoopSteps), slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
+		fr := c.foldFrame(newBudget(nil, foldLoopSteps))
 		v := f(fr)
 		return shareable(v), fr.stop == nil && !types.IsUnknownOrError(v) && c.small(v)
 	case ast.LiteralKind:
@@ -400,6 +400,12 @@ func (c *compiler) constant0(e ast.Expr) (ref.Val, bool) {
 		}
 	}
 	return nil, false
+}
+
+// foldFrame is a frame to fold a part of the expression in, with b to
+// spend and the slots of the loops compiled so far.
+func (c *compiler) foldFrame(b budget) *frame {
+	return &frame{budget: b, slots: make([]ref.Val, c.slots), pending: make([]evalFn, c.slots)}
 }
 
 // shareable is a folded value made safe to share between evaluations on
