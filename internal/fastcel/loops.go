@@ -609,20 +609,11 @@ func (s *seq) run(fr *frame, f func(ref.Val) bool) ref.Val {
 			if !fr.step() {
 				return fr.stop
 			}
-			if u[1] != nil {
-				switch p := u[1](fr); p {
-				case types.True:
-				case types.False:
-					continue
-				default:
-					return types.MaybeNoSuchOverloadErr(p)
-				}
+			x, skip, failed := element(fr, u[1], u[0])
+			if failed != nil {
+				return failed
 			}
-			x := u[0](fr)
-			if types.IsUnknownOrError(x) {
-				return x
-			}
-			if !f(x) {
+			if !skip && !f(x) {
 				break
 			}
 		}
@@ -631,26 +622,35 @@ func (s *seq) run(fr *frame, f func(ref.Val) bool) ref.Val {
 	var failed ref.Val
 	if err := s.inner.run(fr, func(v ref.Val) bool {
 		fr.slots[s.slot] = v
-		if s.pred != nil {
-			switch p := s.pred(fr); p {
-			case types.True:
-			case types.False:
-				return true
-			default:
-				failed = types.MaybeNoSuchOverloadErr(p)
-				return false
-			}
-		}
-		x := s.elem(fr)
-		if types.IsUnknownOrError(x) {
-			failed = x
+		var x ref.Val
+		var skip bool
+		if x, skip, failed = element(fr, s.pred, s.elem); failed != nil {
 			return false
 		}
-		return f(x)
+		return skip || f(x)
 	}); err != nil {
 		return err
 	}
 	return failed
+}
+
+// element is one element through a map or filter stage: its value, or
+// skip when the predicate says no, or the error that ends the sequence (a
+// predicate that is not a bool, an element that fails).
+func element(fr *frame, pred, elem evalFn) (x ref.Val, skip bool, failed ref.Val) {
+	if pred != nil {
+		switch p := pred(fr); p {
+		case types.True:
+		case types.False:
+			return nil, true, nil
+		default:
+			return nil, false, types.MaybeNoSuchOverloadErr(p)
+		}
+	}
+	if x = elem(fr); types.IsUnknownOrError(x) {
+		return nil, false, x
+	}
+	return x, false, nil
 }
 
 // collect compiles a map or filter into a loop that appends to a Go slice
