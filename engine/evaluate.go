@@ -471,9 +471,19 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 	}
 	atOption, atValue, atPoints := ix[varOption], ix[varValue], ix["points"]
 	g[ix[varTrack]], g[ix[varMetric]], g[atOption] = types.String(track), types.String(m.ID), types.String("")
-	maxPoints, err := numberAt(ctx, m.maxPoints, g)
-	if err != nil {
-		return fail("max_points", err)
+	// max_points reads the track and the metric alone: the planner's
+	// memo (one track) computes it once.
+	var maxPoints float64
+	var err error
+	if memo != nil && memo.hasMax {
+		maxPoints = memo.maxPoints
+	} else {
+		if maxPoints, err = numberAt(ctx, m.maxPoints, g); err != nil {
+			return fail("max_points", err)
+		}
+		if memo != nil {
+			memo.maxPoints, memo.hasMax = maxPoints, true
+		}
 	}
 	mr.MaxPoints = maxPoints
 	g[ix[varPartner]], g[ix[varMax]] = partner, types.Double(maxPoints)
@@ -574,6 +584,9 @@ type optionMemo struct {
 	opts    map[string]*OptionResult
 	vals    map[ref.Val]ref.Val
 	mr      MetricResult
+	// maxPoints is the metric's max_points on the memo's track.
+	maxPoints float64
+	hasMax    bool
 }
 
 func (o *optionMemo) places(n int) []ref.Val {

@@ -215,7 +215,9 @@ func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, param
 	pq, err := rego.New(
 		rego.Query(query),
 		rego.Compiler(compiler),
-		rego.Store(inmem.NewFromObject(data)),
+		// The params as OPA values once, not converted again on every
+		// read of every verdict.
+		rego.Store(inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))),
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {

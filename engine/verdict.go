@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // regoInput is what the designation's Rego sees: each track's metrics as
@@ -62,7 +63,11 @@ func (d *Designation) verdict(ctx context.Context, metrics map[string]map[string
 	// the Rego runs for the partner as a whole, not per tenant.
 	ctx, stop := guarded(ctx)
 	defer stop()
-	rs, err := d.rego.Eval(ctx, rego.EvalInput(regoInput(metrics, partner)))
+	// The query stops when ctx does, through a flag set by a callback
+	// rather than the goroutine OPA would start for every evaluation.
+	c := topdown.NewCancel()
+	defer context.AfterFunc(ctx, c.Cancel)()
+	rs, err := d.rego.Eval(ctx, rego.EvalInput(regoInput(metrics, partner)), rego.EvalExternalCancel(c))
 	if err := stopped(ctx); err != nil {
 		// Wrapped, so that errors.Is still finds context.DeadlineExceeded.
 		return nil, fmt.Errorf("policy %s: %w", d.ID, err)
