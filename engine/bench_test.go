@@ -8,6 +8,8 @@ import (
 	policies "evaluate"
 	"evaluate/facts"
 	"evaluate/gen"
+
+	"github.com/google/cel-go/common/types/ref"
 )
 
 // benchPartner is a generated partner of n tenants with its window.
@@ -109,6 +111,48 @@ func BenchmarkLoadDefault(b *testing.B) {
 	for b.Loop() {
 		if _, err := load(context.Background(), policies.Policies, EmbeddedSource, names, true); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerdicts runs the six designations' Rego verdicts of one
+// 50-tenant partner, as Evaluate does once per partner: the part of a
+// population partner's cost that is OPA's.
+func BenchmarkVerdicts(b *testing.B) {
+	all, err := Default(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, w := benchPartnerSeed(b, all, 50, 3)
+	tot, _, err := all.sumTenants(context.Background(), w.Month, w.Tenants, 1, f.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := all.newScorer(w.Month)
+	for i := range w.People {
+		if err := s.person(context.Background(), &w.People[i], w.AsOf, tot); err != nil {
+			b.Fatal(err)
+		}
+	}
+	type input struct {
+		metrics map[string]map[string]*MetricResult
+		partner map[string]any
+	}
+	var ins []input
+	for di, d := range all.Designations {
+		partner := d.partnerValues(tot[di])
+		metrics, err := d.scoreAll(context.Background(), func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot[di], t, o, m, a) }, partner.cel)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ins = append(ins, input{metrics, partner.native})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for di, d := range all.Designations {
+			if _, err := d.verdict(context.Background(), ins[di].metrics, ins[di].partner); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
