@@ -76,7 +76,9 @@ type Metric struct {
 	ID   string
 	Over string // tenants or people
 	// Options are the metric's options per track (nil: none).
-	Options    map[string][]string
+	Options map[string][]string
+	// optionKeys are each track's options as the keys of the options map.
+	optionKeys map[string]*fieldKeys
 	Combine    string // "options" or "sources" ("" without options)
 	Aggregates []*Aggregate
 	value      *compiled
@@ -383,7 +385,7 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 	m := &Metric{ID: ms.ID, Over: ms.Over}
 	name := fmt.Sprintf("metrics[%s]", ms.ID)
 	if ms.Options.Text != "" {
-		m.Options = map[string][]string{}
+		m.Options, m.optionKeys = map[string][]string{}, map[string]*fieldKeys{}
 		optEnv := c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType))
 		var p *compiled
 		c.once(func() { p = c.compile(optEnv, &ms.Options, wantStrList) })
@@ -400,6 +402,7 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 					continue
 				}
 				m.Options[t] = opts
+				m.optionKeys[t] = newFieldKeys(opts...)
 			}
 		}
 		m.Combine = ms.Combine.As

@@ -507,8 +507,7 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 			return nil, fmt.Errorf("points: %w", err)
 		}
 		or := &OptionResult{Value: value, Points: points}
-		or.cel = types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{
-			types.String("value"): types.Double(value), types.String("points"): types.Double(points)})
+		or.cel = newFieldMap(valuePoints, types.Double(value), types.Double(points))
 		if memo != nil {
 			memo.keep(or)
 			return or, nil
@@ -532,11 +531,11 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 		return mr, nil
 	}
 	var opts map[string]*OptionResult
-	var optVals map[ref.Val]ref.Val
+	var optVals *fieldMap
 	if memo != nil {
-		opts, optVals = memo.maps()
+		opts, optVals = memo.maps(m.optionKeys[track])
 	} else {
-		opts, optVals = map[string]*OptionResult{}, map[ref.Val]ref.Val{}
+		opts, optVals = map[string]*OptionResult{}, newFieldMap(m.optionKeys[track])
 	}
 	for _, o := range m.Options[track] {
 		or, err := one(o)
@@ -544,10 +543,10 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 			return fail("option "+o, err)
 		}
 		opts[o] = or
-		optVals[types.String(o)] = or.cel
+		optVals.set(o, or.cel)
 	}
 	g[atOption] = nil
-	g[ix[varOptions]] = types.NewRefValMap(types.DefaultTypeAdapter, optVals)
+	g[ix[varOptions]] = optVals
 	if m.Combine == "options" {
 		chosen, err := stringAt(ctx, m.chosen, g)
 		if err != nil {
@@ -582,7 +581,7 @@ type optionMemo struct {
 	key     []byte
 	g       []ref.Val
 	opts    map[string]*OptionResult
-	vals    map[ref.Val]ref.Val
+	vals    *fieldMap
 	mr      MetricResult
 	// maxPoints is the metric's max_points on the memo's track.
 	maxPoints float64
@@ -597,12 +596,17 @@ func (o *optionMemo) places(n int) []ref.Val {
 	return o.g
 }
 
-func (o *optionMemo) maps() (map[string]*OptionResult, map[ref.Val]ref.Val) {
+// maps are the options' results and their CEL map (of keys k), emptied:
+// neither outlives the call that fills them.
+func (o *optionMemo) maps(k *fieldKeys) (map[string]*OptionResult, *fieldMap) {
 	if o.opts == nil {
-		o.opts, o.vals = map[string]*OptionResult{}, map[ref.Val]ref.Val{}
+		o.opts = map[string]*OptionResult{}
+	}
+	if o.vals == nil || o.vals.keys != k {
+		o.vals = newFieldMap(k)
 	}
 	clear(o.opts)
-	clear(o.vals)
+	clear(o.vals.vals)
 	return o.opts, o.vals
 }
 
