@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -59,10 +58,11 @@ type dim struct {
 	cap    int64 // steps after which more add no points
 }
 
-// candidate is one way to raise one metric: steps per dim.
+// candidate is one way to raise one metric: steps per dim of the metric
+// (steps[j] for dim dimsOf[metric][j]).
 type candidate struct {
 	metric int
-	steps  map[int]int64 // dim index -> steps
+	steps  []int64
 	cost   float64
 	points float64
 }
@@ -76,6 +76,7 @@ type planner struct {
 	partner ref.Val
 	dims    []dim
 	dimsOf  [][]int   // each metric's dims
+	slot    []int     // each dim's place in its metric's dimsOf
 	current []float64 // each metric's points now
 	// memo holds points by metric and steps; options caches each
 	// option's result by its totals, per metric; base holds the aggregate
@@ -148,7 +149,9 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 		}
 	}
 	pl.dimsOf = make([][]int, len(d.Metrics))
+	pl.slot = make([]int, len(pl.dims))
 	for i, dm := range pl.dims {
+		pl.slot[i] = len(pl.dimsOf[dm.metric])
 		pl.dimsOf[dm.metric] = append(pl.dimsOf[dm.metric], i)
 	}
 	for i := range pl.dims {
@@ -161,11 +164,12 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 	return pl.search(n)
 }
 
-// points is metric mi's points with the given steps (of its dims) added.
-func (pl *planner) points(mi int, steps map[int]int64) (float64, error) {
+// points is metric mi's points with the given steps (of its dims, as in
+// candidate) added.
+func (pl *planner) points(mi int, steps []int64) (float64, error) {
 	pl.key = strconv.AppendInt(pl.key[:0], int64(mi), 10)
-	for _, di := range pl.dimsOf[mi] {
-		if k := steps[di]; k > 0 {
+	for j, di := range pl.dimsOf[mi] {
+		if k := steps[j]; k > 0 {
 			pl.key = strconv.AppendInt(append(pl.key, ' '), int64(di), 10)
 			pl.key = strconv.AppendInt(append(pl.key, ':'), k, 10)
 		}
@@ -186,9 +190,9 @@ func (pl *planner) points(mi int, steps map[int]int64) (float64, error) {
 			v = pl.d.aggregateValue(pl.tot, pl.track, option, m, a)
 			pl.base[baseKey{option, a}] = v
 		}
-		for _, di := range pl.dimsOf[mi] {
+		for j, di := range pl.dimsOf[mi] {
 			dm := &pl.dims[di]
-			if k := steps[di]; dm.agg == a && dm.option == option && k > 0 {
+			if k := steps[j]; dm.agg == a && dm.option == option && k > 0 {
 				v = types.Int(int64(v.(types.Int)) + k*dm.plan.step)
 			}
 		}
@@ -207,15 +211,14 @@ func (pl *planner) capSteps(di int) (int64, error) {
 	mi := pl.dims[di].metric
 	// The other aggregates of the option at their most: a gate (two
 	// people with a prerequisite) must not hide what the scoring step adds.
-	others := map[int]int64{}
-	for j := range pl.dims {
-		if j != di && pl.dims[j].metric == mi && pl.dims[j].option == pl.dims[di].option {
-			others[j] = maxPlanSteps
+	steps := make([]int64, len(pl.dimsOf[mi]))
+	for j, dj := range pl.dimsOf[mi] {
+		if dj != di && pl.dims[dj].option == pl.dims[di].option {
+			steps[j] = maxPlanSteps
 		}
 	}
 	at := func(k int64) (float64, error) {
-		steps := maps.Clone(others)
-		steps[di] = k
+		steps[pl.slot[di]] = k
 		return pl.points(mi, steps)
 	}
 	top, err := at(maxPlanSteps)
@@ -278,7 +281,7 @@ func (pl *planner) metricCandidates(mi int, least float64) ([]candidate, error) 
 	m := pl.d.Metrics[mi]
 	var out []candidate
 	if pl.current[mi] >= least {
-		out = append(out, candidate{metric: mi, steps: map[int]int64{}, points: pl.current[mi]})
+		out = append(out, candidate{metric: mi, steps: make([]int64, len(pl.dimsOf[mi])), points: pl.current[mi]})
 	}
 	groups := map[string][]int{}
 	var order []string
@@ -308,15 +311,16 @@ func (pl *planner) metricCandidates(mi int, least float64) ([]candidate, error) 
 			combos = next
 		}
 		for _, c := range combos {
-			steps := map[int]int64{}
-			cost := 0.0
+			steps := make([]int64, len(pl.dimsOf[mi]))
+			cost, any := 0.0, false
 			for i, di := range groups[o] {
 				if c[i] > 0 {
-					steps[di] = c[i]
+					steps[pl.slot[di]] = c[i]
 					cost += float64(c[i]) * pl.dims[di].effort
+					any = true
 				}
 			}
-			if len(steps) == 0 {
+			if !any {
 				continue
 			}
 			p, err := pl.points(mi, steps)
@@ -365,10 +369,19 @@ func pareto(cs []candidate) []candidate {
 	return out
 }
 
-// state is a partial plan over the metrics decided so far.
+// state is a partial plan over the metrics decided so far: its candidate
+// of the last metric decided (cand) and the state of the metrics before
+// it it extends (back, in the frontier before), so that a frontier of
+// thousands of states copies no lists of candidates.
 type state struct {
 	cost, points float64
-	chosen       []candidate
+	back, cand   int32
+}
+
+// picked is a whole plan: a candidate for each metric with a plan.
+type picked struct {
+	cost   float64
+	chosen []candidate
 }
 
 // pointsPhrase says a number of points as the text shows them: rounded
@@ -384,19 +397,23 @@ func pointsPhrase(x float64) string {
 // the bar: every metric at its least, the total at least the bar.
 func (pl *planner) search(n *Needs) (*Plan, error) {
 	tol := n.Tolerance
-	frontier := []state{{}}
+	frontier := []state{{back: -1, cand: -1}}
+	// Each metric extended: its candidates, and the frontier after it.
+	var cands [][]candidate
+	var frontiers [][]state
 	var impossible []string
 	for mi, m := range pl.d.Metrics {
 		least := n.Metrics[m.ID] - tol
-		cands, err := pl.metricCandidates(mi, least)
+		cs, err := pl.metricCandidates(mi, least)
 		if err != nil {
 			return nil, err
 		}
-		if len(cands) == 0 {
+		if len(cs) == 0 {
 			impossible = append(impossible, fmt.Sprintf("%s cannot reach %s by additions to the reporting month", m.ID, pointsPhrase(n.Metrics[m.ID])))
 			continue
 		}
-		frontier = pl.extend(frontier, cands, n.Total)
+		frontier = pl.extend(frontier, cs, n.Total)
+		cands, frontiers = append(cands, cs), append(frontiers, frontier)
 	}
 	if len(impossible) > 0 {
 		return &Plan{Steps: []Step{}, Why: strings.Join(impossible, "; ")}, nil
@@ -411,16 +428,23 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 	if best == nil {
 		return &Plan{Steps: []Step{}, Why: fmt.Sprintf("at most %s with every metric at its most, under %s", pointsPhrase(frontierMax(frontier)), trim(n.Total))}, nil
 	}
-	if err := pl.refine(best, n); err != nil {
+	p := picked{cost: best.cost, chosen: make([]candidate, len(cands))}
+	for l, st := len(cands)-1, *best; l >= 0; l-- {
+		p.chosen[l] = cands[l][st.cand]
+		if l > 0 {
+			st = frontiers[l-1][st.back]
+		}
+	}
+	if err := pl.refine(&p, n); err != nil {
 		return nil, err
 	}
-	return pl.plan(*best), nil
+	return pl.plan(p), nil
 }
 
 // refine takes each step down to the fewest that still meet the bar with
 // the others as they are: sampled step counts become exact, and no step
 // has slack.
-func (pl *planner) refine(s *state, n *Needs) error {
+func (pl *planner) refine(s *picked, n *Needs) error {
 	tol := n.Tolerance
 	total := 0.0
 	for _, c := range s.chosen {
@@ -429,14 +453,17 @@ func (pl *planner) refine(s *state, n *Needs) error {
 	for ci := range s.chosen {
 		c := &s.chosen[ci]
 		least := n.Metrics[pl.d.Metrics[c.metric].ID] - tol
-		for _, di := range slices.Sorted(mapKeysInt(c.steps)) {
+		for j, di := range pl.dimsOf[c.metric] {
+			if c.steps[j] == 0 {
+				continue
+			}
+			steps := slices.Clone(c.steps)
 			ok := func(k int64) (float64, bool, error) {
-				steps := maps.Clone(c.steps)
-				steps[di] = k
+				steps[j] = k
 				p, err := pl.points(c.metric, steps)
 				return p, err == nil && p >= least && total-c.points+p >= n.Total-tol, err
 			}
-			lo, hi := int64(0), c.steps[di]
+			lo, hi := int64(0), c.steps[j]
 			for lo < hi {
 				mid := (lo + hi) / 2
 				_, good, err := ok(mid)
@@ -453,14 +480,10 @@ func (pl *planner) refine(s *state, n *Needs) error {
 			if err != nil {
 				return err
 			}
-			s.cost -= float64(c.steps[di]-lo) * pl.dims[di].effort
+			s.cost -= float64(c.steps[j]-lo) * pl.dims[di].effort
 			total += p - c.points
 			c.points = p
-			if lo == 0 {
-				delete(c.steps, di)
-			} else {
-				c.steps[di] = lo
-			}
+			c.steps[j] = lo
 		}
 	}
 	return nil
@@ -505,8 +528,7 @@ func (pl *planner) extend(frontier []state, cands []candidate, total float64) []
 	cheapest := math.Inf(1)
 	for _, p := range next {
 		if p.cost < cheapest {
-			s := frontier[p.at/len(cands)]
-			out = append(out, state{cost: p.cost, points: p.points, chosen: append(slices.Clip(s.chosen), cands[p.at%len(cands)])})
+			out = append(out, state{cost: p.cost, points: p.points, back: int32(p.at / len(cands)), cand: int32(p.at % len(cands))})
 			cheapest = p.cost
 		}
 	}
@@ -515,13 +537,15 @@ func (pl *planner) extend(frontier []state, cands []candidate, total float64) []
 
 // plan turns the cheapest state into steps, in the designation's metric
 // order.
-func (pl *planner) plan(s state) *Plan {
+func (pl *planner) plan(s picked) *Plan {
 	p := &Plan{Possible: true, Steps: []Step{}, Effort: s.cost}
 	for _, c := range s.chosen {
 		p.ScoreAfter += c.points
-		dis := slices.Sorted(mapKeysInt(c.steps))
-		for _, di := range dis {
-			k := c.steps[di]
+		for j, di := range pl.dimsOf[c.metric] {
+			k := c.steps[j]
+			if k == 0 {
+				continue
+			}
 			dm := &pl.dims[di]
 			add := float64(k*dm.plan.step) / dm.plan.scale
 			p.Steps = append(p.Steps, Step{Metric: pl.d.Metrics[dm.metric].ID, Option: dm.option, Aggregate: dm.agg.ID,
@@ -529,16 +553,6 @@ func (pl *planner) plan(s state) *Plan {
 		}
 	}
 	return p
-}
-
-func mapKeysInt[V any](m map[int]V) func(func(int) bool) {
-	return func(yield func(int) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // checkPlans plans for a few synthetic partners (every aggregate at 0, 1,
