@@ -58,8 +58,10 @@ type dim struct {
 	cap    int64 // steps after which more add no points
 }
 
-// candidate is one way to raise one metric: steps per dim of the metric
-// (steps[j] for dim dimsOf[metric][j]).
+// candidate is one way to raise one metric: what it adds to each dim of
+// the metric (steps[j] to dim dimsOf[metric][j]), in the aggregate's own
+// units (cents, people): a whole number of the dim's plan.step until
+// refine takes the last step down to the unit.
 type candidate struct {
 	metric int
 	steps  []int64
@@ -193,7 +195,7 @@ func (pl *planner) points(mi int, steps []int64) (float64, error) {
 		for j, di := range pl.dimsOf[mi] {
 			dm := &pl.dims[di]
 			if k := steps[j]; dm.agg == a && dm.option == option && k > 0 {
-				v = types.Int(int64(v.(types.Int)) + k*dm.plan.step)
+				v = types.Int(int64(v.(types.Int)) + k)
 			}
 		}
 		return v
@@ -214,11 +216,11 @@ func (pl *planner) capSteps(di int) (int64, error) {
 	steps := make([]int64, len(pl.dimsOf[mi]))
 	for j, dj := range pl.dimsOf[mi] {
 		if dj != di && pl.dims[dj].option == pl.dims[di].option {
-			steps[j] = maxPlanSteps
+			steps[j] = maxPlanSteps * pl.dims[dj].plan.step
 		}
 	}
 	at := func(k int64) (float64, error) {
-		steps[pl.slot[di]] = k
+		steps[pl.slot[di]] = k * pl.dims[di].plan.step
 		return pl.points(mi, steps)
 	}
 	top, err := at(maxPlanSteps)
@@ -315,7 +317,7 @@ func (pl *planner) metricCandidates(mi int, least float64) ([]candidate, error) 
 			cost, any := 0.0, false
 			for i, di := range groups[o] {
 				if c[i] > 0 {
-					steps[pl.slot[di]] = c[i]
+					steps[pl.slot[di]] = c[i] * pl.dims[di].plan.step
 					cost += float64(c[i]) * pl.dims[di].effort
 					any = true
 				}
@@ -441,9 +443,10 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 	return pl.plan(p), nil
 }
 
-// refine takes each step down to the fewest that still meet the bar with
-// the others as they are: sampled step counts become exact, and no step
-// has slack.
+// refine takes each step down to the least that still meets the bar with
+// the others as they are: sampled step counts become exact, then the last
+// step of a dim planned in steps of several units (ACR in $100) is taken
+// down to the unit (a cent), so that no step has slack.
 func (pl *planner) refine(s *picked, n *Needs) error {
 	tol := n.Tolerance
 	total := 0.0
@@ -458,32 +461,47 @@ func (pl *planner) refine(s *picked, n *Needs) error {
 				continue
 			}
 			steps := slices.Clone(c.steps)
-			ok := func(k int64) (float64, bool, error) {
-				steps[j] = k
+			ok := func(units int64) (float64, bool, error) {
+				steps[j] = units
 				p, err := pl.points(c.metric, steps)
 				return p, err == nil && p >= least && total-c.points+p >= n.Total-tol, err
 			}
-			lo, hi := int64(0), c.steps[j]
-			for lo < hi {
-				mid := (lo + hi) / 2
-				_, good, err := ok(mid)
-				if err != nil {
-					return err
+			// The least of lo..hi that meets the bar, hi meeting it, in
+			// multiples of unit.
+			fewest := func(lo, hi, unit int64) (int64, error) {
+				for lo < hi {
+					mid := (lo + hi) / 2
+					_, good, err := ok(mid * unit)
+					if err != nil {
+						return 0, err
+					}
+					if good {
+						hi = mid
+					} else {
+						lo = mid + 1
+					}
 				}
-				if good {
-					hi = mid
-				} else {
-					lo = mid + 1
-				}
+				return lo, nil
 			}
-			p, _, err := ok(lo)
+			step := pl.dims[di].plan.step
+			k, err := fewest(0, c.steps[j]/step, step)
 			if err != nil {
 				return err
 			}
-			s.cost -= float64(c.steps[j]-lo) * pl.dims[di].effort
+			units := k * step
+			if step > 1 && k > 0 {
+				if units, err = fewest(units-step+1, units, 1); err != nil {
+					return err
+				}
+			}
+			p, _, err := ok(units)
+			if err != nil {
+				return err
+			}
+			s.cost -= float64(c.steps[j]-units) / float64(step) * pl.dims[di].effort
 			total += p - c.points
 			c.points = p
-			c.steps[j] = lo
+			c.steps[j] = units
 		}
 	}
 	return nil
@@ -547,7 +565,7 @@ func (pl *planner) plan(s picked) *Plan {
 				continue
 			}
 			dm := &pl.dims[di]
-			add := float64(k*dm.plan.step) / dm.plan.scale
+			add := float64(k) / dm.plan.scale
 			p.Steps = append(p.Steps, Step{Metric: pl.d.Metrics[dm.metric].ID, Option: dm.option, Aggregate: dm.agg.ID,
 				Add: add, Unit: dm.plan.unit.For(add), PointsAfter: c.points})
 		}

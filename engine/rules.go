@@ -119,7 +119,9 @@ type explainSource struct {
 }
 
 // planSource makes an aggregate something the plan of what it takes may
-// add to: in steps of step, each costing effort, shown divided by scale.
+// add to: searched in steps of step units, each step costing effort (the
+// last step then taken down to the unit, its effort in proportion), shown
+// divided by scale.
 type planSource struct {
 	Unit   Unit       `yaml:"unit"`
 	Effort exprSource `yaml:"effort"`
