@@ -429,13 +429,13 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &syntaxError{line: 1, msg: "the file is empty"}
 		}
-		return nil, yamlError(err)
+		return nil, yamlError(err, data)
 	}
 	var second yaml.Node
 	if err := dec.Decode(&second); err == nil {
 		return nil, &syntaxError{line: second.Line, msg: "a second YAML document: a fact file is one document (one partner); several partners are several files, or JSON Lines"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(err)
+		return nil, yamlError(err, data)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &syntaxError{line: 1, msg: "the file is empty"}
@@ -465,13 +465,37 @@ func badText(data []byte) (int, bool) {
 	return line, true
 }
 
-func yamlError(err error) error {
+// yamlError is yaml.v3's error of data as a syntax error at its line.
+func yamlError(err error, data []byte) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
 		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
 	}
+	if strings.Contains(msg, "tab character") {
+		// yaml.v3 gives the line before the tab's (that of the mapping it
+		// breaks): the line meant is the first from there indented by one.
+		line = tabLine(data, max(line, 1))
+	}
 	return &syntaxError{line: max(line, 1), msg: "invalid YAML: " + msg}
+}
+
+// tabLine is the first line from line on whose indentation holds a tab,
+// or line when none does.
+func tabLine(data []byte, line int) int {
+	n := 1
+	for rest := data; len(rest) > 0; n++ {
+		text, after, _ := bytes.Cut(rest, []byte("\n"))
+		rest = after
+		if n < line {
+			continue
+		}
+		indent := text[:len(text)-len(bytes.TrimLeft(text, " \t"))]
+		if bytes.IndexByte(indent, '\t') >= 0 {
+			return n
+		}
+	}
+	return line
 }
 
 // checkShape refuses YAML that nests deeper than MaxDepth or whose aliases

@@ -140,6 +140,10 @@ func TestProblemsNameLineAndField(t *testing.T) {
 		{"huge count", "partner: {id: p}\ncustomers:\n  - tenant: a\n    workloads: [{workload: Teams, usage: [{month: 2026-10, paid_seats: 9223372036854775807, active_users: 1}]}]\n",
 			[]string{`paid_seats: 9223372036854775807 is more than the largest number allowed`}},
 		{"second document", "partner: {id: p}\n---\npartner: {id: q}\n", []string{`x.yaml:2: a second YAML document`}},
+		{"a CSV given as a fact file", "MPNId,PartnerName,CustomerTenantId,CustomerName\n" + strings.Repeat("4711001,Contoso,t,Tenant\n", 200),
+			[]string{`x.yaml:1: want a mapping with keys partner, month, as_of, customers, people, got "MPNId,PartnerName,CustomerTenantId,CustomerName 4711001,Cont…" (5047 characters)`}},
+		{"tab indenting", "partner: {id: p}\ncustomers:\n  - tenant: a\n\tassociations: []\n", []string{`x.yaml:4: invalid YAML: found a tab character`}},
+		{"tab in an item of a long list", customersYAML(100, "  ") + "  - tenant: z\n\tassociations: []\n", []string{`x.yaml:283: invalid YAML: found a tab character`}},
 	} {
 		_, err := Parse("x.yaml", 1, []byte(c.doc), testSchema)
 		if err == nil {

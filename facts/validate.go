@@ -249,9 +249,33 @@ func describe(s scalar) string {
 	case 't', 'f':
 		return "a boolean"
 	case '0':
-		return "the number " + s.text
+		return "the number " + shortened(s.text)
 	}
-	return strconv.Quote(s.text)
+	return quoteShort(s.text)
+}
+
+// maxQuoted is how much of a value a message quotes: a whole file read as
+// one string (a CSV export given as a fact file) is not echoed back.
+const maxQuoted = 60
+
+// quoteShort quotes s, or its start and how long it is.
+func quoteShort(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(shortened(s)) + fmt.Sprintf(" (%d characters)", utf8.RuneCountInString(s))
+}
+
+// shortened is s, or its first maxQuoted bytes (whole characters) and "…".
+func shortened(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // text reads a string. A number is taken as written (an id of digits in

@@ -243,7 +243,7 @@ var errNotOneItem = errors.New("not one list item")
 func parseItem(ch yamlChunk) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(ch.text, &doc); err != nil {
-		se := yamlError(err).(*syntaxError)
+		se := yamlError(err, ch.text).(*syntaxError)
 		se.line += ch.line - 1
 		return nil, se
 	}
