@@ -67,7 +67,12 @@ type BundleDir struct {
 // bundle, under its own name.
 func OpenBundleDir(dir string) (*BundleDir, error) {
 	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("load policies %s: no such folder", dir)
+	case err != nil:
+		return nil, fmt.Errorf("load policies %s: %v", dir, errors.Unwrap(err))
+	case !st.IsDir():
 		return nil, fmt.Errorf("load policies %s: not a folder", dir)
 	}
 	clean := filepath.Clean(dir)

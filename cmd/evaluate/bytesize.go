@@ -42,7 +42,7 @@ func (b *byteSize) String() string { return formatBytes(int64(*b)) }
 // Type names the value in --help.
 func (b *byteSize) Type() string { return "size" }
 
-// formatBytes writes n bytes for people: 1GiB, 500MB, 12345B.
+// formatBytes writes n bytes for people: 1GiB, 500MB, 12345 bytes.
 func formatBytes(n int64) string {
 	for _, u := range []struct {
 		suffix string
@@ -52,5 +52,8 @@ func formatBytes(n int64) string {
 			return fmt.Sprintf("%d%s", n/u.factor, u.suffix)
 		}
 	}
-	return fmt.Sprintf("%dB", n)
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

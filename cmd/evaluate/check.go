@@ -49,11 +49,18 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		// Everything checked now, as for a bundle read from a folder
 		// (scoring runs check the embedded bundle's explanations only
 		// when they explain).
-		if b, err = loadEmbedded(ctx); err == nil {
-			b, err = b.Select(bf.designations)
+		if err = bf.validate(); err == nil {
+			if b, err = loadEmbedded(ctx); err == nil {
+				if b, err = b.Select(bf.designations); err != nil {
+					err = designationError{err}
+				}
+			}
 		}
 	} else {
 		b, err = bf.load(ctx)
+	}
+	if errors.As(err, new(designationError)) {
+		return usageError(stderr, "evaluate check", err)
 	}
 	if err != nil {
 		var pe engine.PolicyErrors

@@ -28,7 +28,7 @@ func TestByteSize(t *testing.T) {
 			t.Errorf("Set(%q) = %d, %v; want %d, ok %v", c.in, b, err, c.want, c.ok)
 		}
 	}
-	for n, want := range map[int64]string{1 << 30: "1GiB", 500e6: "500MB", 12345: "12345B", 1536: "1536B", 0: "0B"} {
+	for n, want := range map[int64]string{1 << 30: "1GiB", 500e6: "500MB", 12345: "12345 bytes", 1536: "1536 bytes", 1: "1 byte", 0: "0 bytes"} {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
 		}

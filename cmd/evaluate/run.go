@@ -89,15 +89,29 @@ func init() {
 type bundleFlags struct {
 	policies     string
 	designations []string
+	fs           *pflag.FlagSet
 }
 
 func (b *bundleFlags) register(fs *pflag.FlagSet) {
+	b.fs = fs
 	fs.StringVar(&b.policies, "policies", "", "policy bundle folder, or one designation's folder (default: the bundle embedded in the binary)")
 	fs.StringSliceVar(&b.designations, "designation", nil, "only these designations of the bundle, e.g. modern_work,security (default: every one)")
 }
 
 func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
+	if err := b.validate(); err != nil {
+		return nil, err
+	}
 	return loadBundle(ctx, b.policies, b.designations)
+}
+
+// validate refuses --designation ” (an unset variable in a script): a
+// mistake, not "every designation".
+func (b *bundleFlags) validate() error {
+	if b.fs != nil && b.fs.Changed("designation") && (len(b.designations) == 0 || slices.Contains(b.designations, "")) {
+		return designationError{errors.New("an empty name: give designations, e.g. modern_work,security, or leave the flag out for every one")}
+	}
+	return nil
 }
 
 // Bundle loaders: variables so that the tests, which run the command many
@@ -385,7 +399,8 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(args) == 1 && commands[args[0]] != nil && args[0] != "help":
 		return commands[args[0]]([]string{"--help"}, stdin, stdout, stderr)
 	}
-	return usageError(stderr, "evaluate help", fmt.Errorf("no command %q (commands: %s)", strings.Join(args, " "), strings.Join(slices.Sorted(maps.Keys(commands)), ", ")))
+	fmt.Fprintf(stderr, "evaluate help: no command %q (commands: %s)\nRun 'evaluate --help' for usage.\n", strings.Join(args, " "), strings.Join(slices.Sorted(maps.Keys(commands)), ", "))
+	return exitBadInput
 }
 
 // runVersion prints the versions, as --version does.
