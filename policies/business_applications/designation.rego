@@ -35,11 +35,18 @@ reasons(track, score, metrics) := array.concat(
 			below(score, min_total)
 		],
 	),
-	sort([sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]) |
+	sort([concat("", [sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]), because(track, m)]) |
 		some id, m in metrics
 		below(m.points, min_metric)
 	]),
 )
+
+# Why a metric scores 0 when its value alone does not say so, from the free
+# keys its CEL extra sets (rules.yaml): text, markdown and HTML show the
+# reasons, not those keys.
+because(track, m) := sprintf(": MCV in the baseline month is %v, under the %s track's minimum of %v", [m.baseline_mcv, track, data.business_applications.tracks[track].usage_min_baseline_mcv]) if {
+	m.reason == "below_baseline_minimum"
+} else := ""
 
 # Points as the reasons show them: rounded down to 2 decimals.
 shown(x) := floor((x * 100) + 0.000001) / 100

@@ -82,3 +82,16 @@ test_the_maxima_add_up_to_100 if {
 		sum([m.max_points | some m in tr.metrics]) == 100
 	}
 }
+
+# A zero is explained by the baseline under the track's minimum, read from
+# the parameters.
+test_baseline_under_the_minimum_says_why if {
+	every t, _ in tracks {
+		least_mcv := tracks[t].usage_min_baseline_mcv
+		base := input_with(class.min_workloads, class.min_workloads, 1, 1)
+		patched := json.patch(base, [{"op": "replace", "path": sprintf("/tracks/%s/metrics/usage_growth", [t]), "value": {"value": 10, "points": 0, "reason": "below_baseline_minimum", "baseline_mcv": least_mcv - 1}}])
+		r := business_applications.result with input as patched
+		want := sprintf("usage_growth has 0 points, under the minimum of %v: MCV in the baseline month is %v, under the %s track's minimum of %v", [least, least_mcv - 1, t, least_mcv])
+		want in r.tracks[t].reasons
+	}
+}

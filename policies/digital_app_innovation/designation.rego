@@ -24,11 +24,28 @@ reasons(score, metrics) := array.concat(
 	[sprintf("total %v is under the minimum of %v %s", [shown(score), min_total, points_word(min_total)]) |
 		below(score, min_total)
 	],
-	sort([sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]) |
+	sort([concat("", [sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]), because(id, m)]) |
 		some id, m in metrics
 		below(m.points, min_metric)
 	]),
 )
+
+# Why a metric scores 0 when its value alone does not say so, from the free
+# keys its CEL extra sets (rules.yaml): text, markdown and HTML show the
+# reasons, not those keys.
+because(id, m) := sprintf(": ACR over the trailing twelve months is %v USD, under the minimum of %v USD", [m.ttm_usd, data.digital_app_innovation.usage_min_ttm_acr_usd]) if {
+	m.reason == "below_minimum"
+} else := ": no ACR in the twelve months ending in the baseline month, so growth is undefined" if {
+	m.reason == "no_baseline"
+} else := concat("", [": ", concat("; ", short)]) if {
+	m.prerequisites_met == false
+	need := data.digital_app_innovation.tracks.standard.metrics[id].min_people
+	short := [sprintf("needs %v people with %s, has %v", [need, concat(" or ", step), n]) |
+		some i, step in data.digital_app_innovation.tracks.standard.metrics[id].prerequisites
+		n := m.steps[i]
+		n < need
+	]
+} else := ""
 
 # Points as the reasons show them: rounded down to 2 decimals, so that a
 # shown number never sits on the bar the true one is under.

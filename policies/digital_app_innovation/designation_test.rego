@@ -103,3 +103,29 @@ test_shown_points_never_reach_a_bar_they_are_under if {
 	digital_app_innovation.points_word(1) == "point"
 	digital_app_innovation.points_word(0.99) == "points"
 }
+
+# A zero is explained by the free keys the CEL extra sets, with the
+# minimum read from the parameters.
+test_below_minimum_acr_says_why if {
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/usage_growth", "value": {"value": 50, "points": 0, "reason": "below_minimum", "ttm_usd": 999.99}}])
+	r := digital_app_innovation.result with input as t
+	want := sprintf("usage_growth has 0 points, under the minimum of %v: ACR over the trailing twelve months is 999.99 USD, under the minimum of %v USD", [least, data.digital_app_innovation.usage_min_ttm_acr_usd])
+	want in r.tracks.standard.reasons
+}
+
+test_no_baseline_says_why if {
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/usage_growth", "value": {"value": 0, "points": 0, "reason": "no_baseline"}}])
+	r := digital_app_innovation.result with input as t
+	some line in r.tracks.standard.reasons
+	endswith(line, ": no ACR in the twelve months ending in the baseline month, so growth is undefined")
+}
+
+test_missing_prerequisite_people_say_who_is_needed if {
+	need := metrics.intermediate_certifications.min_people
+	first := metrics.intermediate_certifications.prerequisites[0]
+	steps := array.concat([need - 1], [need | some _ in array.slice(metrics.intermediate_certifications.prerequisites, 1, 9)])
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/intermediate_certifications", "value": {"value": 3, "points": 0, "prerequisites_met": false, "steps": array.concat(steps, [3])}}])
+	r := digital_app_innovation.result with input as t
+	want := sprintf("intermediate_certifications has 0 points, under the minimum of %v: needs %v people with %s, has %v", [least, need, concat(" or ", first), need - 1])
+	want in r.tracks.standard.reasons
+}

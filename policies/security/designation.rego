@@ -24,11 +24,24 @@ reasons(score, metrics) := array.concat(
 	[sprintf("total %v is under the minimum of %v %s", [shown(score), min_total, points_word(min_total)]) |
 		below(score, min_total)
 	],
-	sort([sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]) |
+	sort([concat("", [sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]), because(m)]) |
 		some id, m in metrics
 		below(m.points, min_metric)
 	]),
 )
+
+# Why a metric scores 0 when its value alone does not say so, from the free
+# keys its CEL extra sets (rules.yaml): text, markdown and HTML show the
+# reasons, not those keys.
+because(m) := concat("", [": ", concat("; ", short)]) if {
+	m.prerequisites_met == false
+	short := [sprintf("needs %v people with a step %v certification (%s), has %v", [p.min_people, p.step, concat(" or ", codes), n]) |
+		some p in data.security.certification_steps.prerequisites
+		n := m.steps[sprintf("%v", [p.step])]
+		n < p.min_people
+		codes := sort([code | some c in data.security.certifications; c.step == p.step; some code in c.codes])
+	]
+} else := ""
 
 # Points as the reasons show them: rounded down to 2 decimals, so that a
 # shown number never sits on the bar the true one is under.

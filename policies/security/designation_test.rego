@@ -103,3 +103,18 @@ test_shown_points_never_reach_a_bar_they_are_under if {
 	security.points_word(1) == "point"
 	security.points_word(0.99) == "points"
 }
+
+# A zero is explained by the prerequisite steps that lack people, with the
+# step's size and certifications read from the parameters.
+test_missing_prerequisite_people_say_who_is_needed if {
+	p := data.security.certification_steps.prerequisites[0]
+	codes := sort([code | some c in data.security.certifications; c.step == p.step; some code in c.codes])
+	steps := {sprintf("%v", [q.step]): n |
+		some q in data.security.certification_steps.prerequisites
+		n := q.min_people - to_number(q.step == p.step)
+	}
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/intermediate_certifications", "value": {"value": 3, "points": 0, "prerequisites_met": false, "steps": steps}}])
+	r := security.result with input as t
+	want := sprintf("intermediate_certifications has 0 points, under the minimum of %v: needs %v people with a step %v certification (%s), has %v", [least, p.min_people, p.step, concat(" or ", codes), p.min_people - 1])
+	want in r.tracks.standard.reasons
+}
