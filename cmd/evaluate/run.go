@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -344,7 +345,32 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sc.workers = 1 // partners run in parallel; each on one worker
 	}
 	b := &batch{sc: sc, jobs: jobs, shard: sh}
-	return scoreInputs(ctx, b, srcs, output, render, ropts, warn, stdout, stderr)
+	code := scoreInputs(ctx, b, srcs, output, render, ropts, warn, stdout, stderr)
+	if code == exitBadInput {
+		oneFolderHint(stderr, bf.policies)
+	}
+	return code
+}
+
+// oneFolderHint follows bad input scored with one designation's folder of
+// a larger bundle: the fact file's vocabulary was then judged against that
+// designation alone (FACTS.md), which refuses the shared fact file's
+// types and keys of the others.
+func oneFolderHint(stderr io.Writer, policies string) {
+	if policies == "" {
+		return
+	}
+	dir := filepath.Clean(policies)
+	if _, err := os.Stat(filepath.Join(dir, engine.RulesFile)); err != nil {
+		return
+	}
+	parent, name := filepath.Dir(dir), filepath.Base(dir)
+	siblings, _ := filepath.Glob(filepath.Join(parent, "*", engine.RulesFile))
+	if len(siblings) < 2 {
+		return
+	}
+	fmt.Fprintf(stderr, "hint: --policies %s is one designation's folder: facts are checked against what %s alone accepts.\n"+
+		"      To check it against the whole bundle and score only %s, use --policies %s --designation %s\n", policies, name, name, parent, name)
 }
 
 // interrupts is a context that ends on SIGINT or SIGTERM, so that a batch
