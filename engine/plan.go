@@ -556,7 +556,10 @@ func (pl *planner) extend(frontier []state, cands []candidate, total float64) []
 // plan turns the cheapest state into steps, in the designation's metric
 // order.
 func (pl *planner) plan(s picked) *Plan {
-	p := &Plan{Possible: true, Steps: []Step{}, Effort: s.cost}
+	// The effort is a sum of float weights, some taken in proportion
+	// (refine): rounded to a millionth so that 52.00002 does not print as
+	// 52.000020000000006. Plans are compared on the unrounded cost.
+	p := &Plan{Possible: true, Steps: []Step{}, Effort: math.Round(s.cost*1e6) / 1e6}
 	for _, c := range s.chosen {
 		p.ScoreAfter += c.points
 		for j, di := range pl.dimsOf[c.metric] {
