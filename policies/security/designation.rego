@@ -37,7 +37,7 @@ because(m) := concat("", [": ", concat("; ", short)]) if {
 	m.prerequisites_met == false
 	short := [sprintf("needs %v people with a step %v certification (%s), has %v", [p.min_people, p.step, concat(" or ", codes), n]) |
 		some p in data.security.certification_steps.prerequisites
-		n := m.steps[sprintf("%v", [p.step])]
+		n := m.steps[p.step - 1] # steps lists the people of steps 1, 2, 3
 		n < p.min_people
 		codes := sort([code | some c in data.security.certifications; c.step == p.step; some code in c.codes])
 	]
