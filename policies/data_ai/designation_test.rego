@@ -114,10 +114,10 @@ test_below_minimum_acr_says_why if {
 }
 
 test_no_baseline_says_why if {
-	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/usage_growth", "value": {"value": 0, "points": 0, "reason": "no_baseline"}}])
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/usage_growth", "value": {"value": 0, "points": 0, "reason": "no_baseline", "baseline_ttm_usd": -100}}])
 	r := data_ai.result with input as t
 	some line in r.tracks.standard.reasons
-	endswith(line, ": no ACR in the twelve months ending in the baseline month, so growth is undefined")
+	endswith(line, ": ACR over the twelve months ending in the baseline month is -100 USD, so growth is undefined")
 }
 
 test_missing_prerequisite_people_say_who_is_needed if {
@@ -128,4 +128,17 @@ test_missing_prerequisite_people_say_who_is_needed if {
 	r := data_ai.result with input as t
 	want := sprintf("intermediate_certifications has 0 points, under the minimum of %v: needs %v people with %s, has %v", [least, need, concat(" or ", first), need - 1])
 	want in r.tracks.standard.reasons
+}
+
+test_a_retired_prerequisite_is_named_with_its_last_day if {
+	need := metrics.intermediate_certifications.min_people
+	first := metrics.intermediate_certifications.prerequisites[0]
+	steps := array.concat([0], [need | some _ in array.slice(metrics.intermediate_certifications.prerequisites, 1, 9)])
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/intermediate_certifications", "value": {"value": 3, "points": 0, "prerequisites_met": false, "steps": array.concat(steps, [3])}}])
+	retired := [{"id": id, "eligible_until": "2024-07-31"} | some id in first]
+	r := data_ai.result with input as t
+		with data.data_ai.certifications as retired
+	want := concat(" or ", [sprintf("%s until 2024-07-31", [id]) | some id in first])
+	some line in r.tracks.standard.reasons
+	contains(line, sprintf("needs %v people with %s, has 0", [need, want]))
 }

@@ -37,15 +37,28 @@ because(id, m) := sprintf(": ACR over the trailing twelve months is %v USD, unde
 	m.reason == "below_minimum"
 } else := ": no ACR in the twelve months ending in the baseline month, so growth is undefined" if {
 	m.reason == "no_baseline"
+	m.baseline_ttm_usd == 0
+} else := sprintf(": ACR over the twelve months ending in the baseline month is %v USD, so growth is undefined", [m.baseline_ttm_usd]) if {
+	m.reason == "no_baseline"
 } else := concat("", [": ", concat("; ", short)]) if {
 	m.prerequisites_met == false
 	need := data.digital_app_innovation.tracks.standard.metrics[id].min_people
-	short := [sprintf("needs %v people with %s, has %v", [need, concat(" or ", step), n]) |
+	short := [sprintf("needs %v people with %s, has %v", [need, concat(" or ", [cert_name(c) | some c in step]), n]) |
 		some i, step in data.digital_app_innovation.tracks.standard.metrics[id].prerequisites
 		n := m.steps[i]
 		n < need
 	]
 } else := ""
+
+# A retired certification is named with its last day: the reasons do not
+# know the evaluation date, and must not send anyone to a retired exam.
+cert_name(id) := sprintf("%s until %s", [id, c.eligible_until]) if {
+	some c in data.digital_app_innovation.certifications
+	c.id == id
+	c.eligible_until
+}
+
+else := id
 
 # Points as the reasons show them: rounded down to 2 decimals, so that a
 # shown number never sits on the bar the true one is under.

@@ -39,9 +39,15 @@ because(m) := concat("", [": ", concat("; ", short)]) if {
 		some p in data.security.certification_steps.prerequisites
 		n := m.steps[p.step - 1] # steps lists the people of steps 1, 2, 3
 		n < p.min_people
-		codes := sort([code | some c in data.security.certifications; c.step == p.step; some code in c.codes])
+		codes := sort([cert_code(c, code) | some c in data.security.certifications; c.step == p.step; some code in c.codes])
 	]
 } else := ""
+
+# A retired certification is named with its last day: the reasons do not
+# know the evaluation date, and must not send anyone to a retired exam.
+cert_code(c, code) := sprintf("%s until %s", [code, c.eligible_until]) if c.eligible_until
+
+else := code
 
 # Points as the reasons show them: rounded down to 2 decimals, so that a
 # shown number never sits on the bar the true one is under.

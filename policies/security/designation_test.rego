@@ -119,3 +119,13 @@ test_missing_prerequisite_people_say_who_is_needed if {
 	want := sprintf("intermediate_certifications has 0 points, under the minimum of %v: needs %v people with a step %v certification (%s), has %v", [least, p.min_people, p.step, concat(" or ", codes), p.min_people - 1])
 	want in r.tracks.standard.reasons
 }
+
+test_a_retired_certification_is_named_with_its_last_day if {
+	p := data.security.certification_steps.prerequisites[0]
+	steps := array.concat([0 | some _ in data.security.certification_steps.prerequisites], [3])
+	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/intermediate_certifications", "value": {"value": 3, "points": 0, "prerequisites_met": false, "steps": steps}}])
+	r := security.result with input as t
+		with data.security.certifications as [{"name": "Old", "codes": ["OLD-1"], "step": p.step, "eligible_until": "2024-06-30"}]
+	some line in r.tracks.standard.reasons
+	contains(line, sprintf("needs %v people with a step %v certification (OLD-1 until 2024-06-30), has 0", [p.min_people, p.step]))
+}
