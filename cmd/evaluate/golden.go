@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -87,6 +89,9 @@ func (c goldenCase) scoped(s *scorer, expected any) (*scorer, error) {
 	if !ok {
 		return s, nil
 	}
+	if all, ok := obj["designations"].(map[string]any); ok {
+		return s, c.narrow(s, obj, all)
+	}
 	id, ok := obj["designation"].(string)
 	if !ok {
 		return s, nil
@@ -101,6 +106,38 @@ func (c goldenCase) scoped(s *scorer, expected any) (*scorer, error) {
 	one := *s
 	one.bundle = b
 	return &one, nil
+}
+
+// narrow keeps, of an expected result for several designations, those
+// the run scores (--designation, or one designation's folder): a case for
+// the whole bundle then checks the part that was scored. With one left,
+// the result is that designation's object (SPEC.md §6), so the
+// expectation becomes its entry.
+func (c goldenCase) narrow(s *scorer, obj, all map[string]any) error {
+	kept := map[string]any{}
+	for id, want := range all {
+		if s.bundle.Designation(id) != nil {
+			kept[id] = want
+		}
+	}
+	switch {
+	case len(kept) == len(all):
+		return nil
+	case len(kept) == 0:
+		return errSkipped{strings.Join(slices.Sorted(maps.Keys(all)), ", ")}
+	case len(kept) == 1 && len(s.bundle.Designations) == 1:
+		for _, want := range kept {
+			one, ok := want.(map[string]any)
+			if !ok {
+				return fmt.Errorf("%s: designations: want an object per designation", c.Expected)
+			}
+			clear(obj)
+			maps.Copy(obj, one)
+		}
+		return nil
+	}
+	obj["designations"] = kept
+	return nil
 }
 
 // check scores the case's fact file and returns what differs from the

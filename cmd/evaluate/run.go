@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"maps"
 	"os"
 	"os/signal"
@@ -307,6 +308,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "warning: %v\n", w)
 		}
 	}
+	if err := wordAsFile(fs, bundle); err != nil {
+		return usageError(stderr, "evaluate", err)
+	}
 	if err := checkChoice("--track", ropts.Track, trackNames(bundle)); err != nil {
 		return usageError(stderr, "evaluate", err)
 	}
@@ -381,6 +385,25 @@ var interrupts = func(ctx context.Context) (context.Context, context.CancelFunc)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	context.AfterFunc(ctx, stop)
 	return ctx, stop
+}
+
+// wordAsFile refuses a missing fact file named as a flag ("evaluate
+// explain FILE") or as a designation ("--designation a b FILE"): a word
+// meant for a flag, not a file to report missing after the others were
+// scored.
+func wordAsFile(fs *pflag.FlagSet, b *engine.Bundle) error {
+	for _, a := range fs.Args() {
+		if _, err := os.Stat(a); !errors.Is(err, iofs.ErrNotExist) {
+			continue
+		}
+		if fs.Lookup(a) != nil {
+			return fmt.Errorf("%s: no such file; did you mean --%s?", a, a)
+		}
+		if slices.Contains(b.All, a) {
+			return fmt.Errorf("%s: no such file; several designations are one comma-separated list: --designation a,b", a)
+		}
+	}
+	return nil
 }
 
 // checkChoice refuses a flag value that is not one of valid ("" is no choice).

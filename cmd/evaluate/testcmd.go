@@ -132,6 +132,7 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
 	}
 	if failed > 0 {
+		oneFolderHint(stderr, bf.policies)
 		return exitNotQualified
 	}
 	return exitQualified
