@@ -210,7 +210,7 @@ func (s *scorer) tenantWarnings(ctx context.Context, c *facts.Customer, file str
 			return nil, err
 		}
 		for _, m := range msgs {
-			out = append(out, facts.Problem{File: file, Line: c.Line, Message: m, Kind: d.warningKind})
+			out = append(out, facts.Problem{File: file, Line: c.Line, Message: m, Kind: d.warningKind, Designation: d.ID})
 		}
 	}
 	return out, nil
@@ -338,7 +338,11 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 		r.Partner = f.Partner
 		r.Problems = allWarnings
 		for _, p := range allWarnings {
-			r.Warnings = append(r.Warnings, p.Message)
+			// Another designation's rule is no concern of this result: it
+			// must not change with what else was scored.
+			if p.Designation == "" || p.Designation == d.ID {
+				r.Warnings = append(r.Warnings, p.Message)
+			}
 		}
 		slices.Sort(r.Warnings)
 		r.Warnings = slices.Compact(r.Warnings)

@@ -29,10 +29,12 @@ type Result struct {
 	// window (baseline_month) and those its Rego result adds
 	// (classification).
 	Extra map[string]any
-	// Warnings are the file's warnings, without their place and sorted, so
-	// that the result does not depend on the order of the file's lists.
+	// Warnings are the file's warnings that concern this designation,
+	// without their place and sorted, so that the result does not depend
+	// on the order of the file's lists or on the other designations scored.
 	Warnings []string
-	// Problems are the same warnings with file, line and field, for people.
+	// Problems are every warning of the file, with file, line and field,
+	// for people: the same for each designation of a file.
 	Problems []facts.Problem
 	Notices  []Notice
 	Policies Provenance

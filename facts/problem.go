@@ -19,6 +19,9 @@ type Problem struct {
 	Key  string `json:"-"`
 	// Hint is the name the warning's key likely meant, if any.
 	Hint string `json:"-"`
+	// Designation is the designation whose rule gave the warning, if one
+	// did; a warning about the fact file itself concerns them all.
+	Designation string `json:"-"`
 }
 
 // String formats the problem as "file:line: field: message".

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"evaluate/engine"
@@ -148,10 +149,13 @@ func partnerSection(rep *report, hs []*history, opts renderOptions) partnerHTML 
 				Score: r.Score, Max: maxScore(r.Tracks[r.Track]), Qualified: r.Qualified})
 		}
 	}
-	if len(rep.Results) > 0 {
-		p.Warnings = rep.Results[0].Warnings
-		p.FirstWarnings = p.Warnings[:min(len(p.Warnings), maxWarnings)]
+	// The page's warnings are every designation's.
+	for _, r := range rep.Results {
+		p.Warnings = append(p.Warnings, r.Warnings...)
 	}
+	slices.Sort(p.Warnings)
+	p.Warnings = slices.Compact(p.Warnings)
+	p.FirstWarnings = p.Warnings[:min(len(p.Warnings), maxWarnings)]
 	return p
 }
 
