@@ -106,7 +106,7 @@ func markdownResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 		switch g := tr.Gap; {
 		case g == nil:
 		case g.Possible && len(g.Steps) > 0:
-			fmt.Fprintf(w, "\nWhat it takes (%s after):\n\n", pointsText(g.ScoreAfter))
+			fmt.Fprintf(w, "\nWhat it takes (%s after; %s):\n\n", pointsText(g.ScoreAfter), gapNote)
 			for i, s := range g.Steps {
 				fmt.Fprintf(w, "- %s%s\n", mdEscape(stepText(s)), stepPoints(g.Steps, i))
 			}

@@ -258,11 +258,16 @@ func writeGap(w io.Writer, track string, p *engine.Plan) {
 		fmt.Fprintf(w, "  what it takes: no additions can make %s qualify%s\n", track, whyText(p))
 		return
 	}
-	fmt.Fprintf(w, "  what it takes (%s after):\n", pointsText(p.ScoreAfter))
+	fmt.Fprintf(w, "  what it takes (%s after; %s):\n", pointsText(p.ScoreAfter), gapNote)
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "    %s%s\n", stepText(s), stepPoints(p.Steps, i))
 	}
 }
+
+// gapNote says how a plan's steps add up: the planner adds each to its
+// own metric's aggregate, so a new customer that would also be a new
+// deployment is counted in one of them only, and a plan may over-ask.
+const gapNote = "each addition counts for its own metric only"
 
 // stepPoints is " → N points" after the last of a metric's steps in a plan,
 // and "" after the others: a step's points_after are its metric's once all
