@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -49,7 +50,9 @@ func TestLoadDirStopsRunawayRego(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := loadWithin(t, ctx, dir, 10*time.Second)
-		if err == nil || !strings.Contains(err.Error(), "policy modern_work: loading the bundle took longer than 500ms") {
+		// The limit said is what was left of the deadline when the load
+		// began: 500ms, or a little less on a busy machine.
+		if err == nil || !regexp.MustCompile(`policy modern_work: loading the bundle took longer than (4[5-9]|50)0ms`).MatchString(err.Error()) {
 			t.Errorf("got %v", err)
 		}
 		if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "took longer") {
