@@ -21,15 +21,24 @@ func TestEmbeddedBundleChecksWhole(t *testing.T) {
 }
 
 func TestLoadDefault(t *testing.T) {
+	rs := evaluateDefault(t, "../testcases/modern_work/qualified_enterprise.yaml")
+	out, _ := json.MarshalIndent(rs[0], "", " ")
+	t.Logf("%s", out)
+}
+
+// evaluateDefault scores a fact file with the default bundle, every
+// designation.
+func evaluateDefault(t *testing.T, path string) []*Result {
+	t.Helper()
 	b, err := Default(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("../testcases/modern_work/qualified_enterprise.yaml")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := facts.Parse("q.yaml", 1, data, &b.Schema)
+	f, err := facts.Parse(path, 1, data, &b.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +50,7 @@ func TestLoadDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := json.MarshalIndent(rs[0], "", " ")
-	t.Logf("%s", out)
+	return rs
 }
 
 // A designation's tenant_warnings are in its result alone, so that a
@@ -50,26 +58,7 @@ func TestLoadDefault(t *testing.T) {
 // for people, keep every one.
 func TestTenantWarningsStayWithTheirDesignation(t *testing.T) {
 	t.Parallel()
-	b, err := Default(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile("../testcases/contoso.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := facts.Parse("contoso.yaml", 1, data, &b.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := b.Evaluate(context.Background(), f, w, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := evaluateDefault(t, "../testcases/contoso.yaml")
 	newly := func(ws []string) (n int) {
 		for _, s := range ws {
 			if strings.Contains(s, "is newly associated") {
