@@ -130,6 +130,8 @@ func (p *aggregatePlan) forOption(o string) *aggregatePlan {
 
 type aggregateExplain struct {
 	says    string
+	scale   float64
+	unit    string
 	detail  *compiled
 	leftOut []rule
 	notes   []rule
@@ -496,7 +498,7 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 
 // explain compiles what an aggregate's explanation says.
 func (c *compiler) explain(a *Aggregate, group string, ex *explainSource, env *cel.Env) {
-	a.explain = &aggregateExplain{says: ex.Says, detail: c.compile(env, &ex.Detail, wantString)}
+	a.explain = &aggregateExplain{says: ex.Says, scale: ex.Scale, unit: ex.Unit, detail: c.compile(env, &ex.Detail, wantString)}
 	name := fmt.Sprintf("%s.aggregates[%s].explain", group, a.ID)
 	a.explain.leftOut = c.rules(name+".left_out", env, ex.LeftOut)
 	a.explain.notes = c.rules(name+".notes", env, ex.Notes)

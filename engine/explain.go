@@ -24,8 +24,12 @@ type Explanation struct {
 // AggregateExplanation is one aggregate of the metric: what each record
 // added, the records left out and why, and notes.
 type AggregateExplanation struct {
-	ID         string         `json:"id"`
-	Says       string         `json:"says,omitempty"`
+	ID   string `json:"id"`
+	Says string `json:"says,omitempty"`
+	// Scale and Unit are how people read Total and each record's Adds
+	// (divided by Scale, in Unit), when the bundle says.
+	Scale      float64        `json:"scale,omitempty"`
+	Unit       string         `json:"unit,omitempty"`
 	Total      any            `json:"total"`
 	Records    []Contribution `json:"records"`
 	LeftOut    []LeftOut      `json:"left_out,omitempty"`
@@ -92,7 +96,7 @@ func (e *explainer) get(di int, track string, m *Metric, option string) *Explana
 		for _, a := range m.Aggregates {
 			ax := AggregateExplanation{ID: a.ID, Records: []Contribution{}}
 			if a.explain != nil {
-				ax.Says = a.explain.says
+				ax.Says, ax.Scale, ax.Unit = a.explain.says, a.explain.scale, a.explain.unit
 			}
 			x.Aggregates = append(x.Aggregates, ax)
 		}

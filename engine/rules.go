@@ -111,7 +111,11 @@ type itemsSource struct {
 
 // explainSource is what --explain says of an aggregate's records.
 type explainSource struct {
-	Says    string       `yaml:"says"`
+	Says string `yaml:"says"`
+	// Scale and Unit show the aggregate to people: its total and each
+	// part divided by scale (100 for cents), followed by unit ("USD").
+	Scale   float64      `yaml:"scale"`
+	Unit    string       `yaml:"unit"`
 	Detail  exprSource   `yaml:"detail"`
 	LeftOut []ruleSource `yaml:"left_out"`
 	Notes   []ruleSource `yaml:"notes"`
@@ -518,6 +522,9 @@ func (p *rulesParser) aggregates(group string, as []aggregateSource) {
 		}
 		if x := a.Explain; x != nil {
 			optional(name+".explain.detail", &x.Detail)
+			if x.Scale < 0 {
+				p.errorf(x.Detail.line, "%s.explain.scale: %v: want more than 0 (or none)", name, x.Scale)
+			}
 			p.rules(name+".explain.left_out", x.LeftOut, true)
 			p.rules(name+".explain.notes", x.Notes, true)
 			if it := x.Items; it != nil {

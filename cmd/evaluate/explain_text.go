@@ -56,13 +56,24 @@ func writeExplanation(w io.Writer, x *engine.Explanation) {
 		if says == "" {
 			says = a.ID
 		}
-		fmt.Fprintf(w, "  %s (%s): %s\n", says, a.ID, describeAdds(a.Total))
-		for _, c := range a.Records {
+		fmt.Fprintf(w, "  %s (%s): %s\n", says, a.ID, scaled(a, a.Total))
+		// Parts right-aligned in a column as wide as the widest short one:
+		// a long part (sums per key) overflows rather than pushing every
+		// name across the page.
+		parts := make([]string, len(a.Records))
+		width := 6
+		for i, c := range a.Records {
+			parts[i] = scaled(a, c.Adds)
+			if len(parts[i]) <= 16 {
+				width = max(width, len(parts[i]))
+			}
+		}
+		for i, c := range a.Records {
 			detail := ""
 			if c.Detail != "" {
 				detail = "  (" + c.Detail + ")"
 			}
-			fmt.Fprintf(w, "    %6s  %s%s\n", describeAdds(c.Adds), c.Tenant+c.Person, detail)
+			fmt.Fprintf(w, "    %*s  %s%s\n", width, parts[i], c.Tenant+c.Person, detail)
 		}
 		if len(a.Notes) > 0 {
 			fmt.Fprintln(w, "    notes:")
@@ -83,6 +94,50 @@ func writeExplanation(w io.Writer, x *engine.Explanation) {
 			}
 		}
 	}
+}
+
+// scaled is a part or a total as the aggregate's explain config shows it
+// to people: a number divided by its scale, with its unit; sums per key
+// each so. Anything else is as describeAdds writes it.
+func scaled(a engine.AggregateExplanation, v any) string {
+	if a.Scale == 0 && a.Unit == "" {
+		return describeAdds(v)
+	}
+	scale := a.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	one := func(x any) (string, bool) {
+		var f float64
+		switch n := x.(type) {
+		case int64:
+			f = float64(n)
+		case float64:
+			f = n
+		default:
+			return "", false
+		}
+		s := exact(f / scale)
+		if a.Unit != "" {
+			s += " " + a.Unit
+		}
+		return s, true
+	}
+	if s, ok := one(v); ok {
+		return s
+	}
+	if m, ok := v.(map[string]any); ok {
+		var parts []string
+		for _, k := range slices.Sorted(mapKeys(m)) {
+			s, ok := one(m[k])
+			if !ok {
+				return describeAdds(v)
+			}
+			parts = append(parts, k+" "+s)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return describeAdds(v)
 }
 
 // describeAdds writes a record's part or a total: a number, a count of a
