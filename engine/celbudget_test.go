@@ -116,7 +116,7 @@ func TestCELCostLimitAtRuntime(t *testing.T) {
 	if !errors.Is(err, fastcel.ErrCostLimit) || !strings.Contains(err.Error(), where) {
 		t.Errorf("got %v, want %q", err, where)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > runawayBound {
 		t.Errorf("stopped after %s", d)
 	}
 	// cel-go, as for explanations: its own cost limit.
@@ -128,7 +128,7 @@ func TestCELCostLimitAtRuntime(t *testing.T) {
 	if !errors.Is(err, fastcel.ErrCostLimit) || !strings.Contains(err.Error(), where) {
 		t.Errorf("cel-go: got %v, want %q", err, where)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > runawayBound {
 		t.Errorf("cel-go stopped after %s", d)
 	}
 }
@@ -194,7 +194,7 @@ func TestCELObservesContextInsideTenant(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: got %v, want the context's deadline", what, err)
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		if d := time.Since(start); d > runawayBound {
 			t.Errorf("%s: stopped after %s, its deadline was 100ms", what, d)
 		}
 	}
@@ -251,7 +251,7 @@ func TestSchemaDistinctLinear(t *testing.T) {
 		_, _, errs := readParams(fsys, "d")
 		// About a second here, 13 s and a cost limit error before (a
 		// slow machine is not mistaken for a quadratic distinct).
-		if d := time.Since(start); d > 5*time.Second {
+		if d := time.Since(start); d > runawayBound {
 			t.Errorf("%d workloads checked in %s", len(c.names), d)
 		}
 		if got := strings.Contains(errs.Error(), "lists a workload twice"); got != c.twice || len(errs) != map[bool]int{false: 0, true: 1}[c.twice] {

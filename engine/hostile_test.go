@@ -17,6 +17,13 @@ import (
 // runaway in time only.
 const spin = "count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000); i == j + 1000000]) == 0"
 
+// runawayBound is how long a stopped runaway may take to return in these
+// tests. The runaways would go on for hours, so returning at all is the
+// check; the bound only fails a broken stop quickly instead of at the test
+// binary's timeout. It is generous because CI runs these under the race
+// detector, in parallel, on 2 cores (4 s was seen once for a 100 ms limit).
+const runawayBound = 30 * time.Second
+
 // liveHeap is the process's live heap now.
 func liveHeap() int64 {
 	runtime.GC()
@@ -51,14 +58,14 @@ func TestLoadDirStopsRunawayRego(t *testing.T) {
 		start := time.Now()
 		_, err := loadWithin(t, ctx, dir, 10*time.Second)
 		// The limit said is what was left of the deadline when the load
-		// began: 500ms, or a little less on a busy machine.
-		if err == nil || !regexp.MustCompile(`policy modern_work: loading the bundle took longer than (4[5-9]|50)0ms`).MatchString(err.Error()) {
+		// began: 500ms, or less on a busy machine.
+		if err == nil || !regexp.MustCompile(`policy modern_work: loading the bundle took longer than [1-5][0-9]{2}ms`).MatchString(err.Error()) {
 			t.Errorf("got %v", err)
 		}
 		if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "took longer") {
 			t.Errorf("not a time limit: %v", err)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > runawayBound {
 			t.Errorf("stopped after %s", d)
 		}
 	})
@@ -79,7 +86,9 @@ func TestBoundedLoad(t *testing.T) {
 		<-release
 		return nil, nil
 	})
-	if d := time.Since(start); d > 100*time.Millisecond+loadGrace+500*time.Millisecond {
+	// The load never returns before release is closed, so returning at
+	// all proves bounded did not wait for it.
+	if d := time.Since(start); d > runawayBound {
 		t.Errorf("returned after %s", d)
 	}
 	var pe PolicyErrors
@@ -175,7 +184,7 @@ func TestVerdictStops(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "policy spin: ") {
 			t.Errorf("got %v", err)
 		}
-		if d := time.Since(start); d > time.Second {
+		if d := time.Since(start); d > runawayBound {
 			t.Errorf("stopped after %s", d)
 		}
 	})
