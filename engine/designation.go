@@ -130,6 +130,7 @@ func (p *aggregatePlan) forOption(o string) *aggregatePlan {
 
 type aggregateExplain struct {
 	says    string
+	shown   *compiled // over track, metric and option; nil: always
 	scale   float64
 	unit    string
 	detail  *compiled
@@ -491,14 +492,18 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 		}
 	}
 	if ex := as.Explain; ex != nil {
-		c.explaining(func() { c.explain(a, group, ex, env) })
+		c.explaining(func() { c.explain(a, group, ex, env, base) })
 	}
 	return a
 }
 
 // explain compiles what an aggregate's explanation says.
-func (c *compiler) explain(a *Aggregate, group string, ex *explainSource, env *cel.Env) {
+func (c *compiler) explain(a *Aggregate, group string, ex *explainSource, env, base *cel.Env) {
 	a.explain = &aggregateExplain{says: ex.Says, scale: ex.Scale, unit: ex.Unit, detail: c.compile(env, &ex.Detail, wantString)}
+	if ex.Shown.Text != "" {
+		levelEnv := c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType), cel.Variable(varOption, cel.StringType))
+		a.explain.shown = c.compile(levelEnv, &ex.Shown, wantBool)
+	}
 	name := fmt.Sprintf("%s.aggregates[%s].explain", group, a.ID)
 	a.explain.leftOut = c.rules(name+".left_out", env, ex.LeftOut)
 	a.explain.notes = c.rules(name+".notes", env, ex.Notes)

@@ -350,7 +350,9 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 			return nil, err
 		}
 		if ex != nil {
-			ex.attach(di, r)
+			if err := ex.attach(di, r); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, r)
 	}

@@ -233,8 +233,9 @@ func (e *explainer) record(d *Designation, x *Explanation, m *Metric, act map[st
 }
 
 // attach puts the explanations on the result's metrics and options, each
-// list in id order so that nothing depends on the file's order.
-func (e *explainer) attach(di int, r *Result) {
+// list in id order so that nothing depends on the file's order, without
+// the aggregates whose explain.shown is false there.
+func (e *explainer) attach(di int, r *Result) error {
 	d := e.b.Designations[di]
 	for k, x := range e.ex[di] {
 		for ai := range x.Aggregates {
@@ -256,6 +257,9 @@ func (e *explainer) attach(di int, r *Result) {
 				}
 			}
 		}
+		if err := e.hide(d, k, x); err != nil {
+			return err
+		}
 		tr := r.Tracks[k.track]
 		if tr == nil || tr.Metrics[k.metric] == nil {
 			continue
@@ -270,6 +274,35 @@ func (e *explainer) attach(di int, r *Result) {
 			mr.Sources[k.option].Explain = x
 		}
 	}
+	return nil
+}
+
+// hide drops from x the aggregates the bundle does not show at k.
+func (e *explainer) hide(d *Designation, k exKey, x *Explanation) error {
+	var m *Metric
+	for _, dm := range d.Metrics {
+		if dm.ID == k.metric {
+			m = dm
+		}
+	}
+	if m == nil {
+		return nil
+	}
+	kept := x.Aggregates[:0]
+	for ai, ax := range x.Aggregates {
+		if ex := m.Aggregates[ai].explain; ex != nil && ex.shown != nil {
+			show, err := evalBool(ex.shown, map[string]any{varTrack: k.track, varMetric: k.metric, varOption: k.option})
+			if err != nil {
+				return fmt.Errorf("metrics[%s].aggregates[%s].explain.shown: %w", m.ID, ax.ID, err)
+			}
+			if !show {
+				continue
+			}
+		}
+		kept = append(kept, ax)
+	}
+	x.Aggregates = kept
+	return nil
 }
 
 func recordID(c Contribution) string { return c.Tenant + c.Person }

@@ -112,6 +112,10 @@ type itemsSource struct {
 // explainSource is what --explain says of an aggregate's records.
 type explainSource struct {
 	Says string `yaml:"says"`
+	// Shown, when given, is whether the aggregate is explained at all on a
+	// track, metric and option (false for one that is only there for
+	// plans, or a step the metric's params leave out).
+	Shown exprSource `yaml:"shown"`
 	// Scale and Unit show the aggregate to people: its total and each
 	// part divided by scale (100 for cents), followed by unit ("USD").
 	Scale   float64      `yaml:"scale"`
@@ -522,6 +526,7 @@ func (p *rulesParser) aggregates(group string, as []aggregateSource) {
 		}
 		if x := a.Explain; x != nil {
 			optional(name+".explain.detail", &x.Detail)
+			optional(name+".explain.shown", &x.Shown)
 			if x.Scale < 0 {
 				p.errorf(x.Detail.line, "%s.explain.scale: %v: want more than 0 (or none)", name, x.Scale)
 			}

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"evaluate/engine"
@@ -118,6 +120,11 @@ func scaled(a engine.AggregateExplanation, v any) string {
 			return "", false
 		}
 		s := exact(f / scale)
+		// A fraction of a whole unit shows every place the scale has:
+		// 9199.50 USD, not 9199.5 (cents are exact, so nothing rounds).
+		if places := int(math.Round(math.Log10(scale))); places > 0 && math.Pow(10, float64(places)) == scale && math.Mod(f, scale) != 0 {
+			s = strconv.FormatFloat(f/scale, 'f', places, 64)
+		}
 		if a.Unit != "" {
 			s += " " + a.Unit
 		}
