@@ -129,14 +129,15 @@ func (p *aggregatePlan) forOption(o string) *aggregatePlan {
 }
 
 type aggregateExplain struct {
-	says    string
-	shown   *compiled // over track, metric and option; nil: always
-	scale   float64
-	unit    string
-	detail  *compiled
-	leftOut []rule
-	notes   []rule
-	items   *itemRules
+	says     string
+	shown    *compiled // over track, metric and option; nil: always
+	scale    float64
+	unit     string
+	byOption map[string]*explainShow
+	detail   *compiled
+	leftOut  []rule
+	notes    []rule
+	items    *itemRules
 }
 
 // rule is a named condition with what it says when it holds.
@@ -499,7 +500,7 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 
 // explain compiles what an aggregate's explanation says.
 func (c *compiler) explain(a *Aggregate, group string, ex *explainSource, env, base *cel.Env) {
-	a.explain = &aggregateExplain{says: ex.Says, scale: ex.Scale, unit: ex.Unit, detail: c.compile(env, &ex.Detail, wantString)}
+	a.explain = &aggregateExplain{says: ex.Says, scale: ex.Scale, unit: ex.Unit, byOption: ex.ByOption, detail: c.compile(env, &ex.Detail, wantString)}
 	if ex.Shown.Text != "" {
 		levelEnv := c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType), cel.Variable(varOption, cel.StringType))
 		a.explain.shown = c.compile(levelEnv, &ex.Shown, wantBool)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -97,6 +98,11 @@ func (e *explainer) get(di int, track string, m *Metric, option string) *Explana
 			ax := AggregateExplanation{ID: a.ID, Records: []Contribution{}}
 			if a.explain != nil {
 				ax.Says, ax.Scale, ax.Unit = a.explain.says, a.explain.scale, a.explain.unit
+				if bo := a.explain.byOption[option]; bo != nil {
+					ax.Says = cmp.Or(bo.Says, ax.Says)
+					ax.Scale = cmp.Or(bo.Scale, ax.Scale)
+					ax.Unit = cmp.Or(bo.Unit, ax.Unit)
+				}
 			}
 			x.Aggregates = append(x.Aggregates, ax)
 		}

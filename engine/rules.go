@@ -118,12 +118,33 @@ type explainSource struct {
 	Shown exprSource `yaml:"shown"`
 	// Scale and Unit show the aggregate to people: its total and each
 	// part divided by scale (100 for cents), followed by unit ("USD").
-	Scale   float64      `yaml:"scale"`
-	Unit    string       `yaml:"unit"`
-	Detail  exprSource   `yaml:"detail"`
-	LeftOut []ruleSource `yaml:"left_out"`
-	Notes   []ruleSource `yaml:"notes"`
-	Items   *itemsSource `yaml:"items"`
+	Scale float64 `yaml:"scale"`
+	Unit  string  `yaml:"unit"`
+	// ByOption overrides says, scale and unit for one option of the metric
+	// (Security's usage: cents of Azure ACR, or Microsoft 365 users).
+	ByOption map[string]*explainShow `yaml:"by_option"`
+	Detail   exprSource              `yaml:"detail"`
+	LeftOut  []ruleSource            `yaml:"left_out"`
+	Notes    []ruleSource            `yaml:"notes"`
+	Items    *itemsSource            `yaml:"items"`
+}
+
+// explainShow is how an aggregate is shown to people for one option.
+type explainShow struct {
+	Says  string  `yaml:"says"`
+	Scale float64 `yaml:"scale"`
+	Unit  string  `yaml:"unit"`
+	line  int
+}
+
+// UnmarshalYAML keeps the line, for errors.
+func (s *explainShow) UnmarshalYAML(n *yaml.Node) error {
+	type plain explainShow
+	var p plain
+	err := n.Decode(&p)
+	*s = explainShow(p)
+	s.line = n.Line
+	return err
 }
 
 // planSource makes an aggregate something the plan of what it takes may
@@ -529,6 +550,15 @@ func (p *rulesParser) aggregates(group string, as []aggregateSource) {
 			optional(name+".explain.shown", &x.Shown)
 			if x.Scale < 0 {
 				p.errorf(x.Detail.line, "%s.explain.scale: %v: want more than 0 (or none)", name, x.Scale)
+			}
+			for o, bo := range x.ByOption {
+				if bo == nil || bo.Scale < 0 {
+					line := x.Detail.line
+					if bo != nil {
+						line = bo.line
+					}
+					p.errorf(line, "%s.explain.by_option.%s: want says, unit or a scale above 0", name, o)
+				}
 			}
 			p.rules(name+".explain.left_out", x.LeftOut, true)
 			p.rules(name+".explain.notes", x.Notes, true)
