@@ -227,6 +227,11 @@ func dynVars(names []string) []cel.EnvOption {
 	return out
 }
 
+// reads reports whether the designation reads the fact series name.
+func (d *Designation) reads(name string) bool {
+	return slices.ContainsFunc(d.schema.Series, func(s facts.Series) bool { return s.Name == name })
+}
+
 // compile compiles a declared designation against the run's layout.
 func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*Designation, PolicyErrors) {
 	rs := d.rs

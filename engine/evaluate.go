@@ -338,9 +338,10 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 		r.Partner = f.Partner
 		r.Problems = allWarnings
 		for _, p := range allWarnings {
-			// Another designation's rule is no concern of this result: it
-			// must not change with what else was scored.
-			if p.Designation == "" || p.Designation == d.ID {
+			// Another designation's rule, or a series this one does not
+			// read, is no concern of this result: it must not change with
+			// what else was scored.
+			if (p.Designation == "" || p.Designation == d.ID) && (p.Series == "" || d.reads(p.Series)) {
 				r.Warnings = append(r.Warnings, p.Message)
 			}
 		}

@@ -22,6 +22,10 @@ type Problem struct {
 	// Designation is the designation whose rule gave the warning, if one
 	// did; a warning about the fact file itself concerns them all.
 	Designation string `json:"-"`
+	// Series is the series (workloads, azure) a warning about one of its
+	// entries or rows concerns: it is no concern of a designation that
+	// does not read that series.
+	Series string `json:"-"`
 }
 
 // String formats the problem as "file:line: field: message".

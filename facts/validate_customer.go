@@ -277,6 +277,7 @@ func (v *validator) series(c cursor, path *fieldPath, si int, cust *Customer) er
 			for _, ck := range s.Checks {
 				if ck.holds(s, r.Values) {
 					v.warnf(ck.Kind, "", r.Line, p.Key(s.Rows).At(ri), "%s", ck.say(s, e.Keys, r.Values, cust.Tenant, r.Month))
+					v.warnings[len(v.warnings)-1].Series = s.Name
 				}
 			}
 		}
@@ -284,6 +285,7 @@ func (v *validator) series(c cursor, path *fieldPath, si int, cust *Customer) er
 			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p.Key(s.Keys[0]), "%s %q of tenant %q is not an eligible %s and is ignored%s",
 				s.Noun, e.Keys[0], cust.Tenant, s.Noun, Suggest(e.Keys[0], s.Used))
 			v.warnings[len(v.warnings)-1].Hint = SameNameOrSuggest(e.Keys[0], s.Used)
+			v.warnings[len(v.warnings)-1].Series = s.Name
 		}
 		cust.Series[si] = append(cust.Series[si], e)
 		return nil
