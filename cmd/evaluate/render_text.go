@@ -216,15 +216,22 @@ func qualifiedWord(q bool) string {
 // trailing zeros, so that a shown number never sits on the other side of a
 // bar from the true one (69.9975 points shows as 69.99, not 70). A value
 // that float arithmetic leaves a hair under a hundredth (0.29 computed as
-// 0.28999…) shows as that hundredth. JSON carries the unrounded value.
+// 0.28999…) shows as that hundredth: within displaySlack, the largest
+// points_tolerance the bundles' schemas allow, so that what the verdict
+// counts as 70 shows as 70 and nothing it counts as short does. JSON
+// carries the unrounded value.
 func num(f float64) string {
-	x := math.Floor(f*100+1e-6) / 100
+	x := math.Floor((f+displaySlack)*100) / 100
 	if x == 0 {
 		x = 0 // no "-0"
 	}
 	s := strconv.FormatFloat(x, 'f', 2, 64)
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
+
+// displaySlack is how far under a hundredth a number may be and still show
+// as it (see num).
+const displaySlack = 1e-12
 
 // exact prints a number as it is (a bar, an amount a plan adds).
 func exact(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
