@@ -14,8 +14,10 @@ import (
 // Fact files and bundles are written by others: a partner name holding
 // ESC [ ... (a terminal command), BEL, CR (overwrites the line) or a
 // bidirectional override (shows text reversed) must reach the screen as
-// visible characters, not as actions. JSON escapes them itself; HTML is
-// not read by a terminal; fact files written by gen and import are data.
+// visible characters, not as actions. HTML is escaped the same way (a
+// browser reverses text at a bidirectional override too, and control
+// characters are not valid in a page). JSON escapes them itself; fact
+// files written by gen and import are data.
 type output struct {
 	w      io.Writer
 	escape bool

@@ -63,7 +63,7 @@ func TestControlCharactersEscaped(t *testing.T) {
 	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{f}, {"-o", "markdown", f}, {"--explain", f}, {"--months", "2026-09..2026-10", f}, {"--warnings", "all", f}} {
+	for _, args := range [][]string{{f}, {"-o", "markdown", f}, {"-o", "html", f}, {"-o", "html", "--explain", f}, {"--explain", f}, {"--months", "2026-09..2026-10", f}, {"-o", "html", "--months", "2026-09..2026-10", f}, {"--warnings", "all", f}} {
 		_, out, stderr := runCLI(t, "", args...)
 		if !strings.Contains(stderr, `Evil\x1b`) {
 			t.Errorf("%v: no warning names the workload: %q", args, stderr)

@@ -268,8 +268,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return usageError(stderr, "evaluate", fmt.Errorf("unknown output format %q (want %s)", output, strings.Join(rendererNames(), ", ")))
 	}
-	if output != "text" && output != "markdown" {
-		stdout = raw(stdout) // JSON escapes by itself; a page is not a terminal
+	if output == "json" || output == "jsonl" {
+		// JSON escapes by itself. A page is escaped like text: it is
+		// shared, and a name's bidirectional override would reverse what
+		// its readers see (browsers act on it as terminals do).
+		stdout = raw(stdout)
 	}
 	warn, err := wf.mode(fs)
 	if err != nil {
