@@ -124,11 +124,11 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 		return fmt.Errorf("%s: the file is empty", name)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %v", name, csvError(err))
+		return factFileHint(fmt.Errorf("%s: %v", name, csvError(err)), first)
 	}
 	h, err := im.match(name, head)
 	if err != nil {
-		return err
+		return factFileHint(err, first)
 	}
 	h.file = int32(len(im.files))
 	h.width = len(head)
@@ -150,6 +150,19 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// factFileHint adds to err, when the file's first line is how a fact file
+// begins (JSON, a YAML document marker or comment, a top-level key), that
+// it is one: a fact file given with --from partner-center.
+func factFileHint(err error, first []byte) error {
+	line := bytes.TrimSpace(first)
+	for _, start := range []string{"{", "[", "---", "#", "partner:", "month:", "as_of:", "customers:", "people:"} {
+		if bytes.HasPrefix(line, []byte(start)) {
+			return fmt.Errorf("%w\n(it looks like a fact file, not a Partner Center export: score it without --from partner-center)", err)
+		}
+	}
+	return err
 }
 
 func csvError(err error) error {

@@ -289,6 +289,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate", fmt.Errorf("--track and --metric choose what --explain shows: add --explain"))
 	case months != "" && sf.month != "":
 		return usageError(stderr, "evaluate", fmt.Errorf("--months and --month both choose the reporting month: give one"))
+	case months != "" && explain:
+		return usageError(stderr, "evaluate", fmt.Errorf("--months shows the score of each month; --explain explains one: use --month M --explain"))
 	case months != "" && (sh.Count > 1 || output == "jsonl"):
 		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text, json or html, one history per partner; it has no --shard or -o jsonl"))
 	case from != "" && from != "partner-center":
