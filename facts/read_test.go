@@ -132,6 +132,8 @@ func TestProblemsNameLineAndField(t *testing.T) {
 			[]string{`customers[0].associations[2]: tenant "a" has two CPOR associations whose dates overlap (the other on line 4)`}},
 		{"duplicate service", "partner: {id: p}\ncustomers:\n  - tenant: a\n    azure: [{service: S, usage: []}, {service: S, offer_type: Trial, usage: []}, {service: S, usage: []}]\n",
 			[]string{`customers[0].azure[2].service: tenant "a" lists Azure service "S" twice`}},
+		{"duplicate entry whose rows have problems", "partner: {id: p}\ncustomers:\n  - tenant: a\n    azure:\n      - {service: S, usage: [{month: 2026-10, acr_usd: 1}, {month: 2026-10, acr_usd: 2}]}\n      - {service: S, usage: [{month: 2026-10, acr_usd: x}]}\n",
+			[]string{`x.yaml:5: customers[0].azure[0].usage[1].month: Azure service "S" has two usage rows for 2026-10`, `x.yaml:6: customers[0].azure[1].service: tenant "a" lists Azure service "S" twice (first on line 5)`, `x.yaml:6: customers[0].azure[1].usage[0].acr_usd: want an amount`}},
 		{"same tenant written twice", "partner: {id: p}\ncustomers:\n  - tenant: \"{0A1B2C3D-0000-1111-2222-333344445555}\"\n  - tenant: 0a1b2c3d-0000-1111-2222-333344445555\n  - tenant: \"café\"\n  - tenant: \"cafe\u0301\"\n",
 			[]string{`x.yaml:4: customers[1].tenant: duplicate tenant`, `x.yaml:6: customers[3].tenant: duplicate tenant`}},
 		{"duplicates beside other problems", "partner: {id: p}\ncustomers:\n  - {tenant: a, nam: x}\n  - {tenant: a}\npeople:\n  - {id: q, nme: y}\n  - {id: q}\n",

@@ -250,27 +250,34 @@ func (v *validator) series(c cursor, path *fieldPath, si int, cust *Customer) er
 		i++
 		e := Entry{Keys: make([]string, len(s.Keys))}
 		before := len(v.problems)
+		keysOK := true
 		_, err := v.object(c, p, keys, s.Keys[:1], func(key string, line int) error {
 			if key == s.Rows {
 				return v.rows(c, p.Key(key), s, &e, cust)
 			}
 			k := slices.Index(s.Keys, key)
-			name, _, _, err := v.name(c, p.Key(key))
+			name, _, ok, err := v.name(c, p.Key(key))
 			e.Keys[k] = name
+			keysOK = keysOK && ok
 			if k == 0 {
 				e.Line = line
 			}
 			return err
 		})
-		if err != nil || len(v.problems) > before || e.Keys[0] == "" {
+		if err != nil || !keysOK || e.Keys[0] == "" {
 			return err
 		}
+		// An entry listed twice is said even when its rows have problems
+		// of their own: every problem of the file is listed.
 		id := strings.Join(e.Keys, "\x00")
 		if first, dup := seen[id]; dup {
 			v.errorf(e.Line, p.Key(s.Keys[0]), "tenant %q lists %s %s twice (first on line %d)", cust.Tenant, s.Noun, describeKeys(s, e.Keys), first)
 			return nil
 		}
 		seen[id] = e.Line
+		if len(v.problems) > before {
+			return nil
+		}
 		// Checks run once the entry is read whole: its keys may follow
 		// its rows.
 		for ri, r := range e.Rows {
