@@ -85,6 +85,9 @@ func markdownResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	}
 	fmt.Fprintln(w, total)
 	fmt.Fprintln(w, verdict)
+	if note := roundingNote(r); note != "" {
+		fmt.Fprintf(w, "\n%s\n", mdEscape(note))
+	}
 	fmt.Fprintln(w)
 	switch {
 	case r.Qualified:

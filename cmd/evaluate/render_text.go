@@ -133,6 +133,9 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 	if err := t.write(w, right); err != nil {
 		return err
 	}
+	if note := roundingNote(r); note != "" {
+		fmt.Fprintln(w, note)
+	}
 	fmt.Fprintln(w)
 	if r.Qualified {
 		fmt.Fprintf(w, "QUALIFIED on the %s track with %s.\n", r.Track, pointsText(r.Score))
@@ -227,6 +230,27 @@ func num(f float64) string {
 	}
 	s := strconv.FormatFloat(x, 'f', 2, 64)
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+// roundingNote says, when a track's points as shown do not add up to its
+// total as shown (13.33 + 16.66 + 20 + 20 beside a total of 70), that
+// each is rounded down on its own; "" when they add up.
+func roundingNote(r *engine.Result) string {
+	hundredths := func(f float64) int64 { return int64(math.Floor((f + displaySlack) * 100)) }
+	var notes []string
+	for _, t := range r.TrackOrder {
+		tr := r.Tracks[t]
+		var sum int64
+		for _, m := range r.MetricOrder {
+			if mr := tr.Metrics[m]; mr != nil {
+				sum += hundredths(mr.Points)
+			}
+		}
+		if sum != hundredths(tr.Score) {
+			notes = append(notes, fmt.Sprintf("note: %s's points as shown add up to %s; its total, %s, adds them unrounded (each is shown rounded down to hundredths)", t, num(float64(sum)/100), num(tr.Score)))
+		}
+	}
+	return strings.Join(notes, "\n")
 }
 
 // displaySlack is how far under a hundredth a number may be and still show
