@@ -160,7 +160,11 @@ func ParseDate(s string) (Date, error) {
 		}
 	}
 	d, ok := digits(s, 8, 10)
-	if err != nil || len(s) != 10 || s[7] != '-' || !ok || d < 1 || d > m.days() {
+	if err == nil && len(s) == 10 && s[7] == '-' && ok && (d < 1 || d > m.days()) {
+		// Written as a date, but no such day.
+		return "", fmt.Errorf("%q is not a day of the calendar: %s has %d days", s, m, m.days())
+	}
+	if err != nil || len(s) != 10 || s[7] != '-' || !ok {
 		return "", fmt.Errorf("%q is not a date: want YYYY-MM-DD", s)
 	}
 	return Date(s), nil

@@ -56,6 +56,17 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("ParseDate(%q): err = %v, want ok = %v", in, err, ok)
 		}
 	}
+	// A date of the right form but no such day says so, not "want YYYY-MM-DD".
+	for in, want := range map[string]string{
+		"2025-02-29": `"2025-02-29" is not a day of the calendar: 2025-02 has 28 days`,
+		"2026-04-31": `"2026-04-31" is not a day of the calendar: 2026-04 has 30 days`,
+		"2026-04-00": `"2026-04-00" is not a day of the calendar: 2026-04 has 30 days`,
+		"2026-4-01":  `"2026-4-01" is not a date: want YYYY-MM-DD`,
+	} {
+		if _, err := ParseDate(in); err == nil || err.Error() != want {
+			t.Errorf("ParseDate(%q): %v, want %s", in, err, want)
+		}
+	}
 }
 
 // TestLastDayMatchesTime checks the arithmetic calendar against package

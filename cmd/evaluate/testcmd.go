@@ -111,7 +111,12 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		var skip errSkipped
 		if errors.As(err, &skip) {
 			skipped++
-			fmt.Fprintf(stdout, "SKIP case %s (%v)\n", c.Name, skip)
+			why := skip.Error()
+			if len(bf.designations) > 0 {
+				// The bundle may well have it: --designation left it out.
+				why = "not among --designation " + strings.Join(bf.designations, ",") + ": " + skip.id
+			}
+			fmt.Fprintf(stdout, "SKIP case %s (%s)\n", c.Name, why)
 			continue
 		}
 		if err != nil {
