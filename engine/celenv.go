@@ -139,6 +139,7 @@ const (
 	varMonth    = "month"
 	varMonthEnd = "month_end"
 	varGiven    = "as_of_given"
+	varLatest   = "latest"
 	varMonths   = "months"
 )
 

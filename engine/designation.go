@@ -306,7 +306,8 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 		des.warningKind = w.Kind
 	}
 	evalEnv := c.extend(base, cel.Variable(varMonth, cel.StringType), cel.Variable(varMonthEnd, cel.StringType),
-		cel.Variable(varAsOf, cel.StringType), cel.Variable(varGiven, cel.BoolType))
+		cel.Variable(varAsOf, cel.StringType), cel.Variable(varGiven, cel.BoolType),
+		cel.Variable(varLatest, cel.MapType(cel.StringType, cel.StringType)))
 	c.once(func() { des.evalNotices = c.rules("notices.evaluation", evalEnv, rs.Notices.Evaluation) })
 	if np := rs.Notices.People; np != nil {
 		des.certNotices = c.itemRules("notices.people", personEnv, &np.Over, np.As, nil, np.Rules)

@@ -79,7 +79,15 @@ func (ir *itemRules) eachItem(act map[string]any, fn func() error) error {
 // every item of every person.
 func (d *Designation) notices(w *facts.Window) ([]Notice, error) {
 	var out []Notice
-	act := map[string]any{varMonth: w.Month.String(), varMonthEnd: string(w.Month.LastDay()), varAsOf: string(w.AsOf), varGiven: w.AsOfGiven}
+	// latest: every series the designation reads, "" for one without rows.
+	latest := map[string]string{}
+	for _, s := range d.schema.Series {
+		latest[s.Name] = ""
+		if m, ok := w.Latest[s.Name]; ok {
+			latest[s.Name] = m.String()
+		}
+	}
+	act := map[string]any{varMonth: w.Month.String(), varMonthEnd: string(w.Month.LastDay()), varAsOf: string(w.AsOf), varGiven: w.AsOfGiven, varLatest: latest}
 	for i := range d.evalNotices {
 		r := &d.evalNotices[i]
 		on, err := evalBool(r.when, act)

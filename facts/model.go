@@ -9,9 +9,11 @@ type File struct {
 	AsOf      Date // evaluation date; "" when the file gives none
 	Customers []Customer
 	People    []Person
-	// Latest is the latest month of any row of any series, when HasRows.
-	Latest  Month
-	HasRows bool
+	// Latest is the latest month of any row of any series, when HasRows;
+	// LatestOf the latest of each series that has rows, by name.
+	Latest   Month
+	HasRows  bool
+	LatestOf map[string]Month
 	// Warnings are things worth telling the user that do not stop scoring,
 	// such as ignored workloads.
 	Warnings []Problem

@@ -91,15 +91,28 @@ func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, 
 	return err
 }
 
-// latest keeps the latest month of any row, the default reporting month.
+// latest keeps the latest month of any row (the default reporting
+// month) and of each series.
 func (v *validator) latest(f *File, cust *Customer) {
-	for _, entries := range cust.Series {
+	for si, entries := range cust.Series {
+		var last Month
 		for _, e := range entries {
 			for _, r := range e.Rows {
-				if !f.HasRows || r.Month > f.Latest {
-					f.Latest, f.HasRows = r.Month, true
-				}
+				last = max(last, r.Month)
 			}
+		}
+		if last == 0 {
+			continue
+		}
+		if !f.HasRows || last > f.Latest {
+			f.Latest, f.HasRows = last, true
+		}
+		name := v.schema.Series[si].Name
+		if f.LatestOf == nil {
+			f.LatestOf = map[string]Month{}
+		}
+		if last > f.LatestOf[name] {
+			f.LatestOf[name] = last
 		}
 	}
 }

@@ -43,6 +43,9 @@ type Window struct {
 	Tenants   []Customer
 	People    []Person
 	Warnings  []Problem
+	// Latest is the latest month of each series that has rows in the
+	// file, by name (shared with the file: not to be changed).
+	Latest map[string]Month
 }
 
 // reportingMonth is the month a file is scored for: opts, the file's
@@ -81,7 +84,7 @@ func (f *File) Window(opts WindowOptions) (*Window, error) {
 }
 
 func (f *File) newWindow(opts WindowOptions, m Month) *Window {
-	w := &Window{Month: m, People: canonicalPeople(f.People), Warnings: slices.Clone(f.Warnings)}
+	w := &Window{Month: m, People: canonicalPeople(f.People), Warnings: slices.Clone(f.Warnings), Latest: f.LatestOf}
 	w.AsOf, w.AsOfGiven = f.evaluationDate(opts, m)
 	return w
 }
