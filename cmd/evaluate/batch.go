@@ -24,6 +24,9 @@ type batch struct {
 	sc    *scorer
 	jobs  int
 	shard shard
+	// seen counts the documents of the input, every shard's (set by read
+	// before it closes its channel, so run's caller may read it).
+	seen int
 }
 
 // shard selects a deterministic subset of a population: the items whose
@@ -80,8 +83,8 @@ func (o *outcome) where() string {
 // read sends every document of the inputs, in order, to out; the shard
 // keeps its own.
 func (b *batch) read(ctx context.Context, srcs []source, out chan<- item) {
-	defer close(out)
 	k := 0
+	defer func() { b.seen = k; close(out) }()
 	emit := func(it item) bool {
 		defer func() { k++ }()
 		if k%b.shard.Count != b.shard.Index {
@@ -358,6 +361,11 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	}
 	if output == "jsonl" {
 		fmt.Fprintln(stderr, sum.String(b.sc.bundle))
+	}
+	if b.shard.Count > 1 && sum.evaluated+sum.errors == 0 && b.seen > 0 {
+		// More shards than partners: not an error (a job of n shards must
+		// not fail for its empty ones), but not silent either.
+		fmt.Fprintf(stderr, "evaluate: shard %d/%d holds none of the input's %d %s: nothing scored\n", b.shard.Index, b.shard.Count, b.seen, plural(b.seen, "partner", "partners"))
 	}
 	return code
 }
