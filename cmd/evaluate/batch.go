@@ -307,6 +307,10 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	code := exitQualified
 	var entries []entry
 	var writeErr error
+	// Where each partner was first scored for a month: a population that
+	// holds a partner twice for the same month is likely a mistake
+	// upstream, and counts it twice (two months of one partner are not).
+	firstAt := map[[2]string]string{}
 	b.run(ctx, srcs, func(o outcome) {
 		if ctx.Err() != nil {
 			return // interrupted: what is left was cut short, not scored
@@ -329,6 +333,15 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 			prog.clear()
 		}
 		printWarnings(stderr, o.result, warn)
+		if id := o.result.Partner.ID; warn != warningsNone && len(o.result.Results) > 0 {
+			key := [2]string{id, o.result.Results[0].Month}
+			if first, again := firstAt[key]; again {
+				prog.clear()
+				fmt.Fprintf(stderr, "warning: %s: partner %q for %s again (first in %s): scored and counted twice\n", o.where(), id, key[1], first)
+			} else {
+				firstAt[key] = o.where()
+			}
+		}
 		if !o.result.qualified() && code == exitQualified {
 			code = exitNotQualified
 		}

@@ -81,7 +81,12 @@ func printWarnings(w io.Writer, r *report, mode warningMode) {
 			}
 			continue
 		}
-		fmt.Fprintf(w, "warning: %s: %s (--warnings all lists each)\n", r.File, summarise(g))
+		where := r.File
+		if r.Line > 0 {
+			// One document of JSON Lines: its line and partner.
+			where = fmt.Sprintf("%s:%d (partner %q)", r.File, r.Line, r.Partner.ID)
+		}
+		fmt.Fprintf(w, "warning: %s: %s (--warnings all lists each)\n", where, summarise(g))
 	}
 }
 
