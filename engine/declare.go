@@ -33,6 +33,9 @@ type declared struct {
 	// attrs its association attributes.
 	series map[string][]string
 	attrs  []string
+	// paramsBroken tells params that break their schema: compiled against
+	// for their shape, but not run (their errors say what is wrong).
+	paramsBroken bool
 }
 
 // declare reads a designation folder: params (checked against their
@@ -46,6 +49,7 @@ func declare(fsys fs.FS, source, id string) (*declared, PolicyErrors) {
 		return nil, PolicyErrors{{File: id, Message: err.Error()}}
 	}
 	d.params, d.warnings, errs = readParams(fsys, id)
+	d.paramsBroken = len(errs) > 0
 	for i := range d.warnings {
 		d.warnings[i].File = displayPath(source, d.warnings[i].File)
 	}
