@@ -476,6 +476,27 @@ func (c *compiler) errorAt(x *exprSource, line, col int, msg string) {
 	c.errs = append(c.errs, PolicyError{File: c.file, Line: l, Column: cl, Message: x.Name + ": " + msg, Snippet: snippet(c.src, l, cl)})
 }
 
+// atCode is where an error at line, col of text is shown: there, unless
+// that is a blank or comment line or past the text (CEL's end of input,
+// for a missing parenthesis), which would point into the YAML after the
+// expression; then just after the last code before it.
+func atCode(text string, line, col int) (int, int) {
+	lines := strings.Split(text, "\n")
+	code := func(i int) bool {
+		t := strings.TrimSpace(lines[i])
+		return t != "" && !strings.HasPrefix(t, "//")
+	}
+	if line >= 1 && line <= len(lines) && code(line-1) {
+		return line, col
+	}
+	for i := min(line, len(lines)) - 1; i >= 0; i-- {
+		if code(i) {
+			return i + 1, len(strings.TrimRight(lines[i], " \t"))
+		}
+	}
+	return line, col
+}
+
 // check parses and type-checks x in env; it reports problems and returns
 // nil for an expression with any.
 func (c *compiler) check(env *cel.Env, x *exprSource, want []*cel.Type) *cel.Ast {
@@ -488,8 +509,8 @@ func (c *compiler) check(env *cel.Env, x *exprSource, want []*cel.Type) *cel.Ast
 	}
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
-			loc := e.Location
-			c.errorAt(x, loc.Line(), loc.Column(), hint(e.Message, env, c.ts.fieldNames()))
+			line, col := atCode(x.Text, e.Location.Line(), e.Location.Column())
+			c.errorAt(x, line, col, hint(e.Message, env, c.ts.fieldNames()))
 		}
 		return nil
 	}

@@ -67,3 +67,25 @@ func TestLongLineRegoErrorIsCut(t *testing.T) {
 		t.Errorf("error of %d bytes", n)
 	}
 }
+
+// TestAtCode: a CEL error at the end of input, or on a comment or blank
+// line, is shown after the last code before it, never in the YAML that
+// follows the expression.
+func TestAtCode(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		text              string
+		line, col         int
+		wantLine, wantCol int
+	}{
+		{"a && b", 1, 3, 1, 3},
+		{"f(a,\n  b\n", 3, 0, 2, 3},
+		{"f(a,\n  b  \n// the sum\n", 4, 0, 2, 3},
+		{"// why\nf(a\n// more\n", 3, 2, 2, 3},
+		{"x\n\n", 9, 9, 1, 1},
+	} {
+		if l, col := atCode(c.text, c.line, c.col); l != c.wantLine || col != c.wantCol {
+			t.Errorf("atCode(%q, %d, %d) = %d, %d; want %d, %d", c.text, c.line, c.col, l, col, c.wantLine, c.wantCol)
+		}
+	}
+}
