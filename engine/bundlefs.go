@@ -77,7 +77,7 @@ func OpenBundleDir(dir string) (*BundleDir, error) {
 	}
 	clean := filepath.Clean(dir)
 	b := &BundleDir{dir: clean, source: dir}
-	if _, err := os.Stat(filepath.Join(clean, RulesFile)); err == nil {
+	if isDesignationDir(clean) {
 		b.prefix, b.source = filepath.Base(clean), filepath.Dir(clean)
 		if b.prefix == "." || b.prefix == string(filepath.Separator) {
 			// "." has no name to show it under: use the folder's own.
@@ -92,6 +92,27 @@ func OpenBundleDir(dir string) (*BundleDir, error) {
 		return nil, fmt.Errorf("load policies %s: %v", dir, err)
 	}
 	return b, nil
+}
+
+// isDesignationDir tells one designation's folder (it has a rules file)
+// from a bundle folder.
+func isDesignationDir(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, RulesFile))
+	return err == nil
+}
+
+// InBundleOfSeveral reports whether dir is one designation's folder whose
+// parent is a bundle of several designations, and names that parent: read
+// alone, such a folder checks facts against what its designation alone
+// accepts, which a user pointing at it may not mean.
+func InBundleOfSeveral(dir string) (parent string, ok bool) {
+	dir = filepath.Clean(dir)
+	if !isDesignationDir(dir) {
+		return "", false
+	}
+	parent = filepath.Join(dir, "..") // ".." for "."
+	names, err := DesignationFolders(os.DirFS(parent))
+	return parent, err == nil && len(names) >= 2
 }
 
 // Source is the folder the FS's names are relative to: the bundle folder,

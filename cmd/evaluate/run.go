@@ -369,14 +369,13 @@ func oneFolderHint(stderr io.Writer, policies string) {
 	if policies == "" {
 		return
 	}
-	dir := filepath.Clean(policies)
-	if _, err := os.Stat(filepath.Join(dir, engine.RulesFile)); err != nil {
+	parent, ok := engine.InBundleOfSeveral(policies)
+	if !ok {
 		return
 	}
-	parent, name := filepath.Dir(dir), filepath.Base(dir)
-	siblings, _ := filepath.Glob(filepath.Join(parent, "*", engine.RulesFile))
-	if len(siblings) < 2 {
-		return
+	name := filepath.Base(filepath.Clean(policies))
+	if abs, err := filepath.Abs(policies); err == nil {
+		name = filepath.Base(abs) // "security" for "."
 	}
 	fmt.Fprintf(stderr, "hint: --policies %s is one designation's folder: facts are checked against what %s alone accepts.\n"+
 		"      To check it against the whole bundle and score only %s, use --policies %s --designation %s\n", policies, name, name, parent, name)
