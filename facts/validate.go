@@ -24,6 +24,12 @@ type validator struct {
 	rowBuf []Row
 	valBuf []int64
 	cur    []int64
+	// rowKeys are each series' row keys and required ones, made once.
+	rowKeys map[*Series][2][]string
+	// ignored are the suggestions for an ignored entry's name, by series
+	// and name: a file may name the same unknown workload thousands of
+	// times, and an edit distance to every allowed name is dear.
+	ignored map[[2]string][2]string
 }
 
 func (v *validator) errorf(line int, field *fieldPath, format string, args ...any) {
@@ -414,6 +420,16 @@ func (v *validator) number(c cursor, path *fieldPath, kind ValueKind) (int64, bo
 	return x, true, nil
 }
 
+// digitsValue is the value of t, all decimal digits and at most 18 of
+// them (parseNumber checks both).
+func digitsValue(t string) int64 {
+	var x int64
+	for i := 0; i < len(t); i++ {
+		x = x*10 + int64(t[i]-'0')
+	}
+	return x
+}
+
 // parseNumber reads a number as written in a fact file; msg says why not.
 func parseNumber(s string, kind ValueKind) (int64, string) {
 	neg := strings.HasPrefix(s, "-")
@@ -444,7 +460,7 @@ func parseNumber(s string, kind ValueKind) (int64, string) {
 		if len(whole) > 13 {
 			return 0, fmt.Sprintf("%s is more than the largest number allowed, %d", s, MaxCount)
 		}
-		x, _ := strconv.ParseInt(whole, 10, 64)
+		x := digitsValue(whole)
 		if x > MaxCount {
 			return 0, fmt.Sprintf("%s is more than the largest number allowed, %d", s, MaxCount)
 		}
@@ -460,10 +476,15 @@ func parseNumber(s string, kind ValueKind) (int64, string) {
 	if len(whole) > 13 {
 		return 0, fmt.Sprintf("%s is more than the largest amount allowed, %d.00", s, MaxCents/100)
 	}
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	frac = (frac + "00")[:2]
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	x := w*100 + f
+	// At most 13 digits and 2 decimals, each checked: no overflow, and
+	// no copy of the text to pad the cents.
+	x := digitsValue(whole) * 100
+	if len(frac) > 0 {
+		x += int64(frac[0]-'0') * 10
+	}
+	if len(frac) > 1 {
+		x += int64(frac[1] - '0')
+	}
 	if x > MaxCents {
 		return 0, fmt.Sprintf("%s is more than the largest amount allowed, %d.00", s, MaxCents/100)
 	}

@@ -289,9 +289,18 @@ func (v *validator) series(c cursor, path *fieldPath, si int, cust *Customer) er
 			}
 		}
 		if s.Used != nil && !slices.Contains(s.Used, e.Keys[0]) {
+			k := [2]string{s.Name, e.Keys[0]}
+			hint, ok := v.ignored[k]
+			if !ok {
+				hint = [2]string{Suggest(e.Keys[0], s.Used), SameNameOrSuggest(e.Keys[0], s.Used)}
+				if v.ignored == nil {
+					v.ignored = map[[2]string][2]string{}
+				}
+				v.ignored[k] = hint
+			}
 			v.warnf(s.Noun+"s ignored", e.Keys[0], e.Line, p.Key(s.Keys[0]), "%s %q of tenant %q is not an eligible %s and is ignored%s",
-				s.Noun, e.Keys[0], cust.Tenant, s.Noun, Suggest(e.Keys[0], s.Used))
-			v.warnings[len(v.warnings)-1].Hint = SameNameOrSuggest(e.Keys[0], s.Used)
+				s.Noun, e.Keys[0], cust.Tenant, s.Noun, hint[0])
+			v.warnings[len(v.warnings)-1].Hint = hint[1]
 			v.warnings[len(v.warnings)-1].Series = s.Name
 		}
 		cust.Series[si] = append(cust.Series[si], e)
@@ -316,14 +325,21 @@ func describeKeys(s *Series, keys []string) string {
 }
 
 func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *Customer) error {
-	keys := []string{"month"}
-	required := []string{"month"}
-	for _, m := range s.Measures {
-		keys = append(keys, m.Name)
-		if m.Required {
-			required = append(required, m.Name)
+	kr, ok := v.rowKeys[s]
+	if !ok {
+		kr = [2][]string{{"month"}, {"month"}}
+		for _, m := range s.Measures {
+			kr[0] = append(kr[0], m.Name)
+			if m.Required {
+				kr[1] = append(kr[1], m.Name)
+			}
 		}
+		if v.rowKeys == nil {
+			v.rowKeys = map[*Series][2][]string{}
+		}
+		v.rowKeys[s] = kr
 	}
+	keys, required := kr[0], kr[1]
 	// Rows and their values are gathered in the validator's scratch and
 	// copied out once, at their exact size: an entry's rows cost two
 	// allocations, not a slice each and a series of growths. The scratch
