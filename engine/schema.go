@@ -204,7 +204,12 @@ func (v *validator) checkType(s *schema, n *yaml.Node, path string) bool {
 		ok = n.Kind == yaml.ScalarNode && n.Tag == "!!bool"
 	}
 	if !ok {
-		v.errorf(n, path, "want %s, got %s", article(s.Type), describeNode(n))
+		hint := ""
+		if s.Type == "string" && n.Tag == "!!timestamp" {
+			// YAML reads an unquoted 2024-06-30 as a date, not text.
+			hint = fmt.Sprintf(" (a date: write it in quotes, \"%s\")", n.Value)
+		}
+		v.errorf(n, path, "want %s, got %s%s", article(s.Type), describeNode(n), hint)
 	}
 	return ok
 }
