@@ -436,18 +436,39 @@ func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors, PolicyErr
 	if err := doc.Decode(&params); err != nil {
 		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}
 	}
+	warns := runTogether(p, doc.Content[0])
 	sp := path.Join(dir, SchemaFile)
 	ssrc, err := fs.ReadFile(fsys, sp)
 	if err != nil {
-		return params, nil, nil // no schema: nothing to check against
+		return params, warns, nil // no schema: nothing to check against
 	}
 	s, errs := readSchema(sp, ssrc)
 	if len(errs) > 0 {
-		return params, nil, errs
+		return params, warns, errs
 	}
 	v := &validator{file: p, root: params}
 	v.validate(s, doc.Content[0], "", nil)
-	return params, v.warns, v.errs
+	return params, append(warns, v.warns...), v.errs
+}
+
+// runTogether warns of list items that YAML read as one: a "- TeamsPhone"
+// indented one space deeper than its list continues the item before it,
+// which becomes "TeamsMeetings - TeamsPhone" and is then silently no name
+// at all.
+func runTogether(file string, n *yaml.Node) PolicyErrors {
+	var out PolicyErrors
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		for _, c := range n.Content {
+			if n.Kind == yaml.SequenceNode && c.Kind == yaml.ScalarNode && c.Style == 0 && strings.Contains(c.Value, " - ") {
+				out = append(out, PolicyError{File: file, Line: c.Line, Column: c.Column,
+					Message: fmt.Sprintf("%q is one list item: a \"- \" indented deeper than its list continues the item before it (was a new item meant?)", c.Value)})
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
 }
 
 // hashDir hashes every file under dir, in path order.
