@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+
+	"evaluate/facts"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -207,6 +211,9 @@ func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, param
 	if compiler.Compile(mods); compiler.Failed() {
 		return nil, len(mods), regoErrors(fsys, compiler.Errors)
 	}
+	if errs := undefinedData(compiler, mods, designation, params); len(errs) > 0 {
+		return nil, len(mods), regoErrors(fsys, errs)
+	}
 	ref := ast.Ref{ast.DefaultRootDocument, ast.StringTerm(designation), ast.StringTerm(ResultRule)}
 	if len(compiler.GetRulesExact(ref)) == 0 {
 		return nil, len(mods), PolicyErrors{{File: dir, Message: fmt.Sprintf("no Rego rule %s: the designation's policy must define it (package %s, rule %s)", ref, designation, ResultRule)}}
@@ -224,6 +231,46 @@ func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, param
 		return nil, len(mods), regoErrors(fsys, err)
 	}
 	return &pq, len(mods), nil
+}
+
+// undefinedData finds references to data.<designation>.<key> that name
+// neither a key of params.yaml nor a rule of the package: a misspelt key
+// (data.modern_work.min_total_point) makes every rule that reads it, and
+// so the result, undefined, which would say nothing of where. Keys below
+// the first are followed through params while they are constant strings.
+func undefinedData(compiler *ast.Compiler, mods map[string]*ast.Module, designation string, params any) ast.Errors {
+	var errs ast.Errors
+	for _, name := range slices.Sorted(maps.Keys(mods)) {
+		ast.WalkRefs(mods[name], func(r ast.Ref) bool {
+			if len(r) < 3 || !r[0].Equal(ast.DefaultRootDocument) || !r[1].Equal(ast.StringTerm(designation)) {
+				return false
+			}
+			if _, ok := r[2].Value.(ast.String); !ok || len(compiler.GetRulesWithPrefix(r[:3])) > 0 {
+				return false
+			}
+			var at any = params
+			for i, t := range r[2:] {
+				s, ok := t.Value.(ast.String)
+				m, isMap := at.(map[string]any)
+				if !ok || !isMap {
+					return false // a variable key, or below a list: not known here
+				}
+				v, found := m[string(s)]
+				if !found {
+					what := "params.yaml has no key"
+					if i == 0 {
+						what = "neither params.yaml nor the package has"
+					}
+					errs = append(errs, ast.NewError(ast.CompileErr, t.Location, "%s: %s %s%s",
+						r[:3+i].String(), what, strconv.Quote(string(s)), facts.Suggest(string(s), slices.Sorted(maps.Keys(m)))))
+					return false
+				}
+				at = v
+			}
+			return false
+		})
+	}
+	return errs
 }
 
 // jsonData converts YAML-decoded values to the JSON types OPA's store takes.
