@@ -347,7 +347,8 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 		return des, nil
 	}
 	if err := des.checkShape(ctx); err != nil {
-		return nil, PolicyErrors{{File: d.id, Message: err.Error()}}
+		file, line := resultRuleAt(d.fsys, d.id)
+		return nil, PolicyErrors{{File: file, Line: line, Message: err.Error()}}
 	}
 	return des, nil
 }

@@ -233,6 +233,21 @@ func prepareRego(ctx context.Context, fsys fs.FS, dir, designation string, param
 	return &pq, len(mods), nil
 }
 
+// resultRuleAt is where the designation's result rule is written (its
+// first definition), for an error about what it returned; the folder
+// when it cannot be found.
+func resultRuleAt(fsys fs.FS, dir string) (string, int) {
+	mods, _ := regoModules(fsys, dir)
+	for _, name := range slices.Sorted(maps.Keys(mods)) {
+		for _, r := range mods[name].Rules {
+			if r.Head.Name.String() == ResultRule && r.Location != nil {
+				return r.Location.File, r.Location.Row
+			}
+		}
+	}
+	return dir, 0
+}
+
 // undefinedData finds references to data.<designation>.<key> that name
 // neither a key of params.yaml nor a rule of the package: a misspelt key
 // (data.modern_work.min_total_point) makes every rule that reads it, and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -94,7 +95,7 @@ func (d *Designation) verdict(ctx context.Context, metrics map[string]map[string
 func (d *Designation) readResult(v any) (*Result, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("want an object, got %T", v)
+		return nil, fmt.Errorf("want an object, got %s", regoValue(v))
 	}
 	r := &Result{Tracks: map[string]*TrackResult{}, Extra: map[string]any{}}
 	var err error
@@ -109,7 +110,7 @@ func (d *Designation) readResult(v any) (*Result, error) {
 	}
 	tracks, ok := m["tracks"].(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("tracks: want an object of the tracks, got %v", m["tracks"])
+		return nil, fmt.Errorf("tracks: want an object of the tracks, got %s", regoValue(m["tracks"]))
 	}
 	for _, t := range d.Tracks {
 		tv, ok := tracks[t].(map[string]any)
@@ -171,10 +172,28 @@ func readNeeds(v any) (*Needs, error) {
 	return &n, nil
 }
 
+// regoValue names a value of the Rego's result for a message: its kind,
+// and a string quoted, so that "false" the string does not read as false.
+func regoValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nothing (the key is missing)"
+	case string:
+		return "the string " + strconv.Quote(x)
+	case bool, json.Number, float64, int, int64:
+		return fmt.Sprint(x)
+	case []any:
+		return fmt.Sprintf("an array (a set or a list) of %d", len(x))
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
 func boolOf(m map[string]any, k string) (bool, error) {
 	b, ok := m[k].(bool)
 	if !ok {
-		return false, fmt.Errorf("%s: want true or false, got %v", k, m[k])
+		return false, fmt.Errorf("%s: want true or false, got %s", k, regoValue(m[k]))
 	}
 	return b, nil
 }
@@ -182,7 +201,7 @@ func boolOf(m map[string]any, k string) (bool, error) {
 func stringOf(m map[string]any, k string) (string, error) {
 	s, ok := m[k].(string)
 	if !ok {
-		return "", fmt.Errorf("%s: want a string, got %v", k, m[k])
+		return "", fmt.Errorf("%s: want a string, got %s", k, regoValue(m[k]))
 	}
 	return s, nil
 }
@@ -198,7 +217,7 @@ func numberOf(m map[string]any, k string) (float64, error) {
 	case int64:
 		return float64(x), nil
 	}
-	return 0, fmt.Errorf("%s: want a number, got %v", k, m[k])
+	return 0, fmt.Errorf("%s: want a number, got %s", k, regoValue(m[k]))
 }
 
 // plainJSON turns OPA's json.Number into float64 inside free keys.
