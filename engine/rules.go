@@ -3,8 +3,13 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+
+	"evaluate/facts"
 
 	"gopkg.in/yaml.v3"
 )
@@ -306,6 +311,38 @@ type rulesSource struct {
 
 var notFound = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
+// rulesKeys are every key rules.yaml may hold, at any depth: the names an
+// unknown key is compared with for "did you mean".
+var rulesKeys = sync.OnceValue(func() []string {
+	seen := map[string]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen["\x00"+t.String()] {
+			return
+		}
+		seen["\x00"+t.String()] = true
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" && name != "-" {
+				seen[name] = true
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[rulesSource]())
+	var keys []string
+	for k := range seen {
+		if !strings.HasPrefix(k, "\x00") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+})
+
 // parseRules reads rules.yaml strictly: an unknown key is an error, and so
 // is a missing one the engine needs.
 func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
@@ -319,7 +356,18 @@ func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 		if te, ok := err.(*yaml.TypeError); ok {
 			for _, e := range te.Errors {
 				pe := yamlPolicyError(file, fmt.Errorf("%s", e))
-				pe.Message = notFound.ReplaceAllString(pe.Message, "unknown key $1")
+				if m := notFound.FindStringSubmatch(pe.Message); m != nil {
+					// yaml.v3 says the Go type and no column: say the key
+					// meant, and point at it.
+					pe.Message = "unknown key " + m[1] + facts.Suggest(m[1], rulesKeys())
+					lines := strings.Split(string(src), "\n")
+					if pe.Line >= 1 && pe.Line <= len(lines) {
+						if i := strings.Index(lines[pe.Line-1], m[1]+":"); i >= 0 {
+							pe.Column = i + 1
+							pe.Snippet = snippet(src, pe.Line, pe.Column)
+						}
+					}
+				}
 				errs = append(errs, pe)
 			}
 			return nil, errs
