@@ -431,6 +431,9 @@ type compiler struct {
 	// that a run that does not explain does not wait for them; deferring
 	// is set while those are compiled.
 	deferExplain, deferring bool
+	// missingKeys are top-level params keys params.schema.yaml reported
+	// missing: a reference to one is not an error of its own too.
+	missingKeys map[string]bool
 	// trusted skips the checks that only refuse an expression (the lint of
 	// params paths, constants over a limit, the cost estimate) for the
 	// embedded bundle: TestCheckShippedBundle runs them all on it, as
@@ -530,6 +533,9 @@ func (c *compiler) check(env *cel.Env, x *exprSource, want []*cel.Type) *cel.Ast
 	}
 	if issues := lintParamsPaths(ast, c.params); len(issues) > 0 {
 		for _, is := range issues {
+			if c.missingKeys[is.top] {
+				continue // params.schema.yaml said it is missing
+			}
 			loc := ast.NativeRep().SourceInfo().GetStartLocation(is.id)
 			c.errorAt(x, loc.Line(), loc.Column(), is.msg)
 		}

@@ -36,6 +36,9 @@ type declared struct {
 	// paramsBroken tells params that break their schema: compiled against
 	// for their shape, but not run (their errors say what is wrong).
 	paramsBroken bool
+	// missingKeys are the top-level keys the schema found missing: a rule
+	// that reads one is not told of again (one deleted line, one error).
+	missingKeys map[string]bool
 }
 
 // declare reads a designation folder: params (checked against their
@@ -50,6 +53,14 @@ func declare(fsys fs.FS, source, id string) (*declared, PolicyErrors) {
 	}
 	d.params, d.warnings, errs = readParams(fsys, id)
 	d.paramsBroken = len(errs) > 0
+	for _, e := range errs {
+		if key, ok := strings.CutSuffix(e.Message, ": missing (required)"); ok && !strings.ContainsAny(key, ".[") {
+			if d.missingKeys == nil {
+				d.missingKeys = map[string]bool{}
+			}
+			d.missingKeys[key] = true
+		}
+	}
 	for i := range d.warnings {
 		d.warnings[i].File = displayPath(source, d.warnings[i].File)
 	}

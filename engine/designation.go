@@ -236,7 +236,7 @@ func (d *Designation) reads(name string) bool {
 func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*Designation, PolicyErrors) {
 	rs := d.rs
 	ts := newTypeSet(l, d.series, d.attrs)
-	c := &compiler{file: d.rulesPath, src: d.src, params: d.params, ts: ts, deferExplain: deferExplain, trusted: deferExplain}
+	c := &compiler{file: d.rulesPath, src: d.src, params: d.params, ts: ts, deferExplain: deferExplain, trusted: deferExplain, missingKeys: d.missingKeys}
 	base, err := newBaseEnv(ts, d.params)
 	if err != nil {
 		return nil, PolicyErrors{{File: d.rulesPath, Message: fmt.Sprintf("CEL environment: %v", err)}}

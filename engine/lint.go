@@ -18,6 +18,7 @@ import (
 type paramsPathIssue struct {
 	id  int64
 	msg string
+	top string // the top-level key found missing, if that is the issue
 }
 
 // lintParamsPaths finds references such as params.eligble_workloads or
@@ -106,7 +107,11 @@ func checkPath(params any, steps []pathStep) (paramsPathIssue, bool) {
 		if st.key != "" && len(next) == 0 && len(nodes) > 0 {
 			slices.Sort(known)
 			known = slices.Compact(known)
-			return paramsPathIssue{id: st.id, msg: fmt.Sprintf("%s has no key %q%s (params.yaml has: %s)", where, st.key, facts.Suggest(st.key, known), strings.Join(known, ", "))}, true
+			is := paramsPathIssue{id: st.id, msg: fmt.Sprintf("%s has no key %q%s (params.yaml has: %s)", where, st.key, facts.Suggest(st.key, known), strings.Join(known, ", "))}
+			if where == "params" {
+				is.top = st.key
+			}
+			return is, true
 		}
 		if st.key == "" {
 			where += "[…]"
