@@ -77,6 +77,11 @@ type partnerChange struct {
 	Before      verdict        `json:"before"`
 	After       verdict        `json:"after"`
 	Metrics     []metricChange `json:"metrics"`
+	// TracksAdded and TracksRemoved are tracks only the new or only the
+	// base policies have (a track renamed is one of each): their metrics
+	// are not compared with zeros.
+	TracksAdded   []string `json:"tracks_added,omitempty"`
+	TracksRemoved []string `json:"tracks_removed,omitempty"`
 }
 
 func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -209,7 +214,16 @@ func compare(before, after *engine.Result) (partnerChange, bool) {
 	c.Before = verdict{before.Qualified, before.Track, before.Score}
 	c.After = verdict{after.Qualified, after.Track, after.Score}
 	changed := c.Before.Qualified != c.After.Qualified || c.Before.Track != c.After.Track || !same(c.Before.Score, c.After.Score)
+	for _, t := range before.TrackOrder {
+		if after.Tracks[t] == nil {
+			c.TracksRemoved = append(c.TracksRemoved, t)
+		}
+	}
 	for _, t := range after.TrackOrder {
+		if before.Tracks[t] == nil && len(before.Tracks) > 0 {
+			c.TracksAdded = append(c.TracksAdded, t)
+			continue
+		}
 		for _, m := range after.MetricOrder {
 			var b, a numbers
 			if tr := before.Tracks[t]; tr != nil && tr.Metrics[m] != nil {
@@ -223,10 +237,12 @@ func compare(before, after *engine.Result) (partnerChange, bool) {
 			}
 		}
 	}
-	return c, changed
+	return c, changed || len(c.TracksAdded)+len(c.TracksRemoved) > 0
 }
 
-func same(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+// same tells numbers apart by less than float sums' noise (about 1e-14
+// on points; the verdict's slack is 1e-12).
+func same(a, b float64) bool { return math.Abs(a-b) < 1e-13 }
 
 func writeChange(w io.Writer, c partnerChange) {
 	name := partnerName(c.Partner.ID, c.Partner.Name)
@@ -236,13 +252,30 @@ func writeChange(w io.Writer, c partnerChange) {
 	}
 	fmt.Fprintf(w, "%s, %s, %s\n", name, where, c.Designation)
 	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before), describeVerdict(c.After))
+	for _, t := range c.TracksRemoved {
+		fmt.Fprintf(w, "  track %s: only in the base policies\n", t)
+	}
+	for _, t := range c.TracksAdded {
+		fmt.Fprintf(w, "  track %s: only in the new policies\n", t)
+	}
 	for _, m := range c.Metrics {
 		detail := ""
 		if !same(m.Before.Value, m.After.Value) {
-			detail = fmt.Sprintf(" (value %s → %s)", num(m.Before.Value), num(m.After.Value))
+			b, a := changeText(m.Before.Value, m.After.Value)
+			detail = fmt.Sprintf(" (value %s → %s)", b, a)
 		}
-		fmt.Fprintf(w, "  %s.%s: %s → %s points%s\n", m.Track, m.Metric, num(m.Before.Points), num(m.After.Points), detail)
+		b, a := changeText(m.Before.Points, m.After.Points)
+		fmt.Fprintf(w, "  %s.%s: %s → %s points%s\n", m.Track, m.Metric, b, a, detail)
 	}
+}
+
+// changeText shows a change as people read numbers, unless rounding hides
+// it (19.9999999995 → 19.9998999995 both show as 19.99): then exactly.
+func changeText(before, after float64) (string, string) {
+	if num(before) == num(after) && !same(before, after) {
+		return exact(before), exact(after)
+	}
+	return num(before), num(after)
 }
 
 func describeVerdict(v verdict) string {
