@@ -10,6 +10,7 @@ import (
 	"evaluate/facts"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
@@ -41,6 +42,8 @@ type Designation struct {
 	layout      *layout
 	// schema is the part of the fact schema this designation declares.
 	schema facts.Schema
+	// names are its track, metric and option names as CEL values.
+	names map[string]ref.Val
 	// functions are the tenant rules' functions, as written (share.go).
 	functions []string
 
@@ -227,6 +230,34 @@ func dynVars(names []string) []cel.EnvOption {
 	return out
 }
 
+// internNames makes the CEL value of every track, metric and option name
+// once: scoring binds them for each metric evaluated (the plans evaluate
+// thousands per partner), and a string made a ref.Val each time is an
+// allocation each time.
+func (d *Designation) internNames() {
+	d.names = map[string]ref.Val{"": types.String("")}
+	add := func(s string) { d.names[s] = types.String(s) }
+	for _, t := range d.Tracks {
+		add(t)
+	}
+	for _, m := range d.Metrics {
+		add(m.ID)
+		for _, opts := range m.Options {
+			for _, o := range opts {
+				add(o)
+			}
+		}
+	}
+}
+
+// name is s as a CEL value, made once for the designation's own names.
+func (d *Designation) name(s string) ref.Val {
+	if v, ok := d.names[s]; ok {
+		return v
+	}
+	return types.String(s)
+}
+
 // reads reports whether the designation reads the fact series name.
 func (d *Designation) reads(name string) bool {
 	return slices.ContainsFunc(d.schema.Series, func(s facts.Series) bool { return s.Name == name })
@@ -341,6 +372,7 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	des.internNames()
 	if d.paramsBroken {
 		// The verdict run on broken params fails with a Rego type error
 		// that only repeats their schema's error (a string for a number).

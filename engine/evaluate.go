@@ -477,7 +477,7 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 		mr = &MetricResult{}
 	}
 	atOption, atValue, atPoints := ix[varOption], ix[varValue], ix["points"]
-	g[ix[varTrack]], g[ix[varMetric]], g[atOption] = types.String(track), types.String(m.ID), types.String("")
+	g[ix[varTrack]], g[ix[varMetric]], g[atOption] = d.name(track), d.name(m.ID), d.name("")
 	// max_points reads the track and the metric alone: the planner's
 	// memo (one track) computes it once.
 	var maxPoints float64
@@ -495,7 +495,7 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 	mr.MaxPoints = maxPoints
 	g[ix[varPartner]], g[ix[varMax]] = partner, types.Double(maxPoints)
 	one := func(option string) (*OptionResult, error) {
-		g[atOption], g[atValue], g[atPoints] = types.String(option), nil, nil
+		g[atOption], g[atValue], g[atPoints] = d.name(option), nil, nil
 		for i, a := range m.Aggregates {
 			g[m.aggPlaces[i]] = agg(option, a)
 		}
@@ -562,7 +562,7 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 		if opts[chosen] == nil {
 			return fail("combine.chosen", fmt.Errorf("%q is not an option (options: %v)", chosen, m.Options[track]))
 		}
-		g[ix[varChosen]] = types.String(chosen)
+		g[ix[varChosen]] = d.name(chosen)
 		mr.Option, mr.Options = chosen, opts
 		mr.Extra = opts[chosen].Extra
 	} else {
