@@ -38,8 +38,14 @@ func newFieldKeys(names ...string) *fieldKeys {
 			k.names = append(k.names, n)
 		}
 	}
-	// cel-go's own list: shared by every worker, never written.
-	k.list = types.NewStringList(types.DefaultTypeAdapter, k.names).(traits.Lister)
+	// cel-go's own list: shared by every worker, never written. Of CEL
+	// values made once: a string list makes its element anew on every
+	// read (an allocation each, thousands per partner in the plans).
+	vals := make([]ref.Val, len(k.names))
+	for i, n := range k.names {
+		vals[i] = types.String(n)
+	}
+	k.list = types.NewRefValList(types.DefaultTypeAdapter, vals).(traits.Lister)
 	return k
 }
 
