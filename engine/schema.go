@@ -46,7 +46,11 @@ type schemaRule struct {
 	MessageExpression exprSource `yaml:"message_expression"`
 	// Severity "warning" reports a breach without refusing the bundle
 	// (say, a bar no partner can reach); anything else is an error.
-	Severity      string `yaml:"severity"`
+	Severity string `yaml:"severity"`
+	// At names the key of the node a breach is shown at (a rule on the
+	// whole file about min_metric_points points at that key), when the
+	// node has it.
+	At            string `yaml:"at"`
 	rule, message *compiled
 }
 
@@ -251,14 +255,22 @@ func (v *validator) rules(s *schema, n *yaml.Node, path string, keys []string) {
 		if msg == "" {
 			msg = "breaks the rule " + r.Rule.Text
 		}
+		at := n
+		if r.At != "" && n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == r.At {
+					at = n.Content[i]
+				}
+			}
+		}
 		if r.Severity == "warning" {
 			if path != "" {
 				msg = path + ": " + msg
 			}
-			v.warns = append(v.warns, PolicyError{File: v.file, Line: n.Line, Column: n.Column, Message: msg})
+			v.warns = append(v.warns, PolicyError{File: v.file, Line: at.Line, Column: at.Column, Message: msg})
 			continue
 		}
-		v.errorf(n, path, "%s", msg)
+		v.errorf(at, path, "%s", msg)
 	}
 }
 
