@@ -224,7 +224,7 @@ func qualifiedWord(q bool) string {
 // counts as 70 shows as 70 and nothing it counts as short does. JSON
 // carries the unrounded value.
 func num(f float64) string {
-	x := math.Floor((f+displaySlack)*100) / 100
+	x := shownHundredths(f) / 100
 	if x == 0 {
 		x = 0 // no "-0"
 	}
@@ -236,26 +236,30 @@ func num(f float64) string {
 // total as shown (13.33 + 16.66 + 20 + 20 beside a total of 70), that
 // each is rounded down on its own; "" when they add up.
 func roundingNote(r *engine.Result) string {
-	hundredths := func(f float64) int64 { return int64(math.Floor((f + displaySlack) * 100)) }
 	var notes []string
 	for _, t := range r.TrackOrder {
 		tr := r.Tracks[t]
-		var sum int64
+		var sum float64
 		for _, m := range r.MetricOrder {
 			if mr := tr.Metrics[m]; mr != nil {
-				sum += hundredths(mr.Points)
+				sum += shownHundredths(mr.Points)
 			}
 		}
-		if sum != hundredths(tr.Score) {
-			notes = append(notes, fmt.Sprintf("note: %s's points as shown add up to %s; its total, %s, adds them unrounded (each is shown rounded down to hundredths)", t, num(float64(sum)/100), num(tr.Score)))
+		if sum != shownHundredths(tr.Score) {
+			notes = append(notes, fmt.Sprintf("note: %s's points as shown add up to %s; its total, %s, adds them unrounded (each is shown rounded down to hundredths)", t, num(sum/100), num(tr.Score)))
 		}
 	}
 	return strings.Join(notes, "\n")
 }
 
 // displaySlack is how far under a hundredth a number may be and still show
-// as it (see num).
+// as it (see num). The bundles' Rego rounds the numbers in its reasons
+// with the same slack (shown(x) in each designation.rego).
 const displaySlack = 1e-12
+
+// shownHundredths is f in hundredths as people are shown it: rounded down,
+// within displaySlack.
+func shownHundredths(f float64) float64 { return math.Floor((f + displaySlack) * 100) }
 
 // exact prints a number as it is (a bar, an amount a plan adds).
 func exact(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

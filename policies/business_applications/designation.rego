@@ -49,7 +49,10 @@ because(track, m) := sprintf(": MCV in the baseline month is %v, under the %s tr
 } else := ""
 
 # Points as the reasons show them: rounded down to 2 decimals.
-shown(x) := floor((x * 100) + 0.000001) / 100
+# The slack is the text output's (cmd/evaluate displaySlack: the largest
+# points_tolerance a schema allows), so that a reason and the table show
+# one number: 69.9999999995 is 69.99 in both.
+shown(x) := floor((x + 0.000000000001) * 100) / 100
 
 points_word(x) := "point" if shown(x) == 1
 

@@ -62,7 +62,10 @@ else := id
 
 # Points as the reasons show them: rounded down to 2 decimals, so that a
 # shown number never sits on the bar the true one is under.
-shown(x) := floor((x * 100) + 0.000001) / 100
+# The slack is the text output's (cmd/evaluate displaySlack: the largest
+# points_tolerance a schema allows), so that a reason and the table show
+# one number: 69.9999999995 is 69.99 in both.
+shown(x) := floor((x + 0.000000000001) * 100) / 100
 
 points_word(x) := "point" if shown(x) == 1
 
