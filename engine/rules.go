@@ -77,7 +77,7 @@ func (u *Unit) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain Unit
 	var p plain
-	if err := n.Decode(&p); err != nil {
+	if err := strictDecode(n, &p); err != nil {
 		return err
 	}
 	*u = Unit(p)
@@ -146,7 +146,7 @@ type explainShow struct {
 func (s *explainShow) UnmarshalYAML(n *yaml.Node) error {
 	type plain explainShow
 	var p plain
-	err := n.Decode(&p)
+	err := strictDecode(n, &p)
 	*s = explainShow(p)
 	s.line = n.Line
 	return err
@@ -226,7 +226,7 @@ func (m *measureSource) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain measureSource
 	var p plain
-	err := n.Decode(&p)
+	err := strictDecode(n, &p)
 	*m = measureSource(p)
 	return err
 }
@@ -352,25 +352,8 @@ func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		var errs PolicyErrors
 		if te, ok := err.(*yaml.TypeError); ok {
-			for _, e := range te.Errors {
-				pe := yamlPolicyError(file, fmt.Errorf("%s", e))
-				if m := notFound.FindStringSubmatch(pe.Message); m != nil {
-					// yaml.v3 says the Go type and no column: say the key
-					// meant, and point at it.
-					pe.Message = "unknown key " + m[1] + facts.Suggest(m[1], rulesKeys())
-					lines := strings.Split(string(src), "\n")
-					if pe.Line >= 1 && pe.Line <= len(lines) {
-						if i := strings.Index(lines[pe.Line-1], m[1]+":"); i >= 0 {
-							pe.Column = i + 1
-							pe.Snippet = snippet(src, pe.Line, pe.Column)
-						}
-					}
-				}
-				errs = append(errs, pe)
-			}
-			return nil, errs
+			return nil, typeErrors(file, src, te)
 		}
 		return nil, PolicyErrors{yamlPolicyError(file, err)}
 	}
@@ -378,13 +361,14 @@ func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 		return nil, PolicyErrors{{File: file, Line: 1, Message: "missing top-level key cel"}}
 	}
 	rs := doc.CEL
-	p := &rulesParser{file: file}
+	p := &rulesParser{file: file, src: src}
 	p.check(rs)
 	return rs, p.errs
 }
 
 type rulesParser struct {
 	file string
+	src  []byte
 	errs PolicyErrors
 }
 
@@ -476,15 +460,19 @@ func (p *rulesParser) checkFacts(f *factsSource) {
 		for i := 0; i+1 < len(f.Series.Content); i += 2 {
 			name := f.Series.Content[i].Value
 			var s seriesSource
-			if err := f.Series.Content[i+1].Decode(&s); err != nil {
-				p.errorf(f.Series.Content[i].Line, "facts.series.%s: %v", name, err)
+			if err := strictDecode(f.Series.Content[i+1], &s); err != nil {
+				if te, ok := err.(*yaml.TypeError); ok {
+					p.errs = append(p.errs, typeErrors(p.file, p.src, te)...)
+				} else {
+					p.errorf(f.Series.Content[i].Line, "facts.series.%s: %v", name, err)
+				}
 				continue
 			}
 			s.kinds = map[string]measureSource{}
 			m := s.Measures
 			for k := 0; m.Kind == yaml.MappingNode && k+1 < len(m.Content); k += 2 {
 				var ms measureSource
-				if err := m.Content[k+1].Decode(&ms); err != nil {
+				if err := strictDecode(m.Content[k+1], &ms); err != nil {
 					p.errorf(m.Content[k].Line, "facts.series.%s.measures.%s: %v", name, m.Content[k].Value, err)
 				}
 				s.measures = append(s.measures, m.Content[k].Value)
@@ -689,6 +677,82 @@ func splitTop(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// typeErrors are yaml.v3's decoding errors with their lines; an unknown
+// key (which yaml.v3 words with the Go type and no column) gets the key
+// meant and a caret under it.
+func typeErrors(file string, src []byte, te *yaml.TypeError) PolicyErrors {
+	var errs PolicyErrors
+	lines := strings.Split(string(src), "\n")
+	for _, e := range te.Errors {
+		pe := yamlPolicyError(file, fmt.Errorf("%s", e))
+		if m := notFound.FindStringSubmatch(pe.Message); m != nil {
+			pe.Message = "unknown key " + m[1] + facts.Suggest(m[1], rulesKeys())
+			if pe.Line >= 1 && pe.Line <= len(lines) {
+				if i := strings.Index(lines[pe.Line-1], m[1]+":"); i >= 0 {
+					pe.Column = i + 1
+					pe.Snippet = snippet(src, pe.Line, pe.Column)
+				}
+			}
+		}
+		errs = append(errs, pe)
+	}
+	return errs
+}
+
+// strictDecode is n.Decode(v) refusing keys v has no field for, as the
+// decoder of rules.yaml does with KnownFields: a node decoded on its own
+// (by an UnmarshalYAML, or a part read later) would otherwise drop a
+// misspelt key silently. The unknown keys come back as yaml.v3 words them.
+func strictDecode(n *yaml.Node, v any) error {
+	var unknown []string
+	var walk func(n *yaml.Node, t reflect.Type)
+	walk = func(n *yaml.Node, t reflect.Type) {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == reflect.TypeFor[yaml.Node]() || reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
+			return // read as a node, or by its own UnmarshalYAML
+		}
+		switch {
+		case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, t.Elem())
+			}
+		case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+			for i := 1; i < len(n.Content); i += 2 {
+				walk(n.Content[i], t.Elem())
+			}
+		case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+			fields := map[string]reflect.Type{}
+			for i := 0; i < t.NumField(); i++ {
+				if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
+					fields[name] = t.Field(i).Type
+				}
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				ft, ok := fields[k.Value]
+				if !ok {
+					unknown = append(unknown, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, k.Value, t))
+					continue
+				}
+				walk(n.Content[i+1], ft)
+			}
+		}
+	}
+	walk(n, reflect.TypeOf(v))
+	if err := n.Decode(v); err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return &yaml.TypeError{Errors: unknown}
+	}
+	return nil
 }
 
 func yamlPolicyError(file string, err error) PolicyError {
