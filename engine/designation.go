@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 
 	"evaluate/facts"
 
@@ -368,6 +369,16 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 	pq, modules, regoErrs := prepareRego(ctx, d.fsys, d.id, d.id, d.params)
 	des.counts.modules = modules
 	des.rego = pq
+	// A Rego reference to a key the schema found missing is that error
+	// again.
+	regoErrs = slices.DeleteFunc(regoErrs, func(e PolicyError) bool {
+		for k := range d.missingKeys {
+			if strings.HasPrefix(e.Message, "data."+d.id+"."+k+": ") {
+				return true
+			}
+		}
+		return false
+	})
 	errs := append(c.errs, regoErrs...)
 	if len(errs) > 0 {
 		return nil, errs
@@ -379,8 +390,13 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 		return des, nil
 	}
 	if err := des.checkShape(ctx); err != nil {
-		file, line := resultRuleAt(d.fsys, d.id)
-		return nil, PolicyErrors{{File: file, Line: line, Message: err.Error()}}
+		pe := PolicyError{File: d.id, Message: err.Error()}
+		if strings.Contains(pe.Message, "data."+d.id+"."+ResultRule) {
+			// What the Rego returned: shown at its result rule. (A CEL
+			// formula that failed names its own place in the message.)
+			pe.File, pe.Line = resultRuleAt(d.fsys, d.id)
+		}
+		return nil, PolicyErrors{pe}
 	}
 	return des, nil
 }
