@@ -254,3 +254,23 @@ func lineIn(t *testing.T, file, text string) string {
 	t.Fatalf("%s has no %q", file, text)
 	return ""
 }
+
+// TestChangeText: a change that hundredths rounded down would hide is
+// shown exactly; others as people read numbers.
+func TestChangeText(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		before, after float64
+		want          string
+	}{
+		{69.9999999995, 69.9998999995, "69.9999999995 → 69.9998999995"},
+		{69.99, 49.99, "69.99 → 49.99"},
+		{70, 70.0000000000001, "70 → 70"},
+		{0.2899999999999999, 0.29, "0.29 → 0.29"},
+	} {
+		b, a := changeText(c.before, c.after)
+		if got := b + " → " + a; got != c.want {
+			t.Errorf("changeText(%v, %v) = %s, want %s", c.before, c.after, got, c.want)
+		}
+	}
+}

@@ -251,7 +251,8 @@ func writeChange(w io.Writer, c partnerChange) {
 		where = fmt.Sprintf("%s:%d", c.File, c.Line)
 	}
 	fmt.Fprintf(w, "%s, %s, %s\n", name, where, c.Designation)
-	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before), describeVerdict(c.After))
+	before, after := changeText(c.Before.Score, c.After.Score)
+	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before, before), describeVerdict(c.After, after))
 	for _, t := range c.TracksRemoved {
 		fmt.Fprintf(w, "  track %s: only in the base policies\n", t)
 	}
@@ -278,10 +279,11 @@ func changeText(before, after float64) (string, string) {
 	return num(before), num(after)
 }
 
-func describeVerdict(v verdict) string {
+// describeVerdict is a verdict with its score as shown (see changeText).
+func describeVerdict(v verdict, score string) string {
 	q := "not qualified"
 	if v.Qualified {
 		q = "qualified"
 	}
-	return fmt.Sprintf("%s, %s, %s points", q, v.Track, num(v.Score))
+	return fmt.Sprintf("%s, %s, %s points", q, v.Track, score)
 }
