@@ -462,7 +462,7 @@ func runTogether(file string, n *yaml.Node) PolicyErrors {
 		for _, c := range n.Content {
 			if n.Kind == yaml.SequenceNode && c.Kind == yaml.ScalarNode && c.Style == 0 && strings.Contains(c.Value, " - ") {
 				out = append(out, PolicyError{File: file, Line: c.Line, Column: c.Column,
-					Message: fmt.Sprintf("%q is one list item: a \"- \" indented deeper than its list continues the item before it (was a new item meant?)", c.Value)})
+					Message: fmt.Sprintf("%q is one list item: a \"- \" indented deeper than its list continues the item before it (was a new item meant? if it is one name, write it in quotes)", c.Value)})
 			}
 			walk(c)
 		}
