@@ -64,6 +64,9 @@ type htmlView struct {
 	ChartBar   float64
 	Legend     []legend
 	MonthTable template.HTML
+	// Rounding says when the points shown do not add up to the total
+	// shown (see roundingNote).
+	Rounding string
 }
 
 type trackView struct {
@@ -161,7 +164,7 @@ func partnerSection(rep *report, hs []*history, opts renderOptions) partnerHTML 
 
 // designationView is one designation of a partner.
 func designationView(r *engine.Result, opts renderOptions) htmlView {
-	v := htmlView{R: r, Anchor: "d-" + r.Designation}
+	v := htmlView{R: r, Anchor: "d-" + r.Designation, Rounding: roundingNote(r)}
 	if n := r.Tracks[r.Track].Needs; n != nil && n.Possible == nil {
 		v.Bar = fmt.Sprintf(" (a track needs %s in total", exact(n.Total))
 		if least, same := sameLeast(n); same {
