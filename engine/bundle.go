@@ -418,37 +418,36 @@ func displayPath(source, file string) string {
 
 // readParams reads params.yaml and checks it against params.schema.yaml
 // when the designation has one; warnings are breaches of the schema's
-// warning rules.
-func readParams(fsys fs.FS, dir string) (map[string]any, PolicyErrors, PolicyErrors) {
+// warning rules, and missing the required top-level keys it lacks.
+func readParams(fsys fs.FS, dir string) (params map[string]any, warnings, errs PolicyErrors, missing []string) {
 	p := path.Join(dir, ParamsFile)
 	src, err := fs.ReadFile(fsys, p)
 	if err != nil {
-		return nil, nil, PolicyErrors{{File: p, Message: err.Error()}}
+		return nil, nil, PolicyErrors{{File: p, Message: err.Error()}}, nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}
+		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil
 	}
 	if len(doc.Content) == 0 {
-		return nil, nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}
+		return nil, nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}, nil
 	}
-	var params map[string]any
 	if err := doc.Decode(&params); err != nil {
-		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}
+		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil
 	}
 	warns := runTogether(p, doc.Content[0])
 	sp := path.Join(dir, SchemaFile)
 	ssrc, err := fs.ReadFile(fsys, sp)
 	if err != nil {
-		return params, warns, nil // no schema: nothing to check against
+		return params, warns, nil, nil // no schema: nothing to check against
 	}
-	s, errs := readSchema(sp, ssrc)
-	if len(errs) > 0 {
-		return params, warns, errs
+	s, serrs := readSchema(sp, ssrc)
+	if len(serrs) > 0 {
+		return params, warns, serrs, nil
 	}
 	v := &validator{file: p, root: params}
 	v.validate(s, doc.Content[0], "", nil)
-	return params, append(warns, v.warns...), v.errs
+	return params, append(warns, v.warns...), v.errs, v.missing
 }
 
 // runTogether warns of list items that YAML read as one: a "- TeamsPhone"

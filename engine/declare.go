@@ -51,15 +51,14 @@ func declare(fsys fs.FS, source, id string) (*declared, PolicyErrors) {
 	if d.hash, err = hashDir(fsys, id); err != nil {
 		return nil, PolicyErrors{{File: id, Message: err.Error()}}
 	}
-	d.params, d.warnings, errs = readParams(fsys, id)
+	var missing []string
+	d.params, d.warnings, errs, missing = readParams(fsys, id)
 	d.paramsBroken = len(errs) > 0
-	for _, e := range errs {
-		if key, ok := strings.CutSuffix(e.Message, ": missing (required)"); ok && !strings.ContainsAny(key, ".[") {
-			if d.missingKeys == nil {
-				d.missingKeys = map[string]bool{}
-			}
-			d.missingKeys[key] = true
+	for _, key := range missing {
+		if d.missingKeys == nil {
+			d.missingKeys = map[string]bool{}
 		}
+		d.missingKeys[key] = true
 	}
 	for i := range d.warnings {
 		d.warnings[i].File = displayPath(source, d.warnings[i].File)

@@ -503,12 +503,18 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 	return m
 }
 
+// levelEnv is base with a metric's level: its track, metric and option
+// (max_points, plan efforts, whether an explanation is shown).
+func (c *compiler) levelEnv(base *cel.Env) *cel.Env {
+	return c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType), cel.Variable(varOption, cel.StringType))
+}
+
 // metricFormulas compiles a metric's formulas over its aggregates.
 func (c *compiler) metricFormulas(m *Metric, ms *metricSource, base *cel.Env, aggVars []cel.EnvOption) {
 	metricEnv := c.extend(base, aggVars...)
 	m.value = c.compile(metricEnv, &ms.Value, wantNumber)
 	m.points = c.compile(c.extend(metricEnv, cel.Variable(varValue, cel.DoubleType)), &ms.Points, wantNumber)
-	maxEnv := c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType), cel.Variable(varOption, cel.StringType))
+	maxEnv := c.levelEnv(base)
 	m.maxPoints = c.compile(maxEnv, &ms.MaxPoints, wantNumber)
 	m.extra = c.compile(c.extend(metricEnv, cel.Variable(varValue, cel.DoubleType), cel.Variable("points", cel.DoubleType)), &ms.Extra, wantMap)
 	if cs := ms.Combine; cs != nil {
@@ -532,7 +538,7 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 	}
 	a.deps = dependsOn(a.expr, known)
 	if pl := as.Plan; pl != nil {
-		effEnv := c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType), cel.Variable(varOption, cel.StringType))
+		effEnv := c.levelEnv(base)
 		mk := func(pl *planSource) *aggregatePlan {
 			ap := &aggregatePlan{unit: pl.Unit, step: pl.Step, scale: pl.Scale}
 			if pl.Effort.Text != "" {
@@ -562,8 +568,7 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 func (c *compiler) explain(a *Aggregate, group string, ex *explainSource, env, base *cel.Env) {
 	a.explain = &aggregateExplain{says: ex.Says, scale: ex.Scale, unit: ex.Unit, byOption: ex.ByOption, detail: c.compile(env, &ex.Detail, wantString)}
 	if ex.Shown.Text != "" {
-		levelEnv := c.extend(base, cel.Variable(varTrack, cel.StringType), cel.Variable(varMetric, cel.StringType), cel.Variable(varOption, cel.StringType))
-		a.explain.shown = c.compile(levelEnv, &ex.Shown, wantBool)
+		a.explain.shown = c.compile(c.levelEnv(base), &ex.Shown, wantBool)
 	}
 	name := fmt.Sprintf("%s.aggregates[%s].explain", group, a.ID)
 	a.explain.leftOut = c.rules(name+".left_out", env, ex.LeftOut)

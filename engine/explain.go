@@ -244,6 +244,7 @@ func (e *explainer) record(d *Designation, x *Explanation, m *Metric, act map[st
 func (e *explainer) attach(di int, r *Result) error {
 	d := e.b.Designations[di]
 	for k, x := range e.ex[di] {
+		m := d.metricByID(k.metric)
 		for ai := range x.Aggregates {
 			ax := &x.Aggregates[ai]
 			sort.SliceStable(ax.Records, func(i, j int) bool { return recordID(ax.Records[i]) < recordID(ax.Records[j]) })
@@ -254,16 +255,14 @@ func (e *explainer) attach(di int, r *Result) error {
 				return ax.Notes[i].Tenant+ax.Notes[i].Person < ax.Notes[j].Tenant+ax.Notes[j].Person
 			})
 			sort.SliceStable(ax.NotCounted, func(i, j int) bool { return ax.NotCounted[i].Person < ax.NotCounted[j].Person })
-			for _, m := range d.Metrics {
-				if m.ID == k.metric {
-					in := instance{track: k.track, option: k.option, metric: m, agg: m.Aggregates[ai]}
-					if s, ok := d.slotIndex[in.slotKey()]; ok {
-						ax.Total = e.totals[di][s].native(m.Aggregates[ai].Op)
-					}
+			if m != nil {
+				in := instance{track: k.track, option: k.option, metric: m, agg: m.Aggregates[ai]}
+				if s, ok := d.slotIndex[in.slotKey()]; ok {
+					ax.Total = e.totals[di][s].native(m.Aggregates[ai].Op)
 				}
 			}
 		}
-		if err := e.hide(d, k, x); err != nil {
+		if err := hide(m, k, x); err != nil {
 			return err
 		}
 		tr := r.Tracks[k.track]
@@ -283,14 +282,9 @@ func (e *explainer) attach(di int, r *Result) error {
 	return nil
 }
 
-// hide drops from x the aggregates the bundle does not show at k.
-func (e *explainer) hide(d *Designation, k exKey, x *Explanation) error {
-	var m *Metric
-	for _, dm := range d.Metrics {
-		if dm.ID == k.metric {
-			m = dm
-		}
-	}
+// hide drops from x, metric m's explanation at k, the aggregates the
+// bundle does not show there.
+func hide(m *Metric, k exKey, x *Explanation) error {
 	if m == nil {
 		return nil
 	}

@@ -104,6 +104,8 @@ type validator struct {
 	root  any
 	errs  PolicyErrors
 	warns PolicyErrors
+	// missing are the required top-level keys the file lacks.
+	missing []string
 }
 
 func (v *validator) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -158,6 +160,9 @@ func (v *validator) validate(s *schema, n *yaml.Node, path string, keys []string
 		for _, r := range s.Required {
 			if !seen[r] {
 				v.errorf(n, join(path, r), "missing (required)")
+				if path == "" {
+					v.missing = append(v.missing, r)
+				}
 			}
 		}
 	case "array":
