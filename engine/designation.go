@@ -119,6 +119,7 @@ type Aggregate struct {
 type aggregatePlan struct {
 	unit     Unit
 	effort   *compiled
+	of       *compiled // nil: the unit says it all
 	step     int64
 	scale    float64
 	byOption map[string]*aggregatePlan
@@ -544,6 +545,11 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 			if pl.Effort.Text != "" {
 				c.once(func() { ap.effort = c.compile(effEnv, &pl.Effort, wantNumber) })
 			}
+			if pl.Of.Text != "" {
+				c.once(func() {
+					ap.of = c.compile(c.extend(effEnv, cel.Variable(varAsOf, cel.StringType)), &pl.Of, wantStrList)
+				})
+			}
 			return ap
 		}
 		a.plan = mk(pl)
@@ -554,6 +560,9 @@ func (c *compiler) aggregate(group string, as *aggregateSource, env, base *cel.E
 			q := mk(po)
 			if q.effort == nil {
 				q.effort = a.plan.effort
+			}
+			if q.of == nil {
+				q.of = a.plan.of
 			}
 			a.plan.byOption[o] = q
 		}

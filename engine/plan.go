@@ -36,8 +36,11 @@ type Step struct {
 	Aggregate string  `json:"aggregate"`
 	Add       float64 `json:"add"`
 	// Unit names what is added, in the form for Add ("1 customer").
-	Unit        string  `json:"unit"`
-	PointsAfter float64 `json:"points_after"`
+	Unit string `json:"unit"`
+	// Of names what counts as one (the certifications of a step), when
+	// the bundle's plan.of lists them.
+	Of          []string `json:"of,omitempty"`
+	PointsAfter float64  `json:"points_after"`
 }
 
 // maxPlanSteps bounds the steps tried for one aggregate, so that a
@@ -74,6 +77,7 @@ type planner struct {
 	ctx     context.Context
 	d       *Designation
 	track   string
+	asOf    string // for plan.of
 	tot     totals
 	partner ref.Val
 	dims    []dim
@@ -110,7 +114,7 @@ func (d *Designation) plans(ctx context.Context, r *Result, tot totals, partner 
 			tr.Gap = &Plan{Possible: true, Steps: []Step{}, ScoreAfter: tr.Score}
 			continue
 		}
-		p, err := d.planTrack(ctx, t, tr, tot, partner.cel)
+		p, err := d.planTrack(ctx, t, tr, tot, partner.cel, r.AsOf)
 		if err != nil {
 			return fmt.Errorf("%s: plan for %s: %w", d.ID, t, err)
 		}
@@ -119,7 +123,7 @@ func (d *Designation) plans(ctx context.Context, r *Result, tot totals, partner 
 	return nil
 }
 
-func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResult, tot totals, partner ref.Val) (*Plan, error) {
+func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResult, tot totals, partner ref.Val, asOf string) (*Plan, error) {
 	n := tr.Needs
 	switch {
 	case n == nil:
@@ -127,7 +131,7 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 	case n.Possible != nil && !*n.Possible:
 		return &Plan{Steps: []Step{}, Why: n.Why}, nil
 	}
-	pl := &planner{ctx: ctx, d: d, track: track, tot: tot, partner: partner}
+	pl := &planner{ctx: ctx, d: d, track: track, asOf: asOf, tot: tot, partner: partner}
 	for mi, m := range d.Metrics {
 		pl.current = append(pl.current, tr.Metrics[m.ID].Points)
 		for _, o := range m.optionsOf(track) {
@@ -440,7 +444,7 @@ func (pl *planner) search(n *Needs) (*Plan, error) {
 	if err := pl.refine(&p, n); err != nil {
 		return nil, err
 	}
-	return pl.plan(p), nil
+	return pl.plan(p)
 }
 
 // refine takes each step down to the least that still meets the bar with
@@ -555,7 +559,7 @@ func (pl *planner) extend(frontier []state, cands []candidate, total float64) []
 
 // plan turns the cheapest state into steps, in the designation's metric
 // order.
-func (pl *planner) plan(s picked) *Plan {
+func (pl *planner) plan(s picked) (*Plan, error) {
 	// The effort is a sum of float weights, some taken in proportion
 	// (refine): rounded to a millionth so that 52.00002 does not print as
 	// 52.000020000000006. Plans are compared on the unrounded cost.
@@ -569,11 +573,21 @@ func (pl *planner) plan(s picked) *Plan {
 			}
 			dm := &pl.dims[di]
 			add := float64(k) / dm.plan.scale
-			p.Steps = append(p.Steps, Step{Metric: pl.d.Metrics[dm.metric].ID, Option: dm.option, Aggregate: dm.agg.ID,
-				Add: add, Unit: dm.plan.unit.For(add), PointsAfter: c.points})
+			m := pl.d.Metrics[dm.metric]
+			st := Step{Metric: m.ID, Option: dm.option, Aggregate: dm.agg.ID, Add: add, Unit: dm.plan.unit.For(add), PointsAfter: c.points}
+			if dm.plan.of != nil {
+				v, err := dm.plan.of.eval(map[string]any{varTrack: pl.track, varMetric: m.ID, varOption: dm.option, varAsOf: pl.asOf})
+				if err == nil {
+					st.Of, err = evalStrings(v)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("metrics[%s].aggregates[%s].plan.of: %w", m.ID, dm.agg.ID, err)
+				}
+			}
+			p.Steps = append(p.Steps, st)
 		}
 	}
-	return p
+	return p, nil
 }
 
 // checkPlans plans for a few synthetic partners (every aggregate at 0, 1,

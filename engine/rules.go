@@ -161,6 +161,10 @@ type planSource struct {
 	Effort exprSource `yaml:"effort"`
 	Step   int64      `yaml:"step"`
 	Scale  float64    `yaml:"scale"`
+	// Of, over track, metric, option and as_of, lists the names of what
+	// counts (the certifications of a step), so that a step says which to
+	// get.
+	Of exprSource `yaml:"of"`
 	// ByOption overrides the plan for one option of the metric (a part
 	// counted in other units).
 	ByOption map[string]*planSource `yaml:"by_option"`
@@ -614,6 +618,7 @@ func (p *rulesParser) plan(name string, pl *planSource, top bool) {
 	if pl.Effort.Text != "" || top && len(pl.ByOption) == 0 {
 		p.need(name+".effort", &pl.Effort)
 	}
+	optional(name+".of", &pl.Of)
 	if pl.Step == 0 {
 		pl.Step = 1
 	}

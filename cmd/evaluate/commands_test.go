@@ -274,3 +274,29 @@ func TestChangeText(t *testing.T) {
 		}
 	}
 }
+
+// TestReadingErrors makes the three mistakes of policies/README.md's
+// "Reading errors" and checks that `evaluate check` says exactly what the
+// README shows, so the example cannot drift from the tool.
+func TestReadingErrors(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "policies", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Reading errors")
+	if !ok {
+		t.Fatal("policies/README.md has no \"Reading errors\" section")
+	}
+	_, block, _ := strings.Cut(rest, "```\n")
+	want, _, _ := strings.Cut(block, "```")
+	dir := copyPolicies(t,
+		edit{"designation.rego", "score := sum([m.points", "score := summ([m.points"},
+		edit{"params.yaml", "paid_seats: {min: 11, max: 300}", "paid_seats: {min: 301, max: 300}"},
+		edit{"rules.yaml", "w.workload in params.eligible_workloads && w.paid_seats > 0 &&", "w.workload in params.eligible_workloads && w.paid_seat > 0 &&"})
+	code, _, got := runCLI(t, "", "check", "--policies", dir)
+	got = strings.ReplaceAll(got, dir, "my-policies")
+	if code != exitBadInput || got != want {
+		t.Errorf("check: exit %d, said\n%s\npolicies/README.md shows\n%s", code, got, want)
+	}
+}

@@ -18,7 +18,7 @@ var templates embed.FS
 
 // reportTemplate is one self-contained page: inline CSS and SVG, no scripts
 // and nothing fetched, so it opens offline and prints on A4.
-var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{"num": num, "exact": exact, "pointsText": pointsText, "stepPoints": stepPoints, "pointsWord": pointsWord, "breakable": breakable, "gapNote": func() string { return strings.ToUpper(gapNote[:1]) + gapNote[1:] }}).ParseFS(templates, "templates/report.html"))
+var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{"num": num, "exact": exact, "pointsText": pointsText, "stepPoints": stepPoints, "stepOf": stepOf, "pointsWord": pointsWord, "breakable": breakable, "gapNote": func() string { return strings.ToUpper(gapNote[:1]) + gapNote[1:] }}).ParseFS(templates, "templates/report.html"))
 
 // breakable lets a long metric id wrap after its underscores on a phone.
 func breakable(id string) template.HTML {

@@ -281,7 +281,19 @@ func stepText(s engine.Step) string {
 	if s.Option != "" {
 		metric += " (" + s.Option + ")"
 	}
-	return fmt.Sprintf("%s: +%s %s", metric, exact(s.Add), s.Unit)
+	return fmt.Sprintf("%s: +%s %s%s", metric, exact(s.Add), s.Unit, stepOf(s))
+}
+
+// stepOf names what counts for a step, when the bundle lists it:
+// " (AZ-104)", " (one of DP-300, AI-102)".
+func stepOf(s engine.Step) string {
+	switch len(s.Of) {
+	case 0:
+		return ""
+	case 1:
+		return " (" + s.Of[0] + ")"
+	}
+	return " (one of " + strings.Join(s.Of, ", ") + ")"
 }
 
 // writeGap prints the plan of what it takes for a track to qualify.
