@@ -84,6 +84,8 @@ type Metric struct {
 	// optionKeys are each track's options as the keys of the options map.
 	optionKeys map[string]*fieldKeys
 	Combine    string // "options" or "sources" ("" without options)
+	// ValueUnit is written after the value for people ("%"; "" for none).
+	ValueUnit  string
 	Aggregates []*Aggregate
 	value      *compiled
 	points     *compiled
@@ -447,7 +449,7 @@ func aggregateType(op string) *cel.Type {
 }
 
 func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env, known map[string]deps) *Metric {
-	m := &Metric{ID: ms.ID, Over: ms.Over}
+	m := &Metric{ID: ms.ID, Over: ms.Over, ValueUnit: ms.ValueUnit}
 	name := fmt.Sprintf("metrics[%s]", ms.ID)
 	if ms.Options.Text != "" {
 		m.Options, m.optionKeys = map[string][]string{}, map[string]*fieldKeys{}

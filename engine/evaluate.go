@@ -378,6 +378,12 @@ func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window) (
 	r.TrackOrder = slices.Clone(d.Tracks)
 	for _, m := range d.Metrics {
 		r.MetricOrder = append(r.MetricOrder, m.ID)
+		if m.ValueUnit != "" {
+			if r.ValueUnits == nil {
+				r.ValueUnits = map[string]string{}
+			}
+			r.ValueUnits[m.ID] = m.ValueUnit
+		}
 	}
 	if err := d.window(r, w); err != nil {
 		return nil, err

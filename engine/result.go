@@ -43,6 +43,9 @@ type Result struct {
 	// TrackOrder and MetricOrder are the designation's order, for renderers.
 	TrackOrder  []string
 	MetricOrder []string
+	// ValueUnits are the metrics' value_unit ("%"), for renderers: written
+	// after a value shown to people, never in JSON.
+	ValueUnits map[string]string
 }
 
 // TrackResult is one track's total, verdict and metrics.

@@ -201,7 +201,9 @@ type metricSource struct {
 	Points     exprSource        `yaml:"points"`
 	MaxPoints  exprSource        `yaml:"max_points"`
 	Extra      exprSource        `yaml:"extra"`
-	line       int
+	// ValueUnit is written after the metric's value for people ("%").
+	ValueUnit string `yaml:"value_unit"`
+	line      int
 }
 
 // functionSource is a reusable CEL rule with typed parameters, written

@@ -209,7 +209,7 @@ func (wr *windower) window(f *File) (*File, *Window, error) {
 	}
 	m, ok := f.reportingMonth(wr.opts)
 	if !ok {
-		return nil, nil, Problems{{File: f.Name, Field: "month", Message: "no reporting month: the file has no month, no rows and no as_of to take it from"}}
+		return nil, nil, f.noMonth()
 	}
 	w := f.newWindow(wr.opts, m)
 	w.Tenants = wr.kept

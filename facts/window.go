@@ -49,7 +49,10 @@ type Window struct {
 }
 
 // reportingMonth is the month a file is scored for: opts, the file's
-// month, the latest month of any row, or the month of the evaluation date.
+// month, or the latest month of any row. Not the month of the evaluation
+// date: as_of usually lies in the month after M (SPEC.md's example), and
+// SPEC-security.md §2 decides that a file with no month and no row is an
+// input error.
 func (f *File) reportingMonth(opts WindowOptions) (Month, bool) {
 	switch {
 	case opts.HasMonth:
@@ -58,19 +61,20 @@ func (f *File) reportingMonth(opts WindowOptions) (Month, bool) {
 		return f.Month, true
 	case f.HasRows:
 		return f.Latest, true
-	case opts.AsOf != "":
-		return opts.AsOf.Month(), true
-	case f.AsOf != "":
-		return f.AsOf.Month(), true
 	}
 	return 0, false
+}
+
+// noMonth is the error of a file without a reporting month.
+func (f *File) noMonth() error {
+	return Problems{{File: f.Name, Field: "month", Message: "no reporting month: the file has no month and no usage rows to take it from (add month: YYYY-MM, or give --month)"}}
 }
 
 // Window selects the months opts.Needs asks for from every tenant.
 func (f *File) Window(opts WindowOptions) (*Window, error) {
 	m, ok := f.reportingMonth(opts)
 	if !ok {
-		return nil, Problems{{File: f.Name, Field: "month", Message: "no reporting month: the file has no month, no rows and no as_of to take it from"}}
+		return nil, f.noMonth()
 	}
 	w := f.newWindow(opts, m)
 	keep := opts.Needs.keeper(m)

@@ -27,7 +27,7 @@ func writeExplanations(w io.Writer, r *engine.Result, opts renderOptions) error 
 				continue
 			}
 			if mr.Explain != nil {
-				fmt.Fprintf(w, "\n%s · %s: value %s → %s/%s points\n", t, m, num(mr.Value), num(mr.Points), num(mr.MaxPoints))
+				fmt.Fprintf(w, "\n%s · %s: value %s%s → %s/%s points\n", t, m, num(mr.Value), r.ValueUnits[m], num(mr.Points), num(mr.MaxPoints))
 				writeExplanation(w, mr.Explain)
 			}
 			parts := mr.Options

@@ -82,6 +82,7 @@ type trackView struct {
 type metricView struct {
 	ID, Track string
 	M         *engine.MetricResult
+	Unit      string // after the value ("%")
 	Options   []optionView
 	Bar       template.HTML
 	// Why is the --explain text for the metric, when asked for.
@@ -199,7 +200,7 @@ func designationView(r *engine.Result, opts renderOptions) htmlView {
 			if (opts.Track == "" || opts.Track == t) && (opts.Metric == "" || opts.Metric == id) {
 				why = explainText(r, t, id)
 			}
-			mv := metricView{ID: id, Track: t, M: m, Bar: metricBar(m.Points, m.MaxPoints, least), Why: why}
+			mv := metricView{ID: id, Track: t, M: m, Unit: r.ValueUnits[id], Bar: metricBar(m.Points, m.MaxPoints, least), Why: why}
 			parts, key := m.Options, "options"
 			if parts == nil {
 				parts, key = m.Sources, "sources"

@@ -67,7 +67,7 @@ func markdownResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 				}
 				continue
 			}
-			row += fmt.Sprintf(" %s | %s/%s |", num(mr.Value), num(mr.Points), num(mr.MaxPoints))
+			row += fmt.Sprintf(" %s%s | %s/%s |", num(mr.Value), mdEscape(r.ValueUnits[m]), num(mr.Points), num(mr.MaxPoints))
 			if options {
 				row += " " + mdEscape(optionLabel(mr)) + " |"
 			}

@@ -111,7 +111,7 @@ func textResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 				}
 				continue
 			}
-			cells = append(cells, num(mr.Value), num(mr.Points)+"/"+num(mr.MaxPoints))
+			cells = append(cells, num(mr.Value)+r.ValueUnits[m], num(mr.Points)+"/"+num(mr.MaxPoints))
 			if options {
 				cells = append(cells, optionLabel(mr))
 			}
