@@ -3,6 +3,7 @@ package pcenter
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -37,8 +38,11 @@ type Importer struct {
 	// fileErrs are problems of a file as a whole (no partner to blame).
 	fileErrs facts.Problems
 	files    []string // by index, for the places of rows
-	key      []byte   // scratch for entry keys
-	typeIDs  map[string]uint16
+	// sums are the exports read, by the SHA-256 of their bytes: the same
+	// download given twice would count every row twice.
+	sums    map[[sha256.Size]byte]string
+	key     []byte // scratch for entry keys
+	typeIDs map[string]uint16
 }
 
 type partner struct {
@@ -103,7 +107,8 @@ type header struct {
 // dataset matches, a required column is missing) are returned; problems
 // with a row are the row's partner's (Documents reports them).
 func (im *Importer) ReadFile(name string, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<16)
+	sum := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(r, sum), 1<<16)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
 		br.Discard(3)
 	} else if len(b) >= 2 && (b[0] == 0xff && b[1] == 0xfe || b[0] == 0xfe && b[1] == 0xff) {
@@ -136,7 +141,7 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return nil
+			return im.once(name, sum.Sum(nil))
 		}
 		line, _ := cr.FieldPos(0)
 		if err != nil {
@@ -150,6 +155,22 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// once refuses an export whose bytes are those of one read before (a
+// report downloaded twice, "AzureUsage (1).csv"): its rows would count
+// twice. Exports that only overlap are not told apart from one report
+// split into several files, and are summed.
+func (im *Importer) once(name string, sum []byte) error {
+	k := [sha256.Size]byte(sum)
+	if first, ok := im.sums[k]; ok {
+		return fmt.Errorf("%s: the same export as %s (identical content): its rows would count twice; remove one", name, first)
+	}
+	if im.sums == nil {
+		im.sums = map[[sha256.Size]byte]string{}
+	}
+	im.sums[k] = name
+	return nil
 }
 
 // factFileHint adds to err, when the file's first line is how a fact file
