@@ -438,8 +438,12 @@ func readParams(fsys fs.FS, dir string) (params map[string]any, warnings, errs P
 	warns := runTogether(p, doc.Content[0])
 	sp := path.Join(dir, SchemaFile)
 	ssrc, err := fs.ReadFile(fsys, sp)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Sound, but a misspelt key or a ratio of 40 would pass unseen.
+		return params, append(warns, PolicyError{File: p, Message: "not checked: the designation has no " + SchemaFile + " (keys, types and bounds)"}), nil, nil
+	}
 	if err != nil {
-		return params, warns, nil, nil // no schema: nothing to check against
+		return params, warns, PolicyErrors{{File: sp, Message: err.Error()}}, nil
 	}
 	s, serrs := readSchema(sp, ssrc)
 	if len(serrs) > 0 {

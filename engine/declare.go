@@ -29,6 +29,7 @@ type declared struct {
 	src              []byte
 	rs               *rulesSource
 	schema           facts.Schema
+	schemaChecked    bool
 	// series are the series the designation reads, with its measures;
 	// attrs its association attributes.
 	series map[string][]string
@@ -54,6 +55,8 @@ func declare(fsys fs.FS, source, id string) (*declared, PolicyErrors) {
 	var missing []string
 	d.params, d.warnings, errs, missing = readParams(fsys, id)
 	d.paramsBroken = len(errs) > 0
+	_, serr := fs.Stat(fsys, path.Join(id, SchemaFile))
+	d.schemaChecked = serr == nil
 	for _, key := range missing {
 		if d.missingKeys == nil {
 			d.missingKeys = map[string]bool{}

@@ -66,6 +66,8 @@ type Designation struct {
 	slotIndex map[string]int
 	rego      *rego.PreparedEvalQuery
 	counts    struct{ expressions, modules int }
+	// schemaChecked: params.yaml was checked against a params.schema.yaml.
+	schemaChecked bool
 }
 
 // namedExpr is a value computed per tenant or person.
@@ -169,8 +171,12 @@ func (d *Designation) RetentionMonths() int { return d.retention }
 
 // Summary says what the designation holds, for `evaluate check`.
 func (d *Designation) Summary() string {
-	return fmt.Sprintf("%s, %s, %s, %s, params valid", count(len(d.Tracks), "track"), count(len(d.Metrics), "metric"),
-		count(d.counts.expressions, "CEL expression"), count(d.counts.modules, "Rego module"))
+	params := "params valid"
+	if !d.schemaChecked {
+		params = "params not checked (no " + SchemaFile + ")"
+	}
+	return fmt.Sprintf("%s, %s, %s, %s, %s", count(len(d.Tracks), "track"), count(len(d.Metrics), "metric"),
+		count(d.counts.expressions, "CEL expression"), count(d.counts.modules, "Rego module"), params)
 }
 
 func count(n int, thing string) string {
@@ -369,6 +375,7 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 		}
 	}
 	des.counts.expressions = c.count
+	des.schemaChecked = d.schemaChecked
 	pq, modules, regoErrs := prepareRego(ctx, d.fsys, d.id, d.id, d.params)
 	des.counts.modules = modules
 	des.rego = pq
