@@ -183,7 +183,17 @@ func (e *explainer) record(d *Designation, x *Explanation, m *Metric, act map[st
 			return fmt.Errorf("%s: %w", a.expr.src.Name, err)
 		}
 		ex := a.explain
-		if !zero(v) {
+		var leftOut *rule
+		var says string
+		if zero(v) && ex != nil {
+			if leftOut, says, err = firstRule(ex.leftOut, act); err != nil {
+				return err
+			}
+		}
+		// With left_out rules every record is accounted for: one that adds
+		// 0 and that no rule leaves out is counted, with 0 (an eligible
+		// tenant without active users), rather than missing from both.
+		if !zero(v) || ex != nil && len(ex.leftOut) > 0 && leftOut == nil {
 			c := Contribution{Tenant: tenant, Person: person, Adds: native(v)}
 			if ex != nil && ex.detail != nil {
 				if c.Detail, err = evalString(ex.detail, act); err != nil {
@@ -191,14 +201,8 @@ func (e *explainer) record(d *Designation, x *Explanation, m *Metric, act map[st
 				}
 			}
 			ax.Records = append(ax.Records, c)
-		} else if ex != nil {
-			r, says, err := firstRule(ex.leftOut, act)
-			if err != nil {
-				return err
-			}
-			if r != nil {
-				ax.LeftOut = append(ax.LeftOut, LeftOut{Tenant: tenant, Person: person, Rule: r.name, Reason: says})
-			}
+		} else if leftOut != nil {
+			ax.LeftOut = append(ax.LeftOut, LeftOut{Tenant: tenant, Person: person, Rule: leftOut.name, Reason: says})
 		}
 		if ex == nil {
 			continue
