@@ -30,6 +30,13 @@ exact_bar(t) := track_with(t, [least, least, least, least, bar - (4 * least)])
 
 zero(t) := track_with(t, [0, 0, 0, 0, 0])
 
+# "von 100 möglichen Punkten": each track's maxima make the 100 of the page.
+test_the_maxima_add_up_to_100 if {
+	every tr in tracks {
+		sum([m.max_points | some m in tr.metrics]) == 100
+	}
+}
+
 test_full_marks_qualify if {
 	r := modern_work.result with input as {"tracks": {"enterprise": full("enterprise"), "smb": zero("smb")}}
 	r.qualified
