@@ -58,15 +58,18 @@ points_word(x) := "point" if shown(x) == 1
 
 else := "points"
 
-# What a track needs: the bars for the classified track; the other cannot
-# qualify whatever its points.
-needs(track, metrics) := {
+# What a track needs: its bars; the track the partner is not classified
+# in cannot qualify whatever its points, which possible and why say
+# beside the same bars.
+bars(metrics) := {
 	"total": min_total,
 	"metrics": {id: min_metric | some id, _ in metrics},
 	"tolerance": tolerance,
-} if track == classified
+}
 
-else := {"possible": false, "why": sprintf("the partner is classified %s: only that track can qualify", [classified])}
+needs(track, metrics) := bars(metrics) if track == classified
+
+else := object.union(bars(metrics), {"possible": false, "why": sprintf("the partner is classified %s: only that track can qualify", [classified])})
 
 # "Both tracks are computed and reported; only the classified one can
 # qualify".
