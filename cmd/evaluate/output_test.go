@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -153,5 +155,29 @@ func TestInterruptWritesWholeRecords(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "evaluate: interrupted after ") {
 		t.Errorf("stderr %s", stderr.String())
+	}
+}
+
+// TestChartLabelsInView: every month label of the --months chart, centred
+// on its month, fits in the chart's view (the last one was cut to
+// "2026-1").
+func TestChartLabelsInView(t *testing.T) {
+	t.Parallel()
+	_, out, _ := runCLI(t, "", "-q", "-o", "html", "--designation", "modern_work", "--months", "2025-11..2026-10", tc("qualified_enterprise.yaml"))
+	view := regexp.MustCompile(`<svg viewBox="0 0 (\d+) \d+" role="img" aria-label="score per month">`).FindStringSubmatch(out)
+	if view == nil {
+		t.Fatalf("no chart:\n%.400s", out)
+	}
+	width, _ := strconv.ParseFloat(view[1], 64)
+	labels := regexp.MustCompile(`<text x="([\d.]+)" y="\d+" font-size="10" text-anchor="middle" fill="#5f6368">(\d{4}-\d{2})</text>`).FindAllStringSubmatch(out, -1)
+	if len(labels) != 12 {
+		t.Fatalf("%d month labels, want 12", len(labels))
+	}
+	const half = 20 // half of "2026-10" at font-size 10, rounded up
+	for _, l := range labels {
+		x, _ := strconv.ParseFloat(l[1], 64)
+		if x-half < 0 || x+half > width {
+			t.Errorf("label %s at x=%v leaves the view 0..%v", l[2], x, width)
+		}
 	}
 }

@@ -290,7 +290,9 @@ func metricBar(points, top, minimum float64) template.HTML {
 // chart draws the score per month of each track, with the bar of the
 // partner's track.
 func chart(h *history, r *engine.Result) (template.HTML, []legend, float64) {
-	const w, hgt, left, bottom = 640.0, 220.0, 34.0, 24.0
+	// right leaves half a month label ("2026-10", about 38 units at
+	// font-size 10) inside the view at the last month.
+	const w, hgt, left, right, bottom = 640.0, 220.0, 34.0, 24.0, 24.0
 	top := 100.0
 	for _, m := range h.Months {
 		for _, t := range m.Tracks {
@@ -298,17 +300,17 @@ func chart(h *history, r *engine.Result) (template.HTML, []legend, float64) {
 		}
 	}
 	n := len(h.Months)
-	x := func(i int) float64 { return left + (w-left-10)*float64(i)/float64(max(1, n-1)) }
+	x := func(i int) float64 { return left + (w-left-right)*float64(i)/float64(max(1, n-1)) }
 	y := func(s float64) float64 { return (hgt - bottom) - (hgt-bottom-8)*s/top }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" role="img" aria-label="score per month">`, w, hgt)
 	for _, g := range []float64{0, 25, 50, 75, 100} {
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#e8eaed"/><text x="%.0f" y="%.1f" font-size="10" text-anchor="end" fill="#5f6368">%.0f</text>`, left, w-10, y(g), y(g), left-4, y(g)+3, g)
+		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#e8eaed"/><text x="%.0f" y="%.1f" font-size="10" text-anchor="end" fill="#5f6368">%.0f</text>`, left, w-right, y(g), y(g), left-4, y(g)+3, g)
 	}
 	bar := 0.0
 	if n := r.Tracks[r.Track].Needs; n != nil && n.Possible == nil {
 		bar = n.Total
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#1b1b1b" stroke-dasharray="5 4"/>`, left, w-10, y(bar), y(bar))
+		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#1b1b1b" stroke-dasharray="5 4"/>`, left, w-right, y(bar), y(bar))
 	}
 	var legends []legend
 	for k, t := range r.TrackOrder {
