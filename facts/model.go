@@ -7,6 +7,7 @@ type File struct {
 	Month     Month // reporting month; valid only when HasMonth
 	HasMonth  bool
 	AsOf      Date // evaluation date; "" when the file gives none
+	AsOfLine  int
 	Customers []Customer
 	People    []Person
 	// Latest is the latest month of any row of any series, when HasRows;

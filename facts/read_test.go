@@ -67,6 +67,7 @@ func TestReadYAMLAndJSONAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	fy.Name, fj.Name = "", ""
+	fy.AsOfLine, fj.AsOfLine = 0, 0
 	for i := range fy.Warnings {
 		fy.Warnings[i].File, fy.Warnings[i].Line = "", 0
 		fj.Warnings[i].File, fj.Warnings[i].Line = "", 0

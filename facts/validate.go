@@ -65,7 +65,7 @@ func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, 
 			return err
 		case "as_of":
 			d, _, err := v.date(c, root.Key("as_of"))
-			f.AsOf = d
+			f.AsOf, f.AsOfLine = d, line
 			return err
 		case "customers":
 			i := 0

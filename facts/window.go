@@ -2,6 +2,7 @@ package facts
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -90,6 +91,18 @@ func (f *File) Window(opts WindowOptions) (*Window, error) {
 func (f *File) newWindow(opts WindowOptions, m Month) *Window {
 	w := &Window{Month: m, People: canonicalPeople(f.People), Warnings: slices.Clone(f.Warnings), Latest: f.LatestOf}
 	w.AsOf, w.AsOfGiven = f.evaluationDate(opts, m)
+	if w.AsOfGiven && w.AsOf < m.FirstDay() {
+		// Partner Center counts certifications after the month it
+		// scores; a date before that month began is a slip, and scores
+		// the certifications of then.
+		p := Problem{File: f.Name, Kind: "evaluation dates before the reporting month", Message: fmt.Sprintf(
+			"--as-of %s is before the reporting month %s: certifications are counted on that day", w.AsOf, m)}
+		if opts.AsOf == "" {
+			p.Line, p.Field = f.AsOfLine, "as_of"
+			p.Message = fmt.Sprintf("the evaluation date %s is before the reporting month %s: certifications are counted on that day", w.AsOf, m)
+		}
+		w.Warnings = append(w.Warnings, p)
+	}
 	return w
 }
 
