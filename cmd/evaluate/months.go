@@ -65,8 +65,15 @@ func parseMonths(s string) (from, to facts.Month, err error) {
 	if to < from {
 		return 0, 0, fmt.Errorf("--months %q: %s is before %s", s, b, a)
 	}
+	if n := int(to-from) + 1; n > maxMonths {
+		return 0, 0, fmt.Errorf("--months %q: %d months, more than the %d (%d years) a history shows; Partner Center keeps about two years", s, n, maxMonths, maxMonths/12)
+	}
 	return from, to, nil
 }
+
+// maxMonths bounds a --months range: each month is a whole evaluation,
+// and 1900-01..2199-12 ran for a minute to print 21,000 lines.
+const maxMonths = 240
 
 // runMonths scores every month of the range for each partner, exactly as
 // --month would one at a time, and says whether each designation is held.
