@@ -14,6 +14,18 @@ func Suggest(got string, allowed []string) string {
 			best, bestD = a, d
 		}
 	}
+	if best == "" && len(got) >= 3 {
+		// A name cut short ("deploy" for "deployments") is too far from
+		// it to be a typo: the one name it begins, if only one.
+		for _, a := range allowed {
+			if strings.HasPrefix(strings.ToLower(a), strings.ToLower(got)) {
+				if best != "" {
+					return ""
+				}
+				best = a
+			}
+		}
+	}
 	if best == "" || best == got {
 		return ""
 	}
