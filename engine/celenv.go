@@ -394,11 +394,21 @@ func (p *compiled) stopped(ctx context.Context, err error) error {
 		err = &fastcel.LimitError{Detail: fmt.Sprintf("more than %d cost units, or a string or list over %d bytes or %d elements",
 			RuntimeCostLimit, fastcel.MaxStringSize, fastcel.MaxListSize)}
 	case !errors.Is(err, fastcel.ErrCostLimit):
-		return err
+		return &exprError{p: p, err: err}
 	}
 	file, line := p.where()
 	return fmt.Errorf("CEL evaluation exceeded its cost limit in %s:%d: %w", file, line, err)
 }
+
+// exprError is an expression's evaluation error, which says what err
+// does and keeps the expression, so that Try can show where it is.
+type exprError struct {
+	p   *compiled
+	err error
+}
+
+func (e *exprError) Error() string { return e.err.Error() }
+func (e *exprError) Unwrap() error { return e.err }
 
 // where is the file and line of the expression.
 func (p *compiled) where() (string, int) {

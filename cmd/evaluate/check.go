@@ -11,8 +11,9 @@ import (
 
 const checkUsage = `evaluate check loads a policy bundle the way evaluation does and reports every
 problem in it: CEL that does not compile or type-check, Rego that does not compile
-(strict mode, sandboxed built-ins), and a params.yaml that breaks its schema.
-On success, one line per designation: its name and hash.
+(strict mode, sandboxed built-ins), a params.yaml that breaks its schema, and
+an expression that fails when scoring generated partners (a misspelt key of a
+params map type-checks). On success, one line per designation: its name and hash.
 
 Examples:
   evaluate check                          check the embedded bundle
@@ -61,6 +62,10 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if errors.As(err, new(designationError)) {
 		return usageError(stderr, "evaluate check", err)
+	}
+	if err == nil {
+		// What type checks cannot see fails on data.
+		err = b.Try(ctx)
 	}
 	if err != nil {
 		var pe engine.PolicyErrors

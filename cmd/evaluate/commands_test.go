@@ -300,3 +300,16 @@ func TestReadingErrors(t *testing.T) {
 		t.Errorf("check: exit %d, said\n%s\npolicies/README.md shows\n%s", code, got, want)
 	}
 }
+
+// TestCheckTriesTheRules: a misspelt key of a params map type-checks
+// (params are dynamic); check scores generated partners and reports it at
+// the expression that fails, rather than every scoring run failing.
+func TestCheckTriesTheRules(t *testing.T) {
+	t.Parallel()
+	dir := copyPolicies(t, edit{"rules.yaml", "int(seats.min)", "int(seats.minn)"})
+	code, _, got := runCLI(t, "", "check", "--policies", dir)
+	want := "/modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "expr: eligible(now)") + ":13: fails on generated partner 1 of 12 tenants: modern_work: tenant \"tenant-000000\": values[eligible_now]: no such key: minn\n"
+	if code != exitBadInput || !strings.Contains(got, want) || !strings.HasSuffix(got, "1 problem in "+dir+"\n") {
+		t.Errorf("check: exit %d\n%s\nwant %s", code, got, want)
+	}
+}

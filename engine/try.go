@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"evaluate/facts"
+	"evaluate/gen"
+)
+
+// trySeeds are the generated partners Try scores: a few, of every kind of
+// fact the bundle reads, so that most rules meet data.
+var trySeeds = []uint64{1, 2}
+
+// tryTenants are the tenants of each.
+const tryTenants = 12
+
+// Try scores generated partners (evaluate gen's) with each designation,
+// explanations and plans included, and returns what fails as problems of
+// the bundle, at the expression that failed. Type checks cannot see a
+// misspelt key of a params map (seats.minn where params.tracks[t].paid_seats
+// has min): it fails only on data, for every partner.
+func (b *Bundle) Try(ctx context.Context) error {
+	month, _ := facts.ParseMonth("2026-10")
+	var errs PolicyErrors
+	for _, d := range b.Designations {
+		one, err := b.Select([]string{d.ID})
+		if err != nil {
+			return err
+		}
+		if pe, ok := one.try(ctx, d, month); ok {
+			errs = append(errs, pe)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// try scores the generated partners with one designation's bundle and
+// returns the first failure.
+func (b *Bundle) try(ctx context.Context, d *Designation, month facts.Month) (PolicyError, bool) {
+	for _, seed := range trySeeds {
+		var buf bytes.Buffer
+		err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: tryTenants, Month: month, Schema: &b.Schema})
+		var f *facts.File
+		if err == nil {
+			f, err = facts.Parse(fmt.Sprintf("generated partner %d", seed), 1, buf.Bytes(), &b.Schema)
+		}
+		var w *facts.Window
+		if err == nil {
+			w, err = f.Window(facts.WindowOptions{Needs: b.Needs})
+		}
+		if err == nil {
+			_, err = b.Evaluate(ctx, f, w, Options{Explain: true, Workers: 1})
+		}
+		if err != nil {
+			return tryError(d, seed, err), true
+		}
+	}
+	return PolicyError{}, false
+}
+
+// tryError is err at the expression that failed, when one did.
+func tryError(d *Designation, seed uint64, err error) PolicyError {
+	msg := fmt.Sprintf("fails on generated partner %d of %d tenants: %v", seed, tryTenants, err)
+	var ee *exprError
+	if !errors.As(err, &ee) || ee.p.c == nil || ee.p.src == nil {
+		return PolicyError{File: displayPath(d.Source, d.ID), Message: msg}
+	}
+	line, col := ee.p.src.position(ee.p.c.src, 1, 0)
+	return PolicyError{File: displayPath(d.Source, ee.p.c.file), Line: line, Column: col, Message: msg, Snippet: snippet(ee.p.c.src, line, col)}
+}
