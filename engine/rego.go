@@ -257,7 +257,17 @@ func undefinedData(compiler *ast.Compiler, mods map[string]*ast.Module, designat
 	var errs ast.Errors
 	for _, name := range slices.Sorted(maps.Keys(mods)) {
 		ast.WalkRefs(mods[name], func(r ast.Ref) bool {
-			if len(r) < 3 || !r[0].Equal(ast.DefaultRootDocument) || !r[1].Equal(ast.StringTerm(designation)) {
+			if len(r) >= 2 && r[0].Equal(ast.DefaultRootDocument) && !r[1].Equal(ast.StringTerm(designation)) {
+				// Only the designation's own params are data here: a
+				// folder copied under a new name that still reads the old
+				// one's is undefined, and so is its result.
+				if other, ok := r[1].Value.(ast.String); ok && len(compiler.GetRulesWithPrefix(r[:2])) == 0 {
+					errs = append(errs, ast.NewError(ast.CompileErr, r[1].Location, "%s: this designation's params are data.%s (its folder's name); data.%s is none of its packages",
+						r[:2].String(), designation, string(other)))
+				}
+				return false
+			}
+			if len(r) < 3 || !r[0].Equal(ast.DefaultRootDocument) {
 				return false
 			}
 			if _, ok := r[2].Value.(ast.String); !ok || len(compiler.GetRulesWithPrefix(r[:3])) > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -51,8 +53,15 @@ func RunRegoTests(ctx context.Context, fsys fs.FS, source string) ([]*tester.Res
 		return nil, display(loaderErrors(fsys, err))
 	}
 	modules := make(map[string]*ast.Module, len(loaded.Modules))
+	var misplaced PolicyErrors
 	for _, m := range loaded.Modules {
 		modules[m.Name] = m.Parsed
+		if pe, ok := testsAnother(fsys, m.Name, m.Parsed); ok {
+			misplaced = append(misplaced, pe)
+		}
+	}
+	if len(misplaced) > 0 {
+		return nil, display(misplaced)
 	}
 	ctx, stop := guarded(ctx)
 	defer stop()
@@ -82,6 +91,28 @@ func RunRegoTests(ctx context.Context, fsys fs.FS, source string) ([]*tester.Res
 		return results, fmt.Errorf("rego tests stopped: %w", err)
 	}
 	return results, nil
+}
+
+// testsAnother tells a test module in one designation's folder whose
+// package tests another designation (package data_ai_test in data_ai_v2/):
+// a folder copied to make a new designation would pass by testing the old
+// one again.
+func testsAnother(fsys fs.FS, name string, m *ast.Module) (PolicyError, bool) {
+	folder, _, nested := strings.Cut(strings.TrimPrefix(path.Clean(name), "./"), "/")
+	if !nested || !strings.HasSuffix(name, "_test.rego") || len(m.Package.Path) < 2 {
+		return PolicyError{}, false
+	}
+	pkg, ok := m.Package.Path[1].Value.(ast.String)
+	other, isTest := strings.CutSuffix(string(pkg), "_test")
+	if !ok || !isTest || other == folder {
+		return PolicyError{}, false
+	}
+	if _, err := fs.Stat(fsys, path.Join(other, RulesFile)); err != nil {
+		return PolicyError{}, false
+	}
+	return PolicyError{File: name, Line: m.Package.Location.Row, Column: m.Package.Location.Col, Message: fmt.Sprintf(
+		"package %s_test tests designation %s, not this folder's %s: in a copied folder write package %s_test and import data.%s",
+		other, other, folder, folder, folder)}, true
 }
 
 // loaderErrors are the errors of OPA's loader (a list of parse errors and
