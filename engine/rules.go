@@ -765,8 +765,8 @@ func strictDecode(n *yaml.Node, v any) error {
 func yamlPolicyError(file string, err error) PolicyError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
-	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
-		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+	if strings.HasPrefix(msg, "line ") {
+		line, msg = facts.YAMLErrorLine(err)
 	} else if strings.HasPrefix(msg, "unmarshal errors:\n  line ") {
 		fmt.Sscanf(strings.TrimPrefix(msg, "unmarshal errors:\n  "), "line %d:", &line)
 		msg = strings.TrimSpace(msg[strings.Index(msg, "line"):])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -467,11 +468,7 @@ func badText(data []byte) (int, bool) {
 
 // yamlError is yaml.v3's error of data as a syntax error at its line.
 func yamlError(err error, data []byte) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var line int
-	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
-		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
-	}
+	line, msg := YAMLErrorLine(err)
 	if strings.Contains(msg, "tab character") {
 		// yaml.v3 gives the line before the tab's (that of the mapping it
 		// breaks): the line meant is the first from there indented by one.
@@ -553,4 +550,30 @@ func checkShapeAt(root *yaml.Node, depth int) error {
 		return &syntaxError{line: root.Line, msg: fmt.Sprintf("aliases expand the document to %d values from %d written: refused as an alias bomb", total, raw)}
 	}
 	return nil
+}
+
+// parserProblems are yaml.v3's parser errors (parserc.go), which it places
+// by a 0-based line where its scanner's errors are 1-based: one line
+// early ("people: [" reported for the "{id: a" under it).
+var parserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>",
+	"found undefined tag handle", "did not find expected node content",
+	"did not find expected '-' indicator", "did not find expected key",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found duplicate %TAG directive",
+}
+
+// YAMLErrorLine reads yaml.v3's syntax error "yaml: line N: msg" as its
+// 1-based line (0 when it gives none) and message.
+func YAMLErrorLine(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr != nil {
+		return 0, msg
+	}
+	msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+	if slices.Contains(parserProblems, msg) {
+		line++
+	}
+	return line, msg
 }

@@ -147,6 +147,11 @@ func TestProblemsNameLineAndField(t *testing.T) {
 			[]string{`x.yaml:1: want a mapping with keys partner, month, as_of, customers, people, got "MPNId,PartnerName,CustomerTenantId,CustomerName 4711001,Cont…" (5047 characters)`}},
 		{"tab indenting", "partner: {id: p}\ncustomers:\n  - tenant: a\n\tassociations: []\n", []string{`x.yaml:4: invalid YAML: found a tab character`}},
 		{"tab in an item of a long list", customersYAML(100, "  ") + "  - tenant: z\n\tassociations: []\n", []string{`x.yaml:283: invalid YAML: found a tab character`}},
+		// yaml.v3 places its parser's errors one line early; scanner
+		// errors (could not find expected ':') it places right.
+		{"flow mapping not closed", "partner: {id: p}\npeople: [\n  {id: a\n", []string{`x.yaml:3: invalid YAML: did not find expected ',' or '}'`}},
+		{"flow sequence not closed", "partner: {id: p}\nmonth: 2026-10\npeople: [{id: a}\n", []string{`x.yaml:3: invalid YAML: did not find expected ',' or ']'`}},
+		{"key without a colon", "partner: {id: p}\ncustomers:\n  - tenant: x\n  bad\n", []string{`x.yaml:4: invalid YAML: could not find expected ':'`}},
 	} {
 		_, err := Parse("x.yaml", 1, []byte(c.doc), testSchema)
 		if err == nil {
