@@ -215,36 +215,47 @@ func (im *Importer) match(name string, head []string) (*header, error) {
 	}
 	var tried []string
 	var best *Dataset
-	var bestMissing []string
+	var bestMissing, secondMissing []Names
+	bestFound := 0
 	for _, d := range im.m.datasets() {
-		var missing []string
+		var missing []Names
+		found := 0
 		for _, r := range d.required() {
+			found++
 			if find(d.Columns[r]) < 0 {
-				missing = append(missing, strings.Join(d.Columns[r], " or "))
+				missing = append(missing, d.Columns[r])
 			}
 		}
 		if !d.people() {
 			for _, k := range sortedNames(d.Keys) {
+				if k == im.firstKey(d) {
+					found++
+				}
 				if find(d.Keys[k]) < 0 && k == im.firstKey(d) {
-					missing = append(missing, strings.Join(d.Keys[k], " or "))
+					missing = append(missing, d.Keys[k])
 				}
 			}
 			// Every measure: a renamed column must not read as zero.
 			for _, k := range sortedNames(d.Measures) {
+				found++
 				if find(d.Measures[k]) < 0 {
-					missing = append(missing, strings.Join(d.Measures[k], " or "))
+					missing = append(missing, d.Measures[k])
 				}
 			}
 		}
 		if len(missing) == 0 {
 			return im.header(d, find)
 		}
-		tried = append(tried, fmt.Sprintf("%s (%s) lacks %s", d.name, d.Title, strings.Join(missing, ", ")))
-		if best == nil || len(missing) < len(bestMissing) {
-			best, bestMissing = d, missing
+		found -= len(missing)
+		tried = append(tried, fmt.Sprintf("%s (%s) lacks %s", d.name, d.Title, namesList(missing, nil)))
+		switch {
+		case best == nil || len(missing) < len(bestMissing):
+			best, bestMissing, secondMissing, bestFound = d, missing, bestMissing, found
+		case secondMissing == nil || len(missing) < len(secondMissing):
+			secondMissing = missing
 		}
 	}
-	shown := head
+	shown := slices.Clone(head)
 	if len(shown) > 30 {
 		shown = append(slices.Clone(head[:30]), fmt.Sprintf("and %d more", len(head)-30))
 	}
@@ -253,8 +264,30 @@ func (im *Importer) match(name string, head []string) (*header, error) {
 			shown[i] = c[:60] + "..." // a text file's first line, not a header
 		}
 	}
+	if best != nil && len(bestMissing) <= 2 && bestFound > len(bestMissing) && (secondMissing == nil || len(secondMissing) > len(bestMissing)) {
+		// One dataset is plainly meant: say what it lacks, and the
+		// column of the file that is likely that one.
+		return nil, fmt.Errorf("%s: looks like %s (%s) of the mapping %s, but lacks %s %s; the file's columns are %s",
+			name, best.name, best.Title, im.m.source, plural(len(bestMissing), "the column", "the columns"), namesList(bestMissing, head), strings.Join(shown, ", "))
+	}
 	return nil, fmt.Errorf("%s: matches no Partner Center dataset of the mapping %s: %s; the file's columns are %s",
 		name, im.m.source, strings.Join(tried, "; "), strings.Join(shown, ", "))
+}
+
+// namesList lists missing columns ("A or B, C"), each with the column of
+// head it likely is, if any.
+func namesList(missing []Names, head []string) string {
+	parts := make([]string, len(missing))
+	for i, n := range missing {
+		parts[i] = strings.Join(n, " or ")
+		for _, c := range n {
+			if hint := facts.Suggest(c, head); hint != "" {
+				parts[i] += hint
+				break
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // firstKey is the key that names an entry of the dataset's series.
@@ -568,8 +601,11 @@ func (im *Importer) personRow(h *header, file string, line int, rec []string) {
 func parseMonth(s string) (facts.Month, error) {
 	if len(s) > 7 {
 		d, err := parseDate(s)
+		if err != nil && !(len(s) >= 10 && s[4] == '-' && s[7] == '-') {
+			return 0, fmt.Errorf("%q is not a month: want YYYY-MM, or a date YYYY-MM-DD in it", s)
+		}
 		if err != nil {
-			return 0, err
+			return 0, err // a date, but not one of the calendar
 		}
 		return d.Month(), nil
 	}
