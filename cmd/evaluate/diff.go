@@ -101,7 +101,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sf.register(fs)
 	fs.BoolVar(&jsonl, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line (.jsonl and .ndjson files always are)")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(stderr, "evaluate diff", err)
 	}
 	if help {

@@ -55,7 +55,7 @@ func runGen(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	imf.register(fs)
 	bf.register(fs)
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(stderr, "evaluate gen", err)
 	}
 	if help {

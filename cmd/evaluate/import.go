@@ -163,7 +163,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&format, "format", "yaml", "the fact files' format: yaml, json, or jsonl (one partner per line)")
 	fs.StringVar(&outDir, "out", "", "write a fact file per partner into this folder (<partner id>.yaml or .json) rather than to stdout")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(stderr, "evaluate import", err)
 	}
 	if help {

@@ -214,6 +214,35 @@ func newFlagSet(name string) *pflag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args, refusing a flag that takes one value given
+// twice with two values (-o json -o text): which one was meant cannot be
+// known, and the last would win in silence. Lists (--designation a
+// --designation b) add up.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if t := f.Value.Type(); !strings.Contains(t, "Slice") && !strings.Contains(t, "Array") {
+			f.Value = &onceValue{Value: f.Value}
+		}
+	})
+	return fs.Parse(args)
+}
+
+// onceValue is a flag's value that may be set once (or again to the
+// same value).
+type onceValue struct {
+	pflag.Value
+	set   bool
+	first string
+}
+
+func (v *onceValue) Set(s string) error {
+	if v.set && s != v.first {
+		return fmt.Errorf("already given as %q: give it once", v.first)
+	}
+	v.set, v.first = true, s
+	return v.Value.Set(s)
+}
+
 func usageError(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd, err, cmd)
 	return exitBadInput
@@ -253,7 +282,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	imf.register(fs)
 	fs.BoolVar(&showVersion, "version", false, "print the versions of evaluate, OPA and cel-go")
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(stderr, "evaluate", err)
 	}
 	switch {

@@ -39,7 +39,7 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("evaluate test")
 	bf.register(fs)
 	fs.BoolVarP(&help, "help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(stderr, "evaluate test", err)
 	}
 	if help {
