@@ -14,6 +14,14 @@ import (
 // writeExplanations prints, for every track and metric (or the one chosen
 // with --track/--metric), the records that made its value.
 func writeExplanations(w io.Writer, r *engine.Result, opts renderOptions) error {
+	// Said, so that the designations --track leaves out are not read as
+	// having nothing to explain.
+	if opts.Track != "" && !slices.Contains(r.TrackOrder, opts.Track) {
+		fmt.Fprintf(w, "\n(no %s track here: --track %s explains nothing of %s)\n", opts.Track, opts.Track, r.Designation)
+	}
+	if opts.Metric != "" && !slices.Contains(r.MetricOrder, opts.Metric) {
+		fmt.Fprintf(w, "\n(no %s metric here: --metric %s explains nothing of %s)\n", opts.Metric, opts.Metric, r.Designation)
+	}
 	for _, t := range r.TrackOrder {
 		if opts.Track != "" && opts.Track != t {
 			continue
