@@ -127,6 +127,13 @@ func (s Schema) Clone() Schema {
 		out.Series[i].Used = slices.Clone(s.Series[i].Used)
 	}
 	out.Attrs = slices.Clone(s.Attrs)
+	for i := range out.Attrs {
+		values := make(map[string][]string, len(out.Attrs[i].Values))
+		for t, v := range out.Attrs[i].Values {
+			values[t] = slices.Clone(v)
+		}
+		out.Attrs[i].Values = values
+	}
 	return out
 }
 

@@ -83,6 +83,10 @@ type partnerChange struct {
 	// are not compared with zeros.
 	TracksAdded   []string `json:"tracks_added,omitempty"`
 	TracksRemoved []string `json:"tracks_removed,omitempty"`
+	// Only is "base" or "new" for a designation only one bundle has (a
+	// folder added or deleted): its verdict is that bundle's, not a
+	// change from or to nothing.
+	Only string `json:"only,omitempty"`
 }
 
 func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -126,6 +130,11 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return bundleError(stderr, "evaluate diff", err)
 	}
+	// Each bundle reads the facts the other knows too (FACTS.md: the
+	// vocabulary of a run is the union of its bundles'), so that a
+	// designation added or deleted leaves the files of its facts readable;
+	// what a bundle's own rules do not read, they ignore.
+	before, after = readingBoth(before, after), readingBoth(after, before)
 	sb, err := sf.scorer(before, stdin)
 	if err != nil {
 		return usageError(stderr, "evaluate diff", err)
@@ -148,7 +157,9 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fb, err = sb.readItem(first)
 		}
 		if err == nil {
-			fa, err = sa.readItem(it)
+			if fa, err = sa.readItem(it); err != nil {
+				err = fmt.Errorf("%v\n(the base policies read this file; the new ones refuse it)", err)
+			}
 		}
 		var rb, ra *report
 		if err == nil {
@@ -166,15 +177,20 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			ra.setLine(it.name, it.line)
 		}
 		evaluated++
-		for _, a := range ra.Results {
-			var b *engine.Result
-			for _, x := range rb.Results {
-				if x.Designation == a.Designation {
-					b = x
-				}
+		for _, x := range rb.Results {
+			if resultOf(ra, x.Designation) == nil {
+				changes = append(changes, onlyIn("base", x))
 			}
+		}
+		for _, a := range ra.Results {
+			b := resultOf(rb, a.Designation)
 			if b == nil {
-				b = &engine.Result{Designation: a.Designation, Tracks: map[string]*engine.TrackResult{}}
+				c := onlyIn("new", a)
+				if a.Qualified {
+					gained++
+				}
+				changes = append(changes, c)
+				continue
 			}
 			c, changed := compare(b, a)
 			if !changed {
@@ -206,6 +222,40 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		code = exitNotQualified
 	}
 	return code
+}
+
+// readingBoth is b reading fact files with the vocabulary of other too.
+// Merge appends what b lacks, so the places b's rules read stay theirs.
+func readingBoth(b, other *engine.Bundle) *engine.Bundle {
+	both := *b
+	both.Schema = b.Schema.Clone()
+	if err := both.Schema.Merge(other.Schema); err != nil {
+		return b // declared differently: each reads with its own
+	}
+	return &both
+}
+
+// resultOf is r's result for a designation, or nil.
+func resultOf(r *report, designation string) *engine.Result {
+	for _, x := range r.Results {
+		if x.Designation == designation {
+			return x
+		}
+	}
+	return nil
+}
+
+// onlyIn is the change of a designation only the base or only the new
+// policies have: its verdict there, on the side it is on.
+func onlyIn(side string, r *engine.Result) partnerChange {
+	c := partnerChange{Metrics: []metricChange{}, Partner: r.Partner, File: r.File, Line: r.Line, Designation: r.Designation, Only: side}
+	v := verdict{r.Qualified, r.Track, r.Score}
+	if side == "base" {
+		c.Before = v
+	} else {
+		c.After = v
+	}
+	return c
 }
 
 // compare tells whether a partner's verdict, track or score changed, and
@@ -252,6 +302,14 @@ func writeChange(w io.Writer, c partnerChange) {
 		where = fmt.Sprintf("%s:%d", c.File, c.Line)
 	}
 	fmt.Fprintf(w, "%s, %s, %s\n", name, where, c.Designation)
+	switch c.Only {
+	case "base":
+		fmt.Fprintf(w, "  only in the base policies: %s\n", describeVerdict(c.Before, num(c.Before.Score)))
+		return
+	case "new":
+		fmt.Fprintf(w, "  only in the new policies: %s\n", describeVerdict(c.After, num(c.After.Score)))
+		return
+	}
 	before, after := changeText(c.Before.Score, c.After.Score)
 	fmt.Fprintf(w, "  %s → %s\n", describeVerdict(c.Before, before), describeVerdict(c.After, after))
 	for _, t := range c.TracksRemoved {
