@@ -27,6 +27,9 @@ type batch struct {
 	// seen counts the documents of the input, every shard's (set by read
 	// before it closes its channel, so run's caller may read it).
 	seen int
+	// unread counts those that are an input's error (an empty file),
+	// not a partner's document.
+	unread int
 }
 
 // shard selects a deterministic subset of a population: the items whose
@@ -83,10 +86,13 @@ func (o *outcome) where() string {
 // read sends every document of the inputs, in order, to out; the shard
 // keeps its own.
 func (b *batch) read(ctx context.Context, srcs []source, out chan<- item) {
-	k := 0
-	defer func() { b.seen = k; close(out) }()
+	k, unread := 0, 0
+	defer func() { b.seen, b.unread = k, unread; close(out) }()
 	emit := func(it item) bool {
 		defer func() { k++ }()
+		if it.err != nil && it.line == 0 && it.path == "" {
+			unread++
+		}
 		if k%b.shard.Count != b.shard.Index {
 			if it.buf != nil {
 				lineBuffers.Put(it.buf) // another shard's partner
@@ -378,7 +384,11 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	if b.shard.Count > 1 && sum.evaluated+sum.errors == 0 && b.seen > 0 {
 		// More shards than partners: not an error (a job of n shards must
 		// not fail for its empty ones), but not silent either.
-		fmt.Fprintf(stderr, "evaluate: shard %d/%d holds none of the input's %d %s: nothing scored\n", b.shard.Index, b.shard.Count, b.seen, plural(b.seen, "partner", "partners"))
+		if partners := b.seen - b.unread; partners > 0 {
+			fmt.Fprintf(stderr, "evaluate: shard %d/%d holds none of the input's %d %s: nothing scored\n", b.shard.Index, b.shard.Count, partners, plural(partners, "partner", "partners"))
+		} else {
+			fmt.Fprintf(stderr, "evaluate: shard %d/%d: the input holds no partner (another shard reports its errors): nothing scored\n", b.shard.Index, b.shard.Count)
+		}
 	}
 	return code
 }
