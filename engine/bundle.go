@@ -81,7 +81,7 @@ func (b *Bundle) Select(ids []string) (*Bundle, error) {
 	for _, id := range ids {
 		d := b.Designation(id)
 		if d == nil {
-			return nil, fmt.Errorf("no designation %q%s (the bundle has: %s)", id, facts.Suggest(id, b.IDs()), strings.Join(b.IDs(), ", "))
+			return nil, fmt.Errorf("no designation %q%s (the bundle has: %s)", id, facts.SuggestTyped(id, b.IDs()), strings.Join(b.IDs(), ", "))
 		}
 		if slices.Contains(out.Designations, d) {
 			continue

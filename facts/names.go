@@ -14,16 +14,27 @@ func Suggest(got string, allowed []string) string {
 			best, bestD = a, d
 		}
 	}
-	if best == "" && len(got) >= 3 {
-		// A name cut short ("deploy" for "deployments") is too far from
-		// it to be a typo: the one name it begins, if only one.
-		for _, a := range allowed {
-			if strings.HasPrefix(strings.ToLower(a), strings.ToLower(got)) {
-				if best != "" {
-					return ""
-				}
-				best = a
+	if best == "" || best == got {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// SuggestTyped is Suggest for a name a person typed on the command line,
+// which may also be cut short ("deploy" for "deployments"): then the one
+// name it begins, if only one. Not for names in data, where a shorter
+// name is often another product ("Microsoft365", "Microsoft365Apps").
+func SuggestTyped(got string, allowed []string) string {
+	if s := Suggest(got, allowed); s != "" || len(got) < 3 {
+		return s
+	}
+	best := ""
+	for _, a := range allowed {
+		if strings.HasPrefix(strings.ToLower(a), strings.ToLower(got)) {
+			if best != "" {
+				return ""
 			}
+			best = a
 		}
 	}
 	if best == "" || best == got {

@@ -2,7 +2,7 @@ package facts
 
 import "testing"
 
-func TestSuggest(t *testing.T) {
+func TestSuggestTyped(t *testing.T) {
 	t.Parallel()
 	metrics := []string{"net_customer_adds", "intermediate_certifications", "advanced_certifications", "usage_growth", "deployments"}
 	for _, c := range []struct{ got, want string }{
@@ -15,12 +15,16 @@ func TestSuggest(t *testing.T) {
 		{"deployments", ""},    // exact
 		{"zzz", ""},
 	} {
-		if got := Suggest(c.got, metrics); got != c.want {
-			t.Errorf("Suggest(%q) = %q, want %q", c.got, got, c.want)
+		if got := SuggestTyped(c.got, metrics); got != c.want {
+			t.Errorf("SuggestTyped(%q) = %q, want %q", c.got, got, c.want)
 		}
 	}
 	// A prefix of several names suggests none of them.
-	if got := Suggest("Viva", []string{"VivaEngage", "VivaInsights"}); got != "" {
-		t.Errorf("Suggest(Viva) = %q, want none", got)
+	if got := SuggestTyped("Viva", []string{"VivaEngage", "VivaInsights"}); got != "" {
+		t.Errorf("SuggestTyped(Viva) = %q, want none", got)
+	}
+	// In data a shorter name is another product: no prefix hint.
+	if got := Suggest("Microsoft365", []string{"Microsoft365Apps", "Teams"}); got != "" {
+		t.Errorf("Suggest(Microsoft365) = %q, want none", got)
 	}
 }

@@ -60,7 +60,9 @@ type metricChange struct {
 	Metric string  `json:"metric"`
 	Before numbers `json:"before"`
 	After  numbers `json:"after"`
-	unit   string  // the value's, for text ("%")
+	// units of the value before and after, for text ("%"): a bundle may
+	// change a metric's value_unit.
+	unitBefore, unitAfter string
 }
 
 type numbers struct {
@@ -284,7 +286,7 @@ func compare(before, after *engine.Result) (partnerChange, bool) {
 				a = numbers{tr.Metrics[m].Value, tr.Metrics[m].Points}
 			}
 			if !same(b.Value, a.Value) || !same(b.Points, a.Points) {
-				c.Metrics = append(c.Metrics, metricChange{Track: t, Metric: m, Before: b, After: a, unit: after.ValueUnits[m]})
+				c.Metrics = append(c.Metrics, metricChange{Track: t, Metric: m, Before: b, After: a, unitBefore: before.ValueUnits[m], unitAfter: after.ValueUnits[m]})
 			}
 		}
 	}
@@ -322,7 +324,7 @@ func writeChange(w io.Writer, c partnerChange) {
 		detail := ""
 		if !same(m.Before.Value, m.After.Value) {
 			b, a := changeText(m.Before.Value, m.After.Value)
-			detail = fmt.Sprintf(" (value %s%s → %s%s)", b, m.unit, a, m.unit)
+			detail = fmt.Sprintf(" (value %s%s → %s%s)", b, m.unitBefore, a, m.unitAfter)
 		}
 		b, a := changeText(m.Before.Points, m.After.Points)
 		fmt.Fprintf(w, "  %s.%s: %s → %s points%s\n", m.Track, m.Metric, b, a, detail)

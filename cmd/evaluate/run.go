@@ -227,8 +227,8 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	return fs.Parse(args)
 }
 
-// onceValue is a flag's value that may be set once (or again to the
-// same value).
+// onceValue is a flag's value that may be set once (or again to an
+// equal value).
 type onceValue struct {
 	pflag.Value
 	set   bool
@@ -236,11 +236,20 @@ type onceValue struct {
 }
 
 func (v *onceValue) Set(s string) error {
-	if v.set && s != v.first {
+	if !v.set {
+		v.set, v.first = true, s
+		return v.Value.Set(s)
+	}
+	// The same value written otherwise (--timeout 1m, then 60s) is the
+	// same value.
+	was := v.Value.String()
+	if err := v.Value.Set(s); err != nil {
+		return err
+	}
+	if v.Value.String() != was {
 		return fmt.Errorf("already given as %q: give it once", v.first)
 	}
-	v.set, v.first = true, s
-	return v.Value.Set(s)
+	return nil
 }
 
 func usageError(stderr io.Writer, cmd string, err error) int {
@@ -444,7 +453,7 @@ func checkChoice(flag, got string, valid []string) error {
 	if got == "" || slices.Contains(valid, got) {
 		return nil
 	}
-	return fmt.Errorf("%s %q: no such name%s (want one of %s)", flag, got, facts.Suggest(got, valid), strings.Join(valid, ", "))
+	return fmt.Errorf("%s %q: no such name%s (want one of %s)", flag, got, facts.SuggestTyped(got, valid), strings.Join(valid, ", "))
 }
 
 // trackNames are the tracks of every designation scored.

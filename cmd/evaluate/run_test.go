@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -199,5 +200,36 @@ func TestEditedPoliciesChangeTheVerdict(t *testing.T) {
 	lower := copyPolicies(t, edit{"params.yaml", "min_metric_points: 1", "min_metric_points: 0"})
 	if code, out, _ := runCLI(t, "", "--designation", "modern_work", "--policies", lower, tc("metric_under_one.yaml")); code != exitQualified {
 		t.Errorf("min_metric_points 0: exit %d, want 0\n%s", code, out)
+	}
+}
+
+// TestParseFlagsOnce: a one-value flag given again must give an equal
+// value; list flags add up.
+func TestParseFlagsOnce(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-o", "json", "-o", "text"}, `already given as "json"`},
+		{[]string{"-o", "json", "--output=json"}, ""},
+		{[]string{"--timeout", "1m", "--timeout", "60s"}, ""},
+		{[]string{"--timeout", "1m", "--timeout", "2m"}, `already given as "1m"`},
+		{[]string{"--explain", "--explain=true"}, ""},
+		{[]string{"--explain", "--explain=false"}, `already given as "true"`},
+		{[]string{"--designation", "a", "--designation", "b"}, ""},
+	} {
+		fs := newFlagSet("t")
+		fs.StringP("output", "o", "text", "")
+		fs.Duration("timeout", time.Minute, "")
+		fs.Bool("explain", false, "")
+		fs.StringSlice("designation", nil, "")
+		err := parseFlags(fs, c.args)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%v: %v", c.args, err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%v: error %v, want %q", c.args, err, c.err)
+		}
 	}
 }
