@@ -176,8 +176,8 @@ func (b *Bundle) CheckPlans(ctx context.Context) error {
 	var pe PolicyErrors
 	for i, err := range errs {
 		if err != nil {
-			file := path.Join(b.Designations[i].ID, "designation.rego")
-			pe = append(pe, PolicyError{File: displayPath(b.Source, file), Message: "what it takes: " + err.Error()})
+			d := b.Designations[i]
+			pe = append(pe, d.locate(path.Join(d.ID, "designation.rego"), "what it takes: "+err.Error(), err))
 		}
 	}
 	if len(pe) > 0 {
@@ -417,41 +417,41 @@ func displayPath(source, file string) string {
 }
 
 // readParams reads params.yaml and checks it against params.schema.yaml
-// when the designation has one; warnings are breaches of the schema's
-// warning rules, and missing the required top-level keys it lacks.
-func readParams(fsys fs.FS, dir string) (params map[string]any, warnings, errs PolicyErrors, missing []string) {
+// when the designation has one (checked); warnings are breaches of the
+// schema's warning rules, and missing the required top-level keys it lacks.
+func readParams(fsys fs.FS, dir string) (params map[string]any, warnings, errs PolicyErrors, missing []string, checked bool) {
 	p := path.Join(dir, ParamsFile)
 	src, err := fs.ReadFile(fsys, p)
 	if err != nil {
-		return nil, nil, PolicyErrors{{File: p, Message: err.Error()}}, nil
+		return nil, nil, PolicyErrors{{File: p, Message: err.Error()}}, nil, false
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil
+		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil, false
 	}
 	if len(doc.Content) == 0 {
-		return nil, nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}, nil
+		return nil, nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}, nil, false
 	}
 	if err := doc.Decode(&params); err != nil {
-		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil
+		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil, false
 	}
 	warns := runTogether(p, doc.Content[0])
 	sp := path.Join(dir, SchemaFile)
 	ssrc, err := fs.ReadFile(fsys, sp)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Sound, but a misspelt key or a ratio of 40 would pass unseen.
-		return params, append(warns, PolicyError{File: p, Message: "not checked: the designation has no " + SchemaFile + " (keys, types and bounds)"}), nil, nil
+		return params, append(warns, PolicyError{File: p, Message: "not checked: the designation has no " + SchemaFile + " (keys, types and bounds)"}), nil, nil, false
 	}
 	if err != nil {
-		return params, warns, PolicyErrors{{File: sp, Message: err.Error()}}, nil
+		return params, warns, PolicyErrors{{File: sp, Message: err.Error()}}, nil, false
 	}
 	s, serrs := readSchema(sp, ssrc)
 	if len(serrs) > 0 {
-		return params, warns, serrs, nil
+		return params, warns, serrs, nil, true
 	}
 	v := &validator{file: p, root: params}
 	v.validate(s, doc.Content[0], "", nil)
-	return params, append(warns, v.warns...), v.errs, v.missing
+	return params, append(warns, v.warns...), v.errs, v.missing, true
 }
 
 // runTogether warns of list items that YAML read as one: a "- TeamsPhone"

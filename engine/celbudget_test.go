@@ -268,7 +268,7 @@ func TestSchemaDistinctLinear(t *testing.T) {
 	}{{names, false}, {append(names[:len(names):len(names)], "Workload77"), true}} {
 		fsys := fstest.MapFS{"d/params.yaml": {Data: withWorkloads(c.names)}, "d/params.schema.yaml": {Data: schema}}
 		start := time.Now()
-		_, _, errs, _ := readParams(fsys, "d")
+		_, _, errs, _, _ := readParams(fsys, "d")
 		// About a second here, 13 s and a cost limit error before (a
 		// slow machine is not mistaken for a quadratic distinct).
 		if d := time.Since(start); d > runawayBound {

@@ -53,10 +53,8 @@ func declare(fsys fs.FS, source, id string) (*declared, PolicyErrors) {
 		return nil, PolicyErrors{{File: id, Message: err.Error()}}
 	}
 	var missing []string
-	d.params, d.warnings, errs, missing = readParams(fsys, id)
+	d.params, d.warnings, errs, missing, d.schemaChecked = readParams(fsys, id)
 	d.paramsBroken = len(errs) > 0
-	_, serr := fs.Stat(fsys, path.Join(id, SchemaFile))
-	d.schemaChecked = serr == nil
 	for _, key := range missing {
 		if d.missingKeys == nil {
 			d.missingKeys = map[string]bool{}

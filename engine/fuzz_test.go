@@ -28,7 +28,7 @@ func FuzzParams(f *testing.F) {
 			"d/params.yaml":        {Data: data},
 			"d/params.schema.yaml": {Data: schema},
 		}
-		params, _, errs, _ := readParams(fsys, "d")
+		params, _, errs, _, _ := readParams(fsys, "d")
 		if len(errs) == 0 && params == nil {
 			t.Fatal("no params and no error")
 		}

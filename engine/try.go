@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"evaluate/facts"
 	"evaluate/gen"
@@ -66,11 +67,28 @@ func (b *Bundle) try(ctx context.Context, d *Designation, month facts.Month) (Po
 
 // tryError is err at the expression that failed, when one did.
 func tryError(d *Designation, seed uint64, err error) PolicyError {
-	msg := fmt.Sprintf("fails on generated partner %d of %d tenants: %v", seed, tryTenants, err)
+	return d.locate(d.ID, fmt.Sprintf("fails on generated partner %d of %d tenants: %v", seed, tryTenants, err), err)
+}
+
+// noSuchKey is cel-go's error for a map key that is not there.
+var noSuchKey = regexp.MustCompile(`no such key: ([A-Za-z_][A-Za-z0-9_]*)`)
+
+// locate is msg, the error err of an evaluation, as a problem at the
+// expression that failed (else at file): for a missing key, at the one
+// place of rules.yaml that reads it, when there is one (a function's body,
+// not the value that calls it).
+func (d *Designation) locate(file, msg string, err error) PolicyError {
 	var ee *exprError
 	if !errors.As(err, &ee) || ee.p.c == nil || ee.p.src == nil {
-		return PolicyError{File: displayPath(d.Source, d.ID), Message: msg}
+		return PolicyError{File: displayPath(d.Source, file), Message: msg}
 	}
-	line, col := ee.p.src.position(ee.p.c.src, 1, 0)
-	return PolicyError{File: displayPath(d.Source, ee.p.c.file), Line: line, Column: col, Message: msg, Snippet: snippet(ee.p.c.src, line, col)}
+	src := ee.p.c.src
+	line, col := ee.p.src.position(src, 1, 0)
+	if m := noSuchKey.FindStringSubmatch(err.Error()); m != nil {
+		if at := regexp.MustCompile(`\.`+m[1]+`\b`).FindAllIndex(src, 2); len(at) == 1 {
+			line = 1 + bytes.Count(src[:at[0][0]], []byte("\n"))
+			col = at[0][0] - bytes.LastIndexByte(src[:at[0][0]], '\n') + 2 // the name, after its dot
+		}
+	}
+	return PolicyError{File: displayPath(d.Source, ee.p.c.file), Line: line, Column: col, Message: msg, Snippet: snippet(src, line, col)}
 }

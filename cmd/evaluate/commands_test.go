@@ -303,13 +303,21 @@ func TestReadingErrors(t *testing.T) {
 
 // TestCheckTriesTheRules: a misspelt key of a params map type-checks
 // (params are dynamic); check scores generated partners and reports it at
-// the expression that fails, rather than every scoring run failing.
+// the key, rather than every scoring run failing. So is one in a plan.of,
+// which the load's plan check meets first.
 func TestCheckTriesTheRules(t *testing.T) {
 	t.Parallel()
 	dir := copyPolicies(t, edit{"rules.yaml", "int(seats.min)", "int(seats.minn)"})
 	code, _, got := runCLI(t, "", "check", "--policies", dir)
-	want := "/modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "expr: eligible(now)") + ":13: fails on generated partner 1 of 12 tenants: modern_work: tenant \"tenant-000000\": values[eligible_now]: no such key: minn\n"
+	// At the function body that reads the key, not the value calling it.
+	want := "/modern_work/rules.yaml:" + lineIn(t, "rules.yaml", "int(seats.min)") + ":38: fails on generated partner 1 of 12 tenants: modern_work: tenant \"tenant-000000\": values[eligible_now]: no such key: minn\n"
 	if code != exitBadInput || !strings.Contains(got, want) || !strings.HasSuffix(got, "1 problem in "+dir+"\n") {
 		t.Errorf("check: exit %d\n%s\nwant %s", code, got, want)
+	}
+	dir = copyPolicies(t, edit{"rules.yaml", `filter(e, e.level == "advanced")`, `filter(e, e.levl == "advanced")`})
+	code, _, got = runCLI(t, "", "check", "--policies", dir)
+	want = "/modern_work/rules.yaml:" + lineIn(t, "rules.yaml", `filter(e, e.level == "advanced")`) + ":"
+	if code != exitBadInput || !strings.Contains(got, want) || !strings.Contains(got, "plan.of: no such key: levl") {
+		t.Errorf("check of a plan.of: exit %d\n%s\nwant %s", code, got, want)
 	}
 }
