@@ -138,11 +138,16 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 	h.file = int32(len(im.files))
 	h.width = len(head)
 	im.files = append(im.files, name)
+	rows := 0
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
+			if rows == 0 {
+				return nil // a header alone counts nothing, however often
+			}
 			return im.once(name, sum.Sum(nil))
 		}
+		rows++
 		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return fmt.Errorf("%s: %v", name, csvError(err))
@@ -163,7 +168,9 @@ func (im *Importer) ReadFile(name string, r io.Reader) error {
 // split into several files, and are summed.
 func (im *Importer) once(name string, sum []byte) error {
 	k := [sha256.Size]byte(sum)
-	if first, ok := im.sums[k]; ok {
+	if first, ok := im.sums[k]; ok && first == name {
+		return fmt.Errorf("%s: given twice: its rows would count twice", name)
+	} else if ok {
 		return fmt.Errorf("%s: the same export as %s (identical content): its rows would count twice; remove one", name, first)
 	}
 	if im.sums == nil {
