@@ -276,8 +276,33 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 	}
 	lr := &lineReader{r: bufio.NewReaderSize(r, 1<<20), max: b.sc.maxBytes}
 	docs := 0
+	// A first line that is no JSON document is a whole input that is not
+	// JSON Lines (one error, not one per line of a YAML file), unless the
+	// line after it is one: then it is that line's error alone.
+	type read struct {
+		doc     []byte
+		line    int
+		tooLong bool
+		n       int64
+		err     error
+	}
+	var pending *read
+	next := func() read {
+		if pending != nil {
+			r := *pending
+			pending = nil
+			return r
+		}
+		var r read
+		r.doc, r.line, r.tooLong, r.n, r.err = lr.next()
+		if r.line == 1 {
+			r.doc = bytes.TrimPrefix(r.doc, []byte("\ufeff")) // a byte-order mark
+		}
+		return r
+	}
 	for ctx.Err() == nil {
-		doc, line, tooLong, n, err := lr.next()
+		rd := next()
+		doc, line, tooLong, n, err := rd.doc, rd.line, rd.tooLong, rd.n, rd.err
 		switch {
 		case errors.Is(err, io.EOF):
 			if docs == 0 {
@@ -294,7 +319,16 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 			continue
 		}
 		if docs == 0 && !json.Valid(doc) {
-			return emit(bad(0, s.size, fmt.Errorf("not JSON Lines: line %d is not a JSON document of its own (a JSON Lines input holds one JSON fact document per line; a YAML or pretty-printed JSON file is scored without --jsonl)", line)))
+			second := next()
+			if second.err != nil || second.tooLong || !json.Valid(second.doc) {
+				return emit(bad(0, s.size, fmt.Errorf("not JSON Lines: line %d is not a JSON document of its own (a JSON Lines input holds one JSON fact document per line; a YAML or pretty-printed JSON file is scored without --jsonl)", line)))
+			}
+			pending = &second
+			docs++
+			if !emit(bad(line, n, errors.New("not a JSON document: a JSON Lines input holds one JSON fact document per line"))) {
+				return false
+			}
+			continue
 		}
 		docs++
 		buf := lineBuffers.Get().(*[]byte)
