@@ -181,3 +181,36 @@ func TestChartLabelsInView(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownEscapesLinks: a partner's name cannot become a link or an
+// image in markdown.
+func TestMarkdownEscapesLinks(t *testing.T) {
+	t.Parallel()
+	got := mdEscape("![x](https://t.example/p.png) [click](javascript:alert(1)) a_b")
+	if want := `\!\[x\](https://t.example/p.png) \[click\](javascript:alert(1)) a\_b`; got != want {
+		t.Errorf("mdEscape = %s, want %s", got, want)
+	}
+}
+
+// TestHTMLAnchorsUniquePerPartner: with several partners on one page each
+// designation's id is unique, and each summary links to its own partner's.
+func TestHTMLAnchorsUniquePerPartner(t *testing.T) {
+	t.Parallel()
+	_, out, _ := runCLI(t, "", "-q", "-o", "html", "--designation", "modern_work,security", tc("qualified_enterprise.yaml"), tc("exact_70.yaml"))
+	ids := regexp.MustCompile(`id="([^"]+)"`).FindAllStringSubmatch(out, -1)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id[1]] {
+			t.Errorf("id %q twice", id[1])
+		}
+		seen[id[1]] = true
+	}
+	for _, h := range regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(out, -1) {
+		if !seen[h[1]] {
+			t.Errorf("link to #%s, which no element has", h[1])
+		}
+	}
+	if !seen["p2-d-security"] {
+		t.Errorf("no p2-d-security among %v", seen)
+	}
+}

@@ -126,6 +126,18 @@ func renderHTML(w io.Writer, entries []entry, opts renderOptions) error {
 
 // writePage writes one self-contained page of partner sections.
 func writePage(w io.Writer, parts []partnerHTML) error {
+	if len(parts) > 1 {
+		// Each partner's links go to its own sections: ids are unique
+		// on the page.
+		for i := range parts {
+			for j := range parts[i].Designations {
+				parts[i].Designations[j].Anchor = fmt.Sprintf("p%d-%s", i+1, parts[i].Designations[j].Anchor)
+			}
+			for j := range parts[i].Summary {
+				parts[i].Summary[j].Anchor = fmt.Sprintf("p%d-%s", i+1, parts[i].Summary[j].Anchor)
+			}
+		}
+	}
 	p := pageView{Partners: parts}
 	switch {
 	case len(parts) == 1 && len(parts[0].Designations) > 0:

@@ -132,5 +132,6 @@ func markdownResult(w io.Writer, r *engine.Result, opts renderOptions) error {
 }
 
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", "`", "\\`").Replace(s)
+	// [ ] and ! too: a partner's name must not become a link or an image.
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", "`", "\\`", "[", `\[`, "]", `\]`, "!", `\!`).Replace(s)
 }
