@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +199,14 @@ func (o *outcome) errorRecord() *errorRecord {
 	rec := &errorRecord{File: o.name, Line: o.line}
 	var ps facts.Problems
 	if errors.As(o.err, &ps) {
-		rec.Errors = ps
+		// A problem of a JSON Lines document as a whole (no month) is at
+		// the document's line.
+		rec.Errors = slices.Clone(ps)
+		for i, p := range rec.Errors {
+			if p.Line == 0 && p.File == o.name && o.line > 0 {
+				rec.Errors[i].Line = o.line
+			}
+		}
 		return rec
 	}
 	msg := o.err.Error()
@@ -325,9 +333,16 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 		sum.add(o)
 		if o.err != nil {
 			prog.clear()
-			fmt.Fprintln(stderr, o.err)
 			code = exitBadInput
 			rec := o.errorRecord()
+			if o.line > 0 {
+				// Each at the document's line, as the record says.
+				for _, p := range rec.Errors {
+					fmt.Fprintln(stderr, p)
+				}
+			} else {
+				fmt.Fprintln(stderr, o.err)
+			}
 			if output == "jsonl" {
 				writeErr = errors.Join(writeErr, rw.write(rec))
 			} else {
