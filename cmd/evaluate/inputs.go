@@ -313,7 +313,7 @@ func (b *batch) readSource(ctx context.Context, s source, emit func(item) bool) 
 			return emit(bad(line, 0, err))
 		case tooLong:
 			docs++
-			if !emit(bad(line, n, fmt.Errorf("a document larger than --max-bytes %s", formatBytes(b.sc.maxBytes)))) {
+			if !emit(bad(line, n, fmt.Errorf("a document of %s is larger than --max-bytes %s", formatBytes(n), formatBytes(b.sc.maxBytes)))) {
 				return false
 			}
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,7 +99,12 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return a.Row < b.Row
 	})
+	regoLeft := 0
 	for _, r := range regoResults {
+		if len(bf.designations) > 0 && !slices.Contains(bf.designations, regoDesignation(r.Package)) && slices.Contains(b.All, regoDesignation(r.Package)) {
+			regoLeft++ // another designation's test
+			continue
+		}
 		var details []string
 		if !r.Pass() {
 			details = append(details, fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row))
@@ -136,8 +142,16 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		report(len(diffs) == 0, "case "+c.Name, diffs...)
 	}
-	if notChosen > 0 {
-		fmt.Fprintf(stdout, "SKIP %d %s of designations not among --designation %s\n", notChosen, plural(notChosen, "case", "cases"), strings.Join(bf.designations, ","))
+	if notChosen+regoLeft > 0 {
+		what := []string{}
+		if regoLeft > 0 {
+			what = append(what, fmt.Sprintf("%d Rego %s", regoLeft, plural(regoLeft, "test", "tests")))
+		}
+		if notChosen > 0 {
+			what = append(what, fmt.Sprintf("%d %s", notChosen, plural(notChosen, "case", "cases")))
+		}
+		skipped += regoLeft
+		fmt.Fprintf(stdout, "SKIP %s of designations not among --designation %s\n", strings.Join(what, " and "), strings.Join(bf.designations, ","))
 	}
 	if passed+failed == 0 {
 		fmt.Fprintf(stderr, "evaluate test: no Rego test and no golden case found under %s\n", strings.Join(paths, ", "))
@@ -158,6 +172,13 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // regoTests runs the bundle's *_test.rego in the policies' sandbox, over
 // the bundle folder (dir, or the embedded bundle when dir is ""), read as
 // the bundle is (engine.OpenBundleDir).
+// regoDesignation is the designation a Rego test package tests:
+// data.security_test tests security.
+func regoDesignation(pkg string) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(pkg, "data."), ".")
+	return strings.TrimSuffix(first, "_test")
+}
+
 func regoTests(ctx context.Context, dir string) ([]*tester.Result, error) {
 	if dir == "" {
 		return engine.RunRegoTests(ctx, policies.Policies, engine.EmbeddedSource)
