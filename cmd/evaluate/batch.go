@@ -325,6 +325,8 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	// holds a partner twice for the same month is likely a mistake
 	// upstream, and counts it twice (two months of one partner are not).
 	firstAt := map[[2]string]string{}
+	// Partners held again are told once in summary mode, then counted.
+	twice := 0
 	b.run(ctx, srcs, func(o outcome) {
 		if ctx.Err() != nil {
 			return // interrupted: what is left was cut short, not scored
@@ -357,8 +359,11 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 		if id := o.result.Partner.ID; warn != warningsNone && len(o.result.Results) > 0 {
 			key := [2]string{id, o.result.Results[0].Month}
 			if first, again := firstAt[key]; again {
-				prog.clear()
-				fmt.Fprintf(stderr, "warning: %s: partner %q for %s again (first in %s): scored and counted twice\n", o.where(), id, key[1], first)
+				msg := fmt.Sprintf("%s: partner %q for %s again (first in %s): scored and counted twice", o.where(), id, key[1], first)
+				if twice++; twice == 1 || warn == warningsAll {
+					prog.clear()
+					fmt.Fprintf(stderr, "warning: %s\n", msg)
+				}
 			} else {
 				firstAt[key] = o.where()
 			}
@@ -392,6 +397,9 @@ func scoreInputs(ctx context.Context, b *batch, srcs []source, output string, re
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "evaluate: write output: %v\n", writeErr)
 		return exitBadInput
+	}
+	if twice > 1 && warn == warningsSummary {
+		fmt.Fprintf(stderr, "warning: %d documents repeat a partner and month already scored, the first above (--warnings all lists each)\n", twice)
 	}
 	if output == "jsonl" {
 		fmt.Fprintln(stderr, sum.String(b.sc.bundle))
