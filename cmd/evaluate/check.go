@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	policies "evaluate"
 	"evaluate/engine"
 )
 
@@ -65,7 +66,7 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err == nil {
 		// What type checks cannot see fails on data.
-		err = b.Try(ctx)
+		err = b.Try(ctx, engine.FolderHashes(policies.Policies))
 	}
 	if err != nil {
 		var pe engine.PolicyErrors
