@@ -1,12 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"testing"
-
-	"evaluate/facts"
-	"evaluate/gen"
 )
 
 // TestEveryRecordLeftOutHasAReason explains generated partners with the
@@ -20,20 +16,8 @@ func TestEveryRecordLeftOutHasAReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := facts.ParseMonth("2026-10")
 	for seed := uint64(11); seed <= 13; seed++ {
-		var buf bytes.Buffer
-		if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: 40, Month: m, Schema: &b.Schema}); err != nil {
-			t.Fatal(err)
-		}
-		f, err := facts.Parse("gen.json", 1, buf.Bytes(), &b.Schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, w := benchPartnerSeed(t, b, 40, seed)
 		rs, err := b.Evaluate(context.Background(), f, w, Options{Explain: true, Workers: 1})
 		if err != nil {
 			t.Fatal(err)

@@ -20,20 +20,8 @@ func TestFastPathScoresLikeCEL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { slowCEL = false }()
-	m, _ := facts.ParseMonth("2026-10")
 	for seed := uint64(1); seed <= 3; seed++ {
-		var buf bytes.Buffer
-		if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: 30, Month: m, Schema: &b.Schema}); err != nil {
-			t.Fatal(err)
-		}
-		f, err := facts.Parse("gen.json", 1, buf.Bytes(), &b.Schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, w := benchPartnerSeed(t, b, 30, seed)
 		score := func(slow bool) []byte {
 			slowCEL = slow
 			rs, err := b.Evaluate(context.Background(), f, w, Options{Explain: true, Workers: 1})
