@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -86,19 +87,31 @@ type Metric struct {
 	// optionKeys are each track's options as the keys of the options map.
 	optionKeys map[string]*fieldKeys
 	Combine    string // "options" or "sources" ("" without options)
-	// ValueUnit is written after the value for people ("%"; "" for none).
-	ValueUnit  string
-	Aggregates []*Aggregate
-	value      *compiled
-	points     *compiled
-	maxPoints  *compiled
-	extra      *compiled
-	chosen     *compiled
-	combPoints *compiled
-	combValue  *compiled
+	// ValueUnit is written after the value for people ("%"; "" for none),
+	// OptionUnits after each option's.
+	ValueUnit   string
+	OptionUnits map[string]string
+	Aggregates  []*Aggregate
+	value       *compiled
+	points      *compiled
+	maxPoints   *compiled
+	extra       *compiled
+	chosen      *compiled
+	combPoints  *compiled
+	combValue   *compiled
 	// places are the formulas' variables; aggPlaces those of Aggregates.
 	places    places
 	aggPlaces []int
+}
+
+// optionsAll are the metric's options on any track, sorted.
+func (m *Metric) optionsAll() []string {
+	var all []string
+	for _, os := range m.Options {
+		all = append(all, os...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
 // optionsOf are the metric's options on a track ("" alone without any).
@@ -456,7 +469,7 @@ func aggregateType(op string) *cel.Type {
 }
 
 func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env, known map[string]deps) *Metric {
-	m := &Metric{ID: ms.ID, Over: ms.Over, ValueUnit: ms.ValueUnit}
+	m := &Metric{ID: ms.ID, Over: ms.Over, ValueUnit: ms.ValueUnit, OptionUnits: ms.OptionUnits.Units}
 	name := fmt.Sprintf("metrics[%s]", ms.ID)
 	if ms.Options.Text != "" {
 		m.Options, m.optionKeys = map[string][]string{}, map[string]*fieldKeys{}
@@ -480,6 +493,12 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 			}
 		}
 		m.Combine = ms.Combine.As
+	}
+	// A unit for an option no track has would never be shown.
+	for _, o := range slices.Sorted(maps.Keys(ms.OptionUnits.Units)) {
+		if !slices.ContainsFunc(des.Tracks, func(t string) bool { return slices.Contains(m.Options[t], o) }) {
+			c.errs = append(c.errs, PolicyError{File: c.file, Line: ms.OptionUnits.line, Message: fmt.Sprintf("%s.option_units: %q is not an option of the metric%s", name, o, facts.Suggest(o, m.optionsAll()))})
+		}
 	}
 	aggVars := []cel.EnvOption{cel.Variable(varTrack, cel.StringType), cel.Variable(varOption, cel.StringType),
 		cel.Variable(varMetric, cel.StringType), cel.Variable(varPartner, cel.MapType(cel.StringType, cel.DynType))}

@@ -384,6 +384,12 @@ func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window) (
 			}
 			r.ValueUnits[m.ID] = m.ValueUnit
 		}
+		if len(m.OptionUnits) > 0 {
+			if r.OptionUnits == nil {
+				r.OptionUnits = map[string]map[string]string{}
+			}
+			r.OptionUnits[m.ID] = m.OptionUnits
+		}
 	}
 	if err := d.window(r, w); err != nil {
 		return nil, err

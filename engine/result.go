@@ -43,9 +43,11 @@ type Result struct {
 	// TrackOrder and MetricOrder are the designation's order, for renderers.
 	TrackOrder  []string
 	MetricOrder []string
-	// ValueUnits are the metrics' value_unit ("%"), for renderers: written
-	// after a value shown to people, never in JSON.
-	ValueUnits map[string]string
+	// ValueUnits are the metrics' value_unit ("%"), and OptionUnits their
+	// option_units by metric, for renderers: written after a value shown
+	// to people, never in JSON.
+	ValueUnits  map[string]string
+	OptionUnits map[string]map[string]string
 }
 
 // TrackResult is one track's total, verdict and metrics.

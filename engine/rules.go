@@ -98,6 +98,18 @@ func (u Unit) For(n float64) string {
 	return u.Many
 }
 
+// optionUnits are a metric's option_units, with their line for errors.
+type optionUnits struct {
+	Units map[string]string
+	line  int
+}
+
+// UnmarshalYAML keeps the line.
+func (u *optionUnits) UnmarshalYAML(n *yaml.Node) error {
+	u.line = n.Line
+	return strictDecode(n, &u.Units)
+}
+
 // ruleSource is one named condition: when it holds, says explains it.
 type ruleSource struct {
 	ID   string     `yaml:"id"`
@@ -201,9 +213,12 @@ type metricSource struct {
 	Points     exprSource        `yaml:"points"`
 	MaxPoints  exprSource        `yaml:"max_points"`
 	Extra      exprSource        `yaml:"extra"`
-	// ValueUnit is written after the metric's value for people ("%").
-	ValueUnit string `yaml:"value_unit"`
-	line      int
+	// ValueUnit is written after the metric's value for people ("%");
+	// OptionUnits after an option's or part's value (Security's Azure
+	// part in USD, its Microsoft 365 part in users).
+	ValueUnit   string      `yaml:"value_unit"`
+	OptionUnits optionUnits `yaml:"option_units"`
+	line        int
 }
 
 // functionSource is a reusable CEL rule with typed parameters, written

@@ -51,7 +51,7 @@ func writeExplanations(w io.Writer, r *engine.Result, opts renderOptions) error 
 				if mr.Options != nil && o == mr.Option {
 					chosen = " (chosen)"
 				}
-				fmt.Fprintf(w, "\n%s · %s · %s%s: value %s → %s/%s points\n", t, m, o, chosen, num(opt.Value), num(opt.Points), num(mr.MaxPoints))
+				fmt.Fprintf(w, "\n%s · %s · %s%s: value %s%s → %s/%s points\n", t, m, o, chosen, num(opt.Value), r.OptionUnits[m][o], num(opt.Points), num(mr.MaxPoints))
 				writeExplanation(w, opt.Explain)
 			}
 		}

@@ -92,6 +92,7 @@ type metricView struct {
 type optionView struct {
 	Name, Metric, Track, Key string
 	Value, Points            float64
+	Unit                     string // after the value (" USD")
 	Chosen                   bool
 }
 
@@ -218,7 +219,7 @@ func designationView(r *engine.Result, opts renderOptions) htmlView {
 				parts, key = m.Sources, "sources"
 			}
 			for _, o := range sortedKeys(parts) {
-				mv.Options = append(mv.Options, optionView{Name: o, Metric: id, Track: t, Key: key, Value: parts[o].Value, Points: parts[o].Points, Chosen: m.Options != nil && o == m.Option})
+				mv.Options = append(mv.Options, optionView{Name: o, Metric: id, Track: t, Key: key, Value: parts[o].Value, Unit: r.OptionUnits[id][o], Points: parts[o].Points, Chosen: m.Options != nil && o == m.Option})
 			}
 			tv.Metrics = append(tv.Metrics, mv)
 		}
