@@ -1,13 +1,11 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"testing"
 
 	policies "evaluate"
 	"evaluate/facts"
-	"evaluate/gen"
 
 	"github.com/google/cel-go/common/types/ref"
 )
@@ -25,15 +23,7 @@ func benchPartnerT(b testing.TB, bundle *Bundle, n int) (*facts.File, *facts.Win
 func benchPartnerSeed(b testing.TB, bundle *Bundle, n int, seed uint64) (*facts.File, *facts.Window) {
 	b.Helper()
 	m, _ := facts.ParseMonth("2026-10")
-	var buf bytes.Buffer
-	if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: n, Month: m, Schema: &bundle.Schema}); err != nil {
-		b.Fatal(err)
-	}
-	f, err := facts.Parse("g.json", 1, buf.Bytes(), &bundle.Schema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := f.Window(facts.WindowOptions{Needs: bundle.Needs})
+	f, w, err := bundle.generated("g.json", seed, n, m)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -396,7 +396,7 @@ func (p *compiled) stopped(ctx context.Context, err error) error {
 	case !errors.Is(err, fastcel.ErrCostLimit):
 		return &exprError{p: p, err: err}
 	}
-	file, line := p.where()
+	file, line, _ := p.where()
 	return fmt.Errorf("CEL evaluation exceeded its cost limit in %s:%d: %w", file, line, err)
 }
 
@@ -410,13 +410,13 @@ type exprError struct {
 func (e *exprError) Error() string { return e.err.Error() }
 func (e *exprError) Unwrap() error { return e.err }
 
-// where is the file and line of the expression.
-func (p *compiled) where() (string, int) {
+// where is the file, line and column of the expression.
+func (p *compiled) where() (string, int, int) {
 	if p.c == nil || p.src == nil {
-		return "", 0
+		return "", 0, 0
 	}
-	line, _ := p.src.position(p.c.src, 1, 0)
-	return p.c.file, line
+	line, col := p.src.position(p.c.src, 1, 0)
+	return p.c.file, line, col
 }
 
 // compiler compiles the expressions of one rules file, collecting errors.

@@ -65,16 +65,7 @@ func (b *Bundle) Try(ctx context.Context, tried map[string]string) error {
 // returns the first failure.
 func (b *Bundle) try(ctx context.Context, d *Designation, month facts.Month) (PolicyError, bool) {
 	for _, seed := range trySeeds {
-		var buf bytes.Buffer
-		err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: tryTenants, Month: month, Schema: &b.Schema})
-		var f *facts.File
-		if err == nil {
-			f, err = facts.Parse(fmt.Sprintf("generated partner %d", seed), 1, buf.Bytes(), &b.Schema)
-		}
-		var w *facts.Window
-		if err == nil {
-			w, err = f.Window(facts.WindowOptions{Needs: b.Needs})
-		}
+		f, w, err := b.generated(fmt.Sprintf("generated partner %d", seed), seed, tryTenants, month)
 		if err == nil {
 			_, err = b.Evaluate(ctx, f, w, Options{Explain: true, Workers: 1})
 		}
@@ -101,6 +92,21 @@ func FolderHashes(fsys fs.FS) map[string]string {
 	return out
 }
 
+// generated is evaluate gen's partner of seed and tenants for month, read
+// as a fact file of the bundle, with its window.
+func (b *Bundle) generated(name string, seed uint64, tenants int, month facts.Month) (*facts.File, *facts.Window, error) {
+	var buf bytes.Buffer
+	if err := gen.WriteJSON(&buf, gen.Options{Seed: seed, Tenants: tenants, Month: month, Schema: &b.Schema}); err != nil {
+		return nil, nil, err
+	}
+	f, err := facts.Parse(name, 1, buf.Bytes(), &b.Schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
+	return f, w, err
+}
+
 // tryError is err at the expression that failed, when one did.
 func tryError(d *Designation, seed uint64, err error) PolicyError {
 	return d.locate(d.ID, fmt.Sprintf("fails on generated partner %d of %d tenants: %v", seed, tryTenants, err), err)
@@ -119,12 +125,12 @@ func (d *Designation) locate(file, msg string, err error) PolicyError {
 		return PolicyError{File: displayPath(d.Source, file), Message: msg}
 	}
 	src := ee.p.c.src
-	line, col := ee.p.src.position(src, 1, 0)
+	file, line, col := ee.p.where()
 	if m := noSuchKey.FindStringSubmatch(err.Error()); m != nil {
 		if at := regexp.MustCompile(`\.`+m[1]+`\b`).FindAllIndex(src, 2); len(at) == 1 {
 			line = 1 + bytes.Count(src[:at[0][0]], []byte("\n"))
 			col = at[0][0] - bytes.LastIndexByte(src[:at[0][0]], '\n') + 2 // the name, after its dot
 		}
 	}
-	return PolicyError{File: displayPath(d.Source, ee.p.c.file), Line: line, Column: col, Message: msg, Snippet: snippet(src, line, col)}
+	return PolicyError{File: displayPath(d.Source, file), Line: line, Column: col, Message: msg, Snippet: snippet(src, line, col)}
 }
