@@ -102,6 +102,8 @@ type Metric struct {
 	// places are the formulas' variables; aggPlaces those of Aggregates.
 	places    places
 	aggPlaces []int
+	// formulas are the formulas compiled for each track and option.
+	formulas map[string]*trackFormulas
 }
 
 // optionsAll are the metric's options on any track, sorted.
@@ -140,6 +142,9 @@ type aggregatePlan struct {
 	step     int64
 	scale    float64
 	byOption map[string]*aggregatePlan
+	// efforts and ofs remember effort and of by their level.
+	efforts levelMemo[float64]
+	ofs     levelMemo[[]string]
 }
 
 // forOption is the plan of one option.
@@ -529,6 +534,7 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 	for _, x := range []*compiled{m.value, m.points, m.maxPoints, m.extra, m.chosen, m.combPoints, m.combValue} {
 		c.fast(x, &m.places, des.layout)
 	}
+	c.specializeFormulas(des, m)
 	return m
 }
 

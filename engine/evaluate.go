@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"evaluate/facts"
+	"evaluate/internal/fastcel"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -492,12 +493,13 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 	g[ix[varTrack]], g[ix[varMetric]], g[atOption] = d.name(track), d.name(m.ID), d.name("")
 	// max_points reads the track and the metric alone: the planner's
 	// memo (one track) computes it once.
+	tf := m.formulasOf(track)
 	var maxPoints float64
 	var err error
 	if memo != nil && memo.hasMax {
 		maxPoints = memo.maxPoints
 	} else {
-		if maxPoints, err = numberAt(ctx, m.maxPoints, g); err != nil {
+		if maxPoints, err = numberWith(ctx, m.maxPoints, tf.maxPoints, g); err != nil {
 			return fail("max_points", err)
 		}
 		if memo != nil {
@@ -516,12 +518,13 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 				return or, nil
 			}
 		}
-		value, err := numberAt(ctx, m.value, g)
+		of := tf.option(m, option)
+		value, err := numberWith(ctx, m.value, of.value, g)
 		if err != nil {
 			return nil, fmt.Errorf("value: %w", err)
 		}
 		g[atValue] = types.Double(value)
-		points, err := numberAt(ctx, m.points, g)
+		points, err := numberWith(ctx, m.points, of.points, g)
 		if err != nil {
 			return nil, fmt.Errorf("points: %w", err)
 		}
@@ -533,7 +536,7 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 		}
 		if m.extra != nil {
 			g[atPoints] = types.Double(points)
-			v, err := m.extra.evalAt(ctx, g)
+			v, err := m.extra.evalWith(ctx, of.extra, g)
 			if err != nil {
 				return nil, fmt.Errorf("extra: %w", err)
 			}
@@ -567,7 +570,7 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 	g[atOption] = nil
 	g[ix[varOptions]] = optVals
 	if m.Combine == "options" {
-		chosen, err := stringAt(ctx, m.chosen, g)
+		chosen, err := stringAt(ctx, m.chosen, tf.chosen, g)
 		if err != nil {
 			return fail("combine.chosen", err)
 		}
@@ -580,13 +583,13 @@ func (d *Designation) scoreMetric(ctx context.Context, track string, m *Metric, 
 	} else {
 		mr.Sources = opts
 	}
-	if mr.Points, err = numberAt(ctx, m.combPoints, g); err != nil {
+	if mr.Points, err = numberWith(ctx, m.combPoints, tf.combPoints, g); err != nil {
 		return fail("combine.points", err)
 	}
 	if memo != nil {
 		return mr, nil
 	}
-	if mr.Value, err = numberAt(ctx, m.combValue, g); err != nil {
+	if mr.Value, err = numberWith(ctx, m.combValue, tf.combValue, g); err != nil {
 		return fail("combine.value", err)
 	}
 	return mr, nil
@@ -656,6 +659,11 @@ func numberAt(ctx context.Context, p *compiled, g []ref.Val) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return asNumber(v)
+}
+
+// asNumber is a number expression's value as a float64.
+func asNumber(v ref.Val) (float64, error) {
 	switch x := v.(type) {
 	case types.Double:
 		return float64(x), nil
@@ -667,9 +675,10 @@ func numberAt(ctx context.Context, p *compiled, g []ref.Val) (float64, error) {
 	return 0, fmt.Errorf("want a number, got %v", v)
 }
 
-// stringAt evaluates a string expression with its variables at places.
-func stringAt(ctx context.Context, p *compiled, g []ref.Val) (string, error) {
-	v, err := p.evalAt(ctx, g)
+// stringAt evaluates a string expression with its variables at places,
+// with fast, a program of p for where it runs.
+func stringAt(ctx context.Context, p *compiled, fast *fastcel.Program, g []ref.Val) (string, error) {
+	v, err := p.evalWith(ctx, fast, g)
 	if err != nil {
 		return "", err
 	}

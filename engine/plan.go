@@ -143,7 +143,9 @@ func (d *Designation) planTrack(ctx context.Context, track string, tr *TrackResu
 				if ap.effort == nil {
 					continue
 				}
-				e, err := evalNumber(ap.effort, map[string]any{varTrack: track, varMetric: m.ID, varOption: o})
+				e, err := ap.efforts.get(track+"\x00"+m.ID+"\x00"+o, func() (float64, error) {
+					return evalNumber(ap.effort, map[string]any{varTrack: track, varMetric: m.ID, varOption: o})
+				})
 				if err != nil {
 					return nil, fmt.Errorf("metrics[%s].aggregates[%s].plan.effort: %w", m.ID, a.ID, err)
 				}
@@ -576,13 +578,17 @@ func (pl *planner) plan(s picked) (*Plan, error) {
 			m := pl.d.Metrics[dm.metric]
 			st := Step{Metric: m.ID, Option: dm.option, Aggregate: dm.agg.ID, Add: add, Unit: dm.plan.unit.For(add), PointsAfter: c.points}
 			if dm.plan.of != nil {
-				v, err := dm.plan.of.eval(map[string]any{varTrack: pl.track, varMetric: m.ID, varOption: dm.option, varAsOf: pl.asOf})
-				if err == nil {
-					st.Of, err = evalStrings(v)
-				}
+				of, err := dm.plan.ofs.get(pl.track+"\x00"+m.ID+"\x00"+dm.option+"\x00"+pl.asOf, func() ([]string, error) {
+					v, err := dm.plan.of.eval(map[string]any{varTrack: pl.track, varMetric: m.ID, varOption: dm.option, varAsOf: pl.asOf})
+					if err != nil {
+						return nil, err
+					}
+					return evalStrings(v)
+				})
 				if err != nil {
 					return nil, fmt.Errorf("metrics[%s].aggregates[%s].plan.of: %w", m.ID, dm.agg.ID, err)
 				}
+				st.Of = slices.Clone(of)
 			}
 			p.Steps = append(p.Steps, st)
 		}

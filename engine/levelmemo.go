@@ -1,0 +1,40 @@
+package engine
+
+import "sync"
+
+// levelMemo remembers the values of an expression that reads only its
+// level (track, metric, option) and the evaluation date, never a partner:
+// a plan's effort and the certifications it names are the same for every
+// partner of a population, and were evaluated on cel-go for each one.
+// Safe for concurrent use; errors are not remembered.
+type levelMemo[T any] struct {
+	mu sync.Mutex
+	m  map[string]T
+}
+
+// maxLevelMemo bounds a memo: a population with a different evaluation
+// date for every partner evaluates past it instead of growing it.
+const maxLevelMemo = 4096
+
+// get is the value for key, from eval the first time.
+func (lm *levelMemo[T]) get(key string, eval func() (T, error)) (T, error) {
+	lm.mu.Lock()
+	v, ok := lm.m[key]
+	lm.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := eval()
+	if err != nil {
+		return v, err
+	}
+	lm.mu.Lock()
+	if lm.m == nil {
+		lm.m = map[string]T{}
+	}
+	if len(lm.m) < maxLevelMemo {
+		lm.m[key] = v
+	}
+	lm.mu.Unlock()
+	return v, nil
+}
