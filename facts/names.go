@@ -52,11 +52,14 @@ func SameNameOrSuggest(got string, allowed []string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(s, ` (did you mean "`), `"?)`)
 }
 
+// squash drops what SameName ignores; made once (a Replacer builds its
+// tables on first use, and SameName runs for every certification read).
+var squash = strings.NewReplacer(" ", "", "-", "", "_", "")
+
 // SameName returns the name in allowed that got is a careless spelling of:
 // equal but for case, spaces, hyphens and underscores ("ms-700", "MS 700"
 // for "MS-700"). It returns "" when there is none, or got is exact.
 func SameName(got string, allowed []string) string {
-	squash := strings.NewReplacer(" ", "", "-", "", "_", "")
 	g := strings.ToLower(squash.Replace(got))
 	for _, a := range allowed {
 		if a == got {
@@ -77,8 +80,10 @@ func distance(a, b string) int {
 	if len(a) > 256 || len(b) > 256 {
 		return max(len(a), len(b))
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	// Two rows on the stack: a population's ignored names are compared
+	// with every allowed one, and the rows were most of its garbage.
+	var rows [2][257]int
+	prev, cur := rows[0][:len(b)+1], rows[1][:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
