@@ -28,7 +28,8 @@ type goldenCase struct {
 }
 
 // findGoldenCases returns every case under the given files or folders,
-// and those of them that hold none.
+// and those of them that hold none. A fact file given by name is its own
+// case when its expected result is beside it.
 func findGoldenCases(paths []string) (cases []goldenCase, empty []string, err error) {
 	for _, p := range paths {
 		before := len(cases)
@@ -36,13 +37,21 @@ func findGoldenCases(paths []string) (cases []goldenCase, empty []string, err er
 			if err != nil || d.IsDir() {
 				return err
 			}
-			var stem string
-			switch {
-			case strings.HasSuffix(f, ".expected.json"):
-				stem = strings.TrimSuffix(f, ".expected.json")
-			case strings.HasSuffix(f, ".expected.err"):
-				stem = strings.TrimSuffix(f, ".expected.err")
-			default:
+			stem, ok := strings.CutSuffix(f, ".expected.json")
+			if !ok {
+				stem, ok = strings.CutSuffix(f, ".expected.err")
+			}
+			if !ok && f == p {
+				stem = strings.TrimSuffix(f, filepath.Ext(f))
+				for _, exp := range []string{".expected.json", ".expected.err"} {
+					if _, err := os.Stat(stem + exp); err == nil {
+						cases = append(cases, goldenCase{Name: filepath.ToSlash(filepath.Base(stem)), Input: f, Expected: stem + exp})
+						return nil
+					}
+				}
+				return nil
+			}
+			if !ok {
 				return nil
 			}
 			input := ""
@@ -56,7 +65,7 @@ func findGoldenCases(paths []string) (cases []goldenCase, empty []string, err er
 				return fmt.Errorf("%s: no fact file %s.yaml or .json beside it", f, filepath.Base(stem))
 			}
 			rel, _ := filepath.Rel(p, stem)
-			if rel == "." {
+			if f == p {
 				rel = filepath.Base(stem)
 			}
 			cases = append(cases, goldenCase{Name: filepath.ToSlash(rel), Input: input, Expected: f})

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,5 +69,42 @@ func TestDiffJSON(t *testing.T) {
 	diffs := diffJSON("", want, got)
 	if strings.Join(diffs, "|") != ".b.c[1]: got 3, want 2|.d: got \"y\", want \"x\"" {
 		t.Errorf("diffs = %q", diffs)
+	}
+}
+
+// TestFindGoldenCases: a folder gives its cases named by their path in it;
+// a fact file or an expected file given by name gives its own case; a file
+// without an expected result beside it gives none.
+func TestFindGoldenCases(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, f := range []string{"a.yaml", "a.expected.json", "sub/b.json", "sub/b.expected.err", "c.yaml"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(f string) string { return filepath.Join(dir, f) }
+	for _, tc := range []struct {
+		path  string
+		want  []goldenCase
+		empty bool
+	}{
+		{dir, []goldenCase{{"a", at("a.yaml"), at("a.expected.json")}, {"sub/b", at("sub/b.json"), at("sub/b.expected.err")}}, false},
+		{at("a.yaml"), []goldenCase{{"a", at("a.yaml"), at("a.expected.json")}}, false},
+		{at("sub/b.json"), []goldenCase{{"b", at("sub/b.json"), at("sub/b.expected.err")}}, false},
+		{at("a.expected.json"), []goldenCase{{"a", at("a.yaml"), at("a.expected.json")}}, false},
+		{at("c.yaml"), nil, true},
+	} {
+		got, empty, err := findGoldenCases([]string{tc.path})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if !slices.Equal(got, tc.want) || (len(empty) > 0) != tc.empty {
+			t.Errorf("%s: got %v (empty %v), want %v (empty %v)", tc.path, got, empty, tc.want, tc.empty)
+		}
 	}
 }

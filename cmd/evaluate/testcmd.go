@@ -20,11 +20,13 @@ const testUsage = `evaluate test runs a policy bundle's Rego unit tests (*_test.
 does, but with the built-ins policies may call alone and each test within %s)
 and the golden cases under PATH (default testcases/): fact files with an
 expected result (<name>.expected.json) or expected refusal (<name>.expected.err).
+A PATH may be a folder, or one case's fact file or expected file.
 
 Examples:
   evaluate test                                  the embedded bundle against testcases/
   evaluate test --policies my-policies           an edited copy against testcases/
   evaluate test --policies my-policies cases/    against other golden cases
+  evaluate test testcases/security/cert_a.json   one case (and the Rego tests)
 
 Usage:
   evaluate test [--policies DIR] [PATH...]
