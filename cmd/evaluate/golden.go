@@ -103,6 +103,12 @@ func (c goldenCase) scoped(s *scorer, expected any) (*scorer, error) {
 	}
 	id, ok := obj["designation"].(string)
 	if !ok {
+		// Expected keys of one designation's object, with several scored:
+		// every key would differ, none saying why.
+		if _, one := obj["tracks"]; one && len(s.bundle.Designations) > 1 {
+			return nil, fmt.Errorf("%s names no designation, so the case is scored for every one of the bundle (%s) into a \"designations\" map; add \"designation\": \"<id>\" to check one",
+				c.Expected, strings.Join(s.bundle.IDs(), ", "))
+		}
 		return s, nil
 	}
 	if s.bundle.Designation(id) == nil {

@@ -108,3 +108,35 @@ func TestFindGoldenCases(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectedWithoutDesignation: an expected result of one designation's
+// shape that names none is refused with what to add, not with a diff of
+// every key against the object of several designations.
+func TestExpectedWithoutDesignation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, err := engine.Default(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in, exp := filepath.Join(dir, "c.yaml"), filepath.Join(dir, "c.expected.json")
+	src, err := os.ReadFile(filepath.Join(testcasesDir, "modern_work", "exact_70.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, src, 0o644)
+	os.WriteFile(exp, []byte(`{"score": 70, "tracks": {}}`), 0o644)
+	c := goldenCase{Name: "c", Input: in, Expected: exp}
+	_, err = c.check(ctx, &scorer{bundle: b})
+	if err == nil || !strings.Contains(err.Error(), `names no designation`) || !strings.Contains(err.Error(), `add "designation": "<id>"`) {
+		t.Fatalf("got %v, want the missing designation named", err)
+	}
+	one, err := b.Select([]string{"modern_work"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.check(ctx, &scorer{bundle: one}); err != nil {
+		t.Fatalf("one designation: %v", err)
+	}
+}
