@@ -158,15 +158,38 @@ func TestDiffWithHigherBarListsExactlyThePreviouslyQualified(t *testing.T) {
 	if !slices.Equal(changed, qualified) {
 		t.Errorf("changed %v, want exactly the previously qualified %v", changed, qualified)
 	}
-	want := "evaluated 7, changed 3, newly qualified 0, newly not qualified 3"
+	want := "evaluated 7, errors 0; changed 3 results of 3 partners; newly qualified 0, newly not qualified 3"
 	if len(qualified) != 3 || !strings.Contains(errOut, want) {
 		t.Errorf("summary: %q, want %q", errOut, want)
 	}
 
 	// No change, no output but the summary, exit 0.
 	code, out, _ = runCLI(t, "", "diff", "--base-policies", "../../policies", tc("exact_70.yaml"))
-	if code != exitQualified || out != "evaluated 1, changed 0, newly qualified 0, newly not qualified 0\n" {
+	if code != exitQualified || out != "evaluated 1, errors 0; changed 0 results of 0 partners; newly qualified 0, newly not qualified 0\n" {
 		t.Errorf("no change: exit %d, %q", code, out)
+	}
+}
+
+// TestDiffCountsPartnersAndResults: a partner that changes in two
+// designations is one partner and two results; a file that cannot be read
+// is an error of the summary, and exits 2.
+func TestDiffCountsPartnersAndResults(t *testing.T) {
+	t.Parallel()
+	dir := copyPolicies(t, edit{"params.yaml", "min_total_points: 70", "min_total_points: 100"})
+	sec := filepath.Join(dir, "security", "params.yaml")
+	data, err := os.ReadFile(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sec, []byte(strings.Replace(string(data), "min_total_points: 70", "min_total_points: 100", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("not: a fact file\n"), 0o644)
+	code, out, errOut := runCLI(t, "", "diff", "--base-policies", "../../policies", "--policies", dir, filepath.Join(testcasesDir, "contoso.yaml"), bad)
+	want := "evaluated 1, errors 1; changed 2 results of 1 partner; newly qualified 0, newly not qualified 2\n"
+	if code != exitBadInput || !strings.HasSuffix(out, want) || !strings.Contains(errOut, "bad.yaml:1") {
+		t.Errorf("exit %d, want %d\n%s\nstderr: %s", code, exitBadInput, out, errOut)
 	}
 }
 

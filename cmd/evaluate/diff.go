@@ -31,8 +31,9 @@ func (s *scorer) copyItem(it item) (item, error) {
 }
 
 const diffUsage = `evaluate diff scores every fact file under two policy bundles and lists the
-partners whose verdict, track or score changes: the impact of a rule change,
-before it is published.
+partners whose verdict, track or score changes in a designation: the impact of
+a rule change, before it is published. The summary counts partners, and results
+(one designation of one partner).
 
 Examples:
   evaluate diff --base-policies policies --policies my-policies partners/
@@ -146,7 +147,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	code := exitQualified
 	changes := []partnerChange{}
-	evaluated, gained, lost := 0, 0, 0
+	evaluated, failed, partners, gained, lost := 0, 0, 0, 0, 0
 	sb.documents(ctx, srcs, func(it item) {
 		// Each bundle reads the document itself: they may accept
 		// different vocabularies.
@@ -173,12 +174,19 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitBadInput
+			failed++
 			return
 		}
 		if it.line > 0 {
 			ra.setLine(it.name, it.line)
 		}
 		evaluated++
+		before := len(changes)
+		defer func() {
+			if len(changes) > before {
+				partners++
+			}
+		}()
 		for _, x := range rb.Results {
 			if resultOf(ra, x.Designation) == nil {
 				changes = append(changes, onlyIn("base", x))
@@ -207,7 +215,10 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			changes = append(changes, c)
 		}
 	})
-	summary := fmt.Sprintf("evaluated %d, changed %d, newly qualified %d, newly not qualified %d", evaluated, len(changes), gained, lost)
+	// Partners and their results (one per designation) are counted apart:
+	// one partner may change in several designations.
+	summary := fmt.Sprintf("evaluated %d, errors %d; changed %d %s of %d %s; newly qualified %d, newly not qualified %d",
+		evaluated, failed, len(changes), plural(len(changes), "result", "results"), partners, plural(partners, "partner", "partners"), gained, lost)
 	if output == "json" {
 		if err := encodeJSON(stdout, changes); err != nil {
 			fmt.Fprintf(stderr, "evaluate diff: %v\n", err)
