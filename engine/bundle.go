@@ -427,13 +427,13 @@ func readParams(fsys fs.FS, dir string) (params map[string]any, warnings, errs P
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil, false
+		return nil, nil, PolicyErrors{yamlPolicyError(p, src, err)}, nil, false
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil, PolicyErrors{{File: p, Line: 1, Message: "the parameters file is empty"}}, nil, false
 	}
 	if err := doc.Decode(&params); err != nil {
-		return nil, nil, PolicyErrors{yamlPolicyError(p, err)}, nil, false
+		return nil, nil, PolicyErrors{yamlPolicyError(p, src, err)}, nil, false
 	}
 	warns := runTogether(p, doc.Content[0])
 	sp := path.Join(dir, SchemaFile)

@@ -376,7 +376,7 @@ func parseRules(file string, src []byte) (*rulesSource, PolicyErrors) {
 		if te, ok := err.(*yaml.TypeError); ok {
 			return nil, typeErrors(file, src, te)
 		}
-		return nil, PolicyErrors{yamlPolicyError(file, err)}
+		return nil, PolicyErrors{yamlPolicyError(file, src, err)}
 	}
 	if doc.CEL == nil {
 		return nil, PolicyErrors{{File: file, Line: 1, Message: "missing top-level key cel"}}
@@ -708,7 +708,7 @@ func typeErrors(file string, src []byte, te *yaml.TypeError) PolicyErrors {
 	var errs PolicyErrors
 	lines := strings.Split(string(src), "\n")
 	for _, e := range te.Errors {
-		pe := yamlPolicyError(file, fmt.Errorf("%s", e))
+		pe := yamlPolicyError(file, src, fmt.Errorf("%s", e))
 		if m := notFound.FindStringSubmatch(pe.Message); m != nil {
 			pe.Message = "unknown key " + m[1] + facts.Suggest(m[1], rulesKeys())
 			if pe.Line >= 1 && pe.Line <= len(lines) {
@@ -777,11 +777,11 @@ func strictDecode(n *yaml.Node, v any) error {
 	return nil
 }
 
-func yamlPolicyError(file string, err error) PolicyError {
+func yamlPolicyError(file string, src []byte, err error) PolicyError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if strings.HasPrefix(msg, "line ") {
-		line, msg = facts.YAMLErrorLine(err)
+		line, msg = facts.YAMLSyntaxLine(err, src)
 	} else if strings.HasPrefix(msg, "unmarshal errors:\n  line ") {
 		fmt.Sscanf(strings.TrimPrefix(msg, "unmarshal errors:\n  "), "line %d:", &line)
 		msg = strings.TrimSpace(msg[strings.Index(msg, "line"):])

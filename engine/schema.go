@@ -60,7 +60,7 @@ func readSchema(file string, src []byte) (*schema, PolicyErrors) {
 		Schema *schema `yaml:"params_schema"`
 	}
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, PolicyErrors{yamlPolicyError(file, err)}
+		return nil, PolicyErrors{yamlPolicyError(file, src, err)}
 	}
 	if doc.Schema == nil {
 		return nil, PolicyErrors{{File: file, Line: 1, Message: "missing top-level key params_schema"}}

@@ -468,13 +468,57 @@ func badText(data []byte) (int, bool) {
 
 // yamlError is yaml.v3's error of data as a syntax error at its line.
 func yamlError(err error, data []byte) error {
-	line, msg := YAMLErrorLine(err)
+	line, msg := YAMLSyntaxLine(err, data)
+	return &syntaxError{line: max(line, 1), msg: "invalid YAML: " + msg}
+}
+
+// YAMLSyntaxLine is yamlErrorLine for a syntax error of data, with the
+// line yaml.v3 gives moved to the line meant where it gives that of an
+// enclosing collection.
+func YAMLSyntaxLine(err error, data []byte) (int, string) {
+	line, msg := yamlErrorLine(err)
 	if strings.Contains(msg, "tab character") {
 		// yaml.v3 gives the line before the tab's (that of the mapping it
 		// breaks): the line meant is the first from there indented by one.
 		line = tabLine(data, max(line, 1))
 	}
-	return &syntaxError{line: max(line, 1), msg: "invalid YAML: " + msg}
+	if msg == "did not find expected '-' indicator" {
+		line = misindentedEntryLine(data, line)
+	}
+	return line, msg
+}
+
+// misindentedEntryLine: yaml.v3 places "did not find expected '-'
+// indicator" at the first entry of the block list it breaks, which may be
+// far above the line meant: the first after it indented deeper than the
+// list's "-" but less deep than its entries' keys (a key one space short).
+// It is line when no line is so indented.
+func misindentedEntryLine(data []byte, line int) int {
+	n, dash, content := 1, -1, -1
+	for rest := data; len(rest) > 0; n++ {
+		text, after, _ := bytes.Cut(rest, []byte("\n"))
+		rest = after
+		trimmed := bytes.TrimLeft(text, " ")
+		indent := len(text) - len(trimmed)
+		switch {
+		case n < line:
+			continue
+		case n == line:
+			if !bytes.HasPrefix(trimmed, []byte("- ")) {
+				return line
+			}
+			dash, content = indent, indent+2+len(trimmed[2:])-len(bytes.TrimLeft(trimmed[2:], " "))
+		case len(bytes.TrimSpace(trimmed)) == 0 || trimmed[0] == '#':
+			continue
+		case indent == dash && bytes.HasPrefix(trimmed, []byte("- ")):
+			continue // the list's next entry
+		case indent <= dash:
+			return line
+		case indent < content:
+			return n
+		}
+	}
+	return line
 }
 
 // tabLine is the first line from line on whose indentation holds a tab,
@@ -563,9 +607,9 @@ var parserProblems = []string{
 	"found duplicate %YAML directive", "found incompatible YAML document", "found duplicate %TAG directive",
 }
 
-// YAMLErrorLine reads yaml.v3's syntax error "yaml: line N: msg" as its
+// yamlErrorLine reads yaml.v3's syntax error "yaml: line N: msg" as its
 // 1-based line (0 when it gives none) and message.
-func YAMLErrorLine(err error) (int, string) {
+func yamlErrorLine(err error) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr != nil {

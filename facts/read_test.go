@@ -151,6 +151,11 @@ func TestProblemsNameLineAndField(t *testing.T) {
 		// errors (could not find expected ':') it places right.
 		{"flow mapping not closed", "partner: {id: p}\npeople: [\n  {id: a\n", []string{`x.yaml:3: invalid YAML: did not find expected ',' or '}'`}},
 		{"flow sequence not closed", "partner: {id: p}\nmonth: 2026-10\npeople: [{id: a}\n", []string{`x.yaml:3: invalid YAML: did not find expected ',' or ']'`}},
+		// yaml.v3 places a key one space short at the first entry of its
+		// block list; the line meant is the key's.
+		{"key one space short in a list", "partner: {id: p}\ncustomers:\n  - tenant: a\n    associations: []\n  - tenant: b\n    associations: []\n   workloads: []\n",
+			[]string{`x.yaml:7: invalid YAML: did not find expected '-' indicator`}},
+		{"key one space short in a long list", customersYAML(100, "  ") + "  - tenant: z\n   associations: []\n", []string{`x.yaml:283: invalid YAML: did not find expected '-' indicator`}},
 		{"key without a colon", "partner: {id: p}\ncustomers:\n  - tenant: x\n  bad\n", []string{`x.yaml:4: invalid YAML: could not find expected ':'`}},
 	} {
 		_, err := Parse("x.yaml", 1, []byte(c.doc), testSchema)

@@ -29,6 +29,20 @@ func TestCheckShippedBundle(t *testing.T) {
 // every command lists them.
 var designationIDs = []string{"business_applications", "data_ai", "digital_app_innovation", "infrastructure", "modern_work", "security"}
 
+// TestParamsKeyOneSpaceShort: a key of a list entry indented one space
+// short is reported at its own line, not at the list's first entry (where
+// yaml.v3 places it).
+func TestParamsKeyOneSpaceShort(t *testing.T) {
+	t.Parallel()
+	dir := copyPolicies(t, edit{"params.yaml", "certifications:\n", "certifications:\n  - name: Extra\n    level: intermediate\n   codes: [X-1]\n"})
+	code, _, errOut := runCLI(t, "", "check", "--policies", dir)
+	at, _ := strconv.Atoi(lineIn(t, "params.yaml", "certifications:"))
+	want := "modern_work/params.yaml:" + strconv.Itoa(at+3) + ": did not find expected '-' indicator"
+	if code != exitBadInput || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, want %d and %q:\n%s", code, exitBadInput, want, errOut)
+	}
+}
+
 func TestCheckReportsEveryTypo(t *testing.T) {
 	t.Parallel()
 	dir := copyPolicies(t,
