@@ -5,11 +5,17 @@
 package pcenter
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+
+	"evaluate/facts"
 
 	"gopkg.in/yaml.v3"
 )
@@ -118,7 +124,7 @@ func ParseMapping(name string, data []byte) (*Mapping, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, decodeError(name, err)
 	}
 	m := doc.PC
 	if m == nil {
@@ -234,4 +240,65 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 			}
 		}
 	}
+}
+
+// decodeError is yaml.v3's error of a mapping file as file:line messages,
+// an unknown key with the keys its place allows (yaml.v3 names the Go
+// type instead).
+func decodeError(name string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		line, msg := facts.YAMLSyntaxLine(err, nil)
+		if line > 0 {
+			return fmt.Errorf("%s:%d: %s", name, line, msg)
+		}
+		return fmt.Errorf("%s: %s", name, msg)
+	}
+	var out []string
+	factFile := false
+	for _, e := range te.Errors {
+		var line int
+		var key, typ string
+		if m := fieldNotFound.FindStringSubmatch(e); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			key, typ = m[2], m[3]
+			allowed := []string{"partner_center"}
+			if t, ok := mappingTypes[typ]; ok {
+				allowed = yamlKeys(t)
+			}
+			out = append(out, fmt.Sprintf("%s:%d: %s: unknown key (allowed: %s)%s", name, line, key, strings.Join(allowed, ", "), facts.Suggest(key, allowed)))
+			factFile = factFile || slices.Contains([]string{"partner", "month", "as_of", "customers", "people"}, key)
+			continue
+		}
+		if _, scanErr := fmt.Sscanf(e, "line %d:", &line); scanErr == nil {
+			out = append(out, fmt.Sprintf("%s:%d: %s", name, line, strings.TrimSpace(e[strings.Index(e, ":")+1:])))
+			continue
+		}
+		out = append(out, name+": "+e)
+	}
+	if factFile {
+		out = append(out, name+": this looks like a fact file; --mapping takes a mapping of Partner Center exports to facts, such as the bundle's partner_center.yaml")
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+var fieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (.*)$`)
+
+// mappingTypes are the types of a mapping file's objects, by the name
+// yaml.v3 gives them.
+var mappingTypes = map[string]reflect.Type{
+	"pcenter.Mapping": reflect.TypeFor[Mapping](),
+	"pcenter.TypeMap": reflect.TypeFor[TypeMap](),
+	"pcenter.Dataset": reflect.TypeFor[Dataset](),
+}
+
+// yamlKeys are the keys of a struct type's yaml tags.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if k, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

@@ -231,3 +231,21 @@ func TestDisagreementsInTheOrderOfEntries(t *testing.T) {
 		t.Errorf("warnings at lines %v, want [5 6]: %v", lines, ps[0].Warnings())
 	}
 }
+
+// TestMappingDecodeErrors: a mapping's unknown keys are named at their
+// lines with the keys their place allows, not with Go's type names, and a
+// fact file given as the mapping is said to be one.
+func TestMappingDecodeErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ doc, want string }{
+		{"partner_center:\n  datasets:\n    usage:\n      titel: x\n", `m.yaml:4: titel: unknown key (allowed: title, file, columns, series, keys, measures, combine, names, active_status, claim_type) (did you mean "title"?)`},
+		{"partner_center:\n  atribution_types: {}\n", `m.yaml:2: atribution_types: unknown key (allowed: duplicate_values, attribution_types, workloads, services, datasets) (did you mean "attribution_types"?)`},
+		{"partner: {id: p}\nmonth: 2026-10\n", "m.yaml:1: partner: unknown key (allowed: partner_center)\nm.yaml:2: month: unknown key (allowed: partner_center)\nm.yaml: this looks like a fact file"},
+		{"partner_center:\n  datasets: {usage: {combine: [1]}}\n", "m.yaml:2: cannot unmarshal !!seq into string"},
+	} {
+		_, err := pcenter.ParseMapping("m.yaml", []byte(c.doc))
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "pcenter.") {
+			t.Errorf("%q: got %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
