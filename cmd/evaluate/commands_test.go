@@ -205,6 +205,10 @@ func TestDiffCountsPartnersAndResults(t *testing.T) {
 	if code != exitBadInput || !strings.HasSuffix(out, want) || !strings.Contains(errOut, "bad.yaml:1") {
 		t.Errorf("exit %d, want %d\n%s\nstderr: %s", code, exitBadInput, out, errOut)
 	}
+	// The bar moved, no metric did: the reason says what changed.
+	if !strings.Contains(out, "\n  enterprise: now: total 90 is under the minimum of 100 points\n") {
+		t.Errorf("no reason for the verdict:\n%s", out)
+	}
 }
 
 // TestRecipes walks through recipes of policies/README.md on a copy of the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"evaluate/engine"
 	"evaluate/facts"
@@ -90,6 +91,18 @@ type partnerChange struct {
 	// folder added or deleted): its verdict is that bundle's, not a
 	// change from or to nothing.
 	Only string `json:"only,omitempty"`
+	// Reasons are the reasons a track does not qualify that one bundle
+	// gives and the other does not: a bar moved with no metric moving
+	// (min_total_points 75) is said, not only seen in the verdict.
+	Reasons []reasonChange `json:"reasons,omitempty"`
+}
+
+// reasonChange is a reason of a track's that only the base (Before) or
+// only the new policies (After) give.
+type reasonChange struct {
+	Track  string   `json:"track"`
+	Before []string `json:"before,omitempty"`
+	After  []string `json:"after,omitempty"`
 }
 
 func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -300,8 +313,25 @@ func compare(before, after *engine.Result) (partnerChange, bool) {
 				c.Metrics = append(c.Metrics, metricChange{Track: t, Metric: m, Before: b, After: a, unitBefore: before.ValueUnits[m], unitAfter: after.ValueUnits[m]})
 			}
 		}
+		if tb := before.Tracks[t]; tb != nil && tb.Qualified != after.Tracks[t].Qualified {
+			gone, added := without(tb.Reasons, after.Tracks[t].Reasons), without(after.Tracks[t].Reasons, tb.Reasons)
+			if len(gone)+len(added) > 0 {
+				c.Reasons = append(c.Reasons, reasonChange{Track: t, Before: gone, After: added})
+			}
+		}
 	}
 	return c, changed || len(c.TracksAdded)+len(c.TracksRemoved) > 0
+}
+
+// without is the strings of xs that ys lacks.
+func without(xs, ys []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(ys, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // same tells numbers apart by less than float sums' noise (about 1e-14
@@ -339,6 +369,14 @@ func writeChange(w io.Writer, c partnerChange) {
 		}
 		b, a := changeText(m.Before.Points, m.After.Points)
 		fmt.Fprintf(w, "  %s.%s: %s → %s points%s\n", m.Track, m.Metric, b, a, detail)
+	}
+	for _, r := range c.Reasons {
+		for _, x := range r.Before {
+			fmt.Fprintf(w, "  %s: no longer: %s\n", r.Track, x)
+		}
+		for _, x := range r.After {
+			fmt.Fprintf(w, "  %s: now: %s\n", r.Track, x)
+		}
 	}
 }
 
