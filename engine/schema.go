@@ -29,12 +29,15 @@ type schema struct {
 	AdditionalProperties *schema            `yaml:"additional_properties"`
 	Items                *schema            `yaml:"items"`
 	MinItems             *int               `yaml:"min_items"`
-	Enum                 []string           `yaml:"enum"`
-	Minimum              *float64           `yaml:"minimum"`
-	ExclusiveMinimum     *float64           `yaml:"exclusive_minimum"`
-	Maximum              *float64           `yaml:"maximum"`
-	OneOf                []*schema          `yaml:"one_of"`
-	Rules                []*schemaRule      `yaml:"rules"`
+	// UniqueItems refuses an array that lists a scalar twice, at the
+	// second one's line.
+	UniqueItems      bool          `yaml:"unique_items"`
+	Enum             []string      `yaml:"enum"`
+	Minimum          *float64      `yaml:"minimum"`
+	ExclusiveMinimum *float64      `yaml:"exclusive_minimum"`
+	Maximum          *float64      `yaml:"maximum"`
+	OneOf            []*schema     `yaml:"one_of"`
+	Rules            []*schemaRule `yaml:"rules"`
 }
 
 // schemaRule is a CEL check on one node. Variables: self (the node's value),
@@ -172,6 +175,19 @@ func (v *validator) validate(s *schema, n *yaml.Node, path string, keys []string
 		if s.Items != nil {
 			for i, item := range n.Content {
 				v.validate(s.Items, item, fmt.Sprintf("%s[%d]", path, i), keys)
+			}
+		}
+		if s.UniqueItems {
+			first := map[string]int{}
+			for i, item := range n.Content {
+				if item.Kind != yaml.ScalarNode {
+					continue
+				}
+				if line, dup := first[item.Value]; dup {
+					v.errorf(item, fmt.Sprintf("%s[%d]", path, i), "%q is listed twice (first on line %d)", item.Value, line)
+					continue
+				}
+				first[item.Value] = item.Line
 			}
 		}
 	case "string":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,6 +40,19 @@ func TestParamsKeyOneSpaceShort(t *testing.T) {
 	at, _ := strconv.Atoi(lineIn(t, "params.yaml", "certifications:"))
 	want := "modern_work/params.yaml:" + strconv.Itoa(at+3) + ": did not find expected '-' indicator"
 	if code != exitBadInput || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, want %d and %q:\n%s", code, exitBadInput, want, errOut)
+	}
+}
+
+// TestParamsListedTwice: a schema's unique_items names the second entry,
+// at its line, and the first.
+func TestParamsListedTwice(t *testing.T) {
+	t.Parallel()
+	dir := copyPolicies(t, edit{"params.yaml", "  - Teams\n", "  - Teams\n  - Teams\n"})
+	code, _, errOut := runCLI(t, "", "check", "--policies", dir)
+	at, _ := strconv.Atoi(lineIn(t, "params.yaml", "  - Teams"))
+	want := fmt.Sprintf(`modern_work/params.yaml:%d:5: eligible_workloads[`, at+1)
+	if code != exitBadInput || !strings.Contains(errOut, want) || !strings.Contains(errOut, fmt.Sprintf(`: "Teams" is listed twice (first on line %d)`, at)) {
 		t.Errorf("exit %d, want %d and %q:\n%s", code, exitBadInput, want, errOut)
 	}
 }
