@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -140,6 +141,8 @@ func newJSONCursor(r io.Reader, firstLine int) *jsonCursor {
 	return &jsonCursor{dec: jsontext.NewDecoder(lt, jsontext.AllowDuplicateNames(true)), lines: lt}
 }
 
+var inLiteral = regexp.MustCompile(`^invalid character ('[^']*'|.+) in literal (?:null|true|false) \(expecting .+\)$|^invalid character ('[A-Za-z_]') at start of value$`)
+
 // lastLine is the line of the token just read.
 func (c *jsonCursor) lastLine() int { return c.lines.line(max(0, c.dec.InputOffset()-1)) }
 
@@ -151,6 +154,11 @@ func (c *jsonCursor) fail(err error) error {
 	if errors.As(err, &se) {
 		msg := se.Err.Error()
 		msg = strings.TrimPrefix(msg, "jsontext: ")
+		if m := inLiteral.FindStringSubmatch(msg); m != nil {
+			// jsontext reads any word starting with n, t or f as the
+			// literal it begins ("{not json" as a broken null).
+			msg = fmt.Sprintf("not a JSON value (invalid character %s): text and keys are written in \"double quotes\", and the only bare words are true, false and null", m[1]+m[2])
+		}
 		return &syntaxError{line: c.lines.line(se.ByteOffset), msg: "invalid JSON: " + msg}
 	}
 	// A read error (jsontext wraps it): what the reader said.

@@ -171,6 +171,25 @@ func TestProblemsNameLineAndField(t *testing.T) {
 	}
 }
 
+// TestJSONBareWords: a word without quotes is said to be one, not as
+// jsontext's "invalid character 'o' in literal null" ({not json read as a
+// broken null); other syntax errors keep jsontext's words.
+func TestJSONBareWords(t *testing.T) {
+	t.Parallel()
+	const hint = `not a JSON value (invalid character %s): text and keys are written in "double quotes"`
+	for _, c := range []struct{ doc, want string }{
+		{"{not json}", fmt.Sprintf(hint, "'o'")},
+		{`{"partner": {"id": nul}}`, fmt.Sprintf(hint, "'}'")},
+		{`{"partner": {"id": "p", "name": Contoso}}`, fmt.Sprintf(hint, "'C'")},
+		{`{"partner": {"id": "p"},, }`, "invalid character ',' at start of value"},
+	} {
+		_, err := Parse("x.json", 1, []byte(c.doc), testSchema)
+		if err == nil || !strings.Contains(err.Error(), "x.json:1: invalid JSON: "+c.want) {
+			t.Errorf("%s: got %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
+
 func TestJSONNumbersAsWritten(t *testing.T) {
 	for _, n := range []string{"1.", "400.", "400.0000000000000001", "1e-400", "4e2", "-1", "0x10"} {
 		doc := `{"partner": {"id": "p"}, "customers": [{"tenant": "a", "workloads": [{"workload": "Teams", "usage": [{"month": "2026-10", "paid_seats": ` + n + `, "active_users": 0}]}]}]}`
