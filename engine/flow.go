@@ -311,13 +311,7 @@ func (c *compiler) newFlow(d *Designation, over string, recordVars []string, val
 func (c *compiler) specialize(f *flow, l *layout) {
 	empty := ref.Val(types.String(""))
 	compile := func(x *compiled, known map[int]ref.Val) *fastcel.Program {
-		if x == nil || x.fast == nil {
-			return x.fastOrNil()
-		}
-		if p, err := c.compileFast(x, &f.places, l, known); err == nil {
-			return p
-		}
-		return x.fast
+		return c.specialized(x, &f.places, l, known)
 	}
 	at := func(lv *level, known map[int]ref.Val) {
 		for i := range lv.values {
@@ -357,6 +351,18 @@ func (c *compiler) specialize(f *flow, l *layout) {
 			at(&o.level, ok)
 		}
 	}
+}
+
+// specialized is x compiled for the fast path with the globals known
+// fixed, or x's generic program where x has none or this compile fails.
+func (c *compiler) specialized(x *compiled, f *places, l *layout, known map[int]ref.Val) *fastcel.Program {
+	if x == nil || x.fast == nil {
+		return x.fastOrNil()
+	}
+	if p, err := c.compileFast(x, f, l, known); err == nil {
+		return p
+	}
+	return x.fast
 }
 
 // exprs are every expression the flow runs.

@@ -31,13 +31,7 @@ type optionFormulas struct {
 func (c *compiler) specializeFormulas(des *Designation, m *Metric) {
 	ix := m.places.index
 	compile := func(x *compiled, known map[int]ref.Val) *fastcel.Program {
-		if x == nil || x.fast == nil {
-			return x.fastOrNil()
-		}
-		if p, err := c.compileFast(x, &m.places, des.layout, known); err == nil {
-			return p
-		}
-		return x.fast
+		return c.specialized(x, &m.places, des.layout, known)
 	}
 	m.formulas = map[string]*trackFormulas{}
 	for _, t := range des.Tracks {
