@@ -119,7 +119,7 @@ func TestWarningSummary(t *testing.T) {
 	}
 }
 
-func TestGCPercentFor(t *testing.T) {
+func TestPercentFor(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
@@ -135,8 +135,22 @@ func TestGCPercentFor(t *testing.T) {
 		{heapFloor * 10, 100},
 		{1 << 40, 100},
 	} {
-		if got := gcPercentFor(c.live); got != c.want {
-			t.Errorf("gcPercentFor(%d) = %d, want %d", c.live, got, c.want)
+		if got := paceOnePartner.percentFor(c.live); got != c.want {
+			t.Errorf("paceOnePartner.percentFor(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+	// A population aims higher: a 20 MiB live heap is next collected at
+	// its floor, a tiny one at most at 9 times itself.
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{20 << 20, (populationFloor - 20<<20) * 100 / (20 << 20)},
+		{1 << 20, populationMax},
+		{populationFloor * 2 / 3, 100},
+	} {
+		if got := pacePopulation.percentFor(c.live); got != c.want {
+			t.Errorf("pacePopulation.percentFor(%d) = %d, want %d", c.live, got, c.want)
 		}
 	}
 }

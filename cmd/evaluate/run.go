@@ -390,6 +390,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if ropts.List {
 		sc.workers = 1 // partners run in parallel; each on one worker
+		paceFor(pacePopulation)
 	}
 	b := &batch{sc: sc, jobs: jobs, shard: sh}
 	code := scoreInputs(ctx, b, srcs, output, render, ropts, warn, stdout, stderr)
