@@ -104,6 +104,11 @@ type Metric struct {
 	aggPlaces []int
 	// formulas are the formulas compiled for each track and option.
 	formulas map[string]*trackFormulas
+	// planPoints remembers the planner's points by track and aggregate
+	// totals, for every partner, when the formulas read nothing else
+	// (pointsOfTotals).
+	planPoints     levelMemo[float64]
+	pointsOfTotals bool
 }
 
 // optionsAll are the metric's options on any track, sorted.
@@ -535,7 +540,31 @@ func (c *compiler) metric(des *Designation, ms *metricSource, env, base *cel.Env
 		c.fast(x, &m.places, des.layout)
 	}
 	c.specializeFormulas(des, m)
+	m.pointsOfTotals = pointsOfTotals(m)
+	m.planPoints.limit = maxPlanPoints
 	return m
+}
+
+// maxPlanPoints bounds a metric's memo of plan points: with a few counts
+// of people or customers, partners of a population try the same totals.
+const maxPlanPoints = 16384
+
+// pointsOfTotals tells whether a metric's points on a track are a function
+// of its integer aggregate totals alone: no formula the planner evaluates
+// reads the partner's values, and every aggregate is a sum or a count.
+// Then plans of different partners share their points.
+func pointsOfTotals(m *Metric) bool {
+	for _, a := range m.Aggregates {
+		if aggregateType(a.Op) != cel.IntType {
+			return false
+		}
+	}
+	for _, x := range []*compiled{m.value, m.points, m.maxPoints, m.chosen, m.combPoints} {
+		if x != nil && (x.ast == nil || referencesName(x.ast, varPartner)) {
+			return false
+		}
+	}
+	return true
 }
 
 // levelEnv is base with a metric's level: its track, metric and option

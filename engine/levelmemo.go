@@ -10,6 +10,8 @@ import "sync"
 type levelMemo[T any] struct {
 	mu sync.Mutex
 	m  map[string]T
+	// limit bounds the memo (0: maxLevelMemo).
+	limit int
 }
 
 // maxLevelMemo bounds a memo: a population with a different evaluation
@@ -28,13 +30,30 @@ func (lm *levelMemo[T]) get(key string, eval func() (T, error)) (T, error) {
 	if err != nil {
 		return v, err
 	}
+	lm.keep([]byte(key), v)
+	return v, nil
+}
+
+// lookup is the value remembered for key.
+func (lm *levelMemo[T]) lookup(key []byte) (T, bool) {
+	lm.mu.Lock()
+	v, ok := lm.m[string(key)]
+	lm.mu.Unlock()
+	return v, ok
+}
+
+// keep remembers v for key while the memo has room.
+func (lm *levelMemo[T]) keep(key []byte, v T) {
+	limit := lm.limit
+	if limit == 0 {
+		limit = maxLevelMemo
+	}
 	lm.mu.Lock()
 	if lm.m == nil {
 		lm.m = map[string]T{}
 	}
-	if len(lm.m) < maxLevelMemo {
-		lm.m[key] = v
+	if len(lm.m) < limit {
+		lm.m[string(key)] = v
 	}
 	lm.mu.Unlock()
-	return v, nil
 }

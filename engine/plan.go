@@ -91,6 +91,7 @@ type planner struct {
 	options []optionMemo
 	base    map[baseKey]ref.Val
 	key     []byte
+	shared  []byte // the key of a metric's planPoints
 	pairs   []pair // extend's scratch
 }
 
@@ -192,7 +193,7 @@ func (pl *planner) points(mi int, steps []int64) (float64, error) {
 	}
 	key := string(pl.key)
 	m := pl.d.Metrics[mi]
-	mr, err := pl.d.scoreMetric(pl.ctx, pl.track, m, func(option string, a *Aggregate) ref.Val {
+	total := func(option string, a *Aggregate) ref.Val {
 		v, ok := pl.base[baseKey{option, a}]
 		if !ok {
 			v = pl.d.aggregateValue(pl.tot, pl.track, option, m, a)
@@ -205,11 +206,33 @@ func (pl *planner) points(mi int, steps []int64) (float64, error) {
 			}
 		}
 		return v
-	}, pl.partner, &pl.options[mi])
+	}
+	// The same totals on the same track score the same for any partner.
+	shared := m.pointsOfTotals
+	if shared {
+		pl.shared = append(pl.shared[:0], pl.track...)
+		for _, o := range m.optionsOf(pl.track) {
+			for _, a := range m.Aggregates {
+				n, ok := total(o, a).(types.Int)
+				shared = shared && ok
+				pl.shared = strconv.AppendInt(append(pl.shared, 0), int64(n), 10)
+			}
+		}
+	}
+	if shared {
+		if p, ok := m.planPoints.lookup(pl.shared); ok {
+			pl.memo[key] = p
+			return p, nil
+		}
+	}
+	mr, err := pl.d.scoreMetric(pl.ctx, pl.track, m, total, pl.partner, &pl.options[mi])
 	if err != nil {
 		return 0, err
 	}
 	pl.memo[key] = mr.Points
+	if shared {
+		m.planPoints.keep(pl.shared, mr.Points)
+	}
 	return mr.Points, nil
 }
 
