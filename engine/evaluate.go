@@ -27,6 +27,10 @@ type Options struct {
 	// Tally, when set, holds the tenants already scored while the file was
 	// read; the window then has no tenants of its own.
 	Tally *Tally
+	// NoPlans leaves every track's Gap out. After the tenants' rules the
+	// plan search is the dearest part of a partner's scoring, and a
+	// population scored for its verdicts has no use for it.
+	NoPlans bool
 }
 
 // parallelFrom is the number of tenants from which scoring is split
@@ -331,7 +335,7 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 	allWarnings := append(slices.Clone(w.Warnings), warnings...)
 	var out []*Result
 	for di, d := range b.Designations {
-		r, err := d.result(ctx, tot[di], w)
+		r, err := d.result(ctx, tot[di], w, !opts.NoPlans)
 		if err != nil {
 			return nil, err
 		}
@@ -361,8 +365,9 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 	return out, nil
 }
 
-// result scores a designation from its totals: metrics, verdict, plans.
-func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window) (*Result, error) {
+// result scores a designation from its totals: metrics, verdict and,
+// with plans, the plans.
+func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window, plans bool) (*Result, error) {
 	partner := d.partnerValues(tot)
 	metrics, err := d.scoreAll(ctx, func(t, o string, m *Metric, a *Aggregate) ref.Val { return d.aggregateValue(tot, t, o, m, a) }, partner.cel)
 	if err != nil {
@@ -394,6 +399,9 @@ func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window) (
 	}
 	if err := d.window(r, w); err != nil {
 		return nil, err
+	}
+	if !plans {
+		return r, nil
 	}
 	if err := d.plans(ctx, r, tot, partner); err != nil {
 		return nil, err

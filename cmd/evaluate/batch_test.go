@@ -61,7 +61,8 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 func TestBatchMatchesSingleFiles(t *testing.T) {
 	t.Parallel()
 	pop := population(t, 12, 30)
-	code, out, errOut := runCLI(t, pop, "-o", "jsonl", "--jsonl", "--jobs", "3", "-")
+	// --gap: the plans too, which share memos across partners.
+	code, out, errOut := runCLI(t, pop, "-o", "jsonl", "--jsonl", "--gap", "--jobs", "3", "-")
 	if code == exitBadInput {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

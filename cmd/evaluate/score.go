@@ -22,6 +22,8 @@ type scorer struct {
 	timeout time.Duration // per file; 0 for none
 	stdin   io.Reader
 	explain bool
+	// noPlans leaves out each track's plan of what it takes (gap).
+	noPlans bool
 	workers int // per partner; 0: one per CPU
 	// maxBytes refuses larger fact files (0: no limit).
 	maxBytes int64
@@ -320,7 +322,7 @@ func (s *scorer) score1(ctx context.Context, f *facts.File, w *facts.Window, tal
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	rs, err := s.bundle.Evaluate(ctx, f, w, engine.Options{Explain: s.explain, Workers: s.workers, Tally: tally})
+	rs, err := s.bundle.Evaluate(ctx, f, w, engine.Options{Explain: s.explain, Workers: s.workers, Tally: tally, NoPlans: s.noPlans})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("%s: evaluation took longer than --timeout %s", name, s.timeout)
 	}
