@@ -283,7 +283,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&explain, "explain", false, "show the tenants, people and rules behind every metric")
 	fs.StringVar(&ropts.Track, "track", "", "with --explain: only this track")
 	fs.StringVar(&ropts.Metric, "metric", "", "with --explain: only this metric")
-	fs.BoolVar(&gap, "gap", true, "plan what it takes for each track that does not qualify (-o jsonl: only when given)")
+	fs.BoolVar(&gap, "gap", false, "with -o jsonl: plan what it takes for each track that does not qualify, as other formats do (--gap=false: in no format)")
 	fs.StringVar(&months, "months", "", "score every reporting month FROM..TO (YYYY-MM..YYYY-MM) and the designation status")
 	fs.IntVar(&jobs, "jobs", runtime.NumCPU(), "partners scored in parallel")
 	fs.BoolVar(&jsonlIn, "jsonl", false, "the inputs (or stdin, -) are JSON Lines: one fact document per line (.jsonl and .ndjson files always are)")
@@ -369,7 +369,10 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sc.explain = explain
 	// JSON Lines is for populations: their verdicts, without the plan
 	// search that costs a fifth of their scoring, unless asked for.
-	sc.noPlans = !gap || (output == "jsonl" && !fs.Changed("gap"))
+	sc.noPlans = output == "jsonl"
+	if fs.Changed("gap") {
+		sc.noPlans = !gap
+	}
 	var srcs []source
 	if from != "" {
 		var done func()
