@@ -26,13 +26,14 @@ import (
 // stays about 100 MB (300,000 tenants). A population (several documents)
 // is paced at populationFloor: each partner's garbage is short-lived and
 // its live heap stays about 20 MB, so a collection every 20-25 MB cost a
-// fifth of a population's CPU (60 collections per 400 partners); at the
-// higher floor it is about 15 collections, for some 50 MB more peak.
+// tenth of a population's CPU (60 collections per 400 partners). At 96 MiB
+// the peak is about 140 MB (90 MB at 48 MiB); 128 MiB was no faster on
+// 400 partners and peaked at 170 MB.
 const (
 	heapFloor    = 48 << 20
 	gcPercentMax = 250
 
-	populationFloor = 128 << 20
+	populationFloor = 96 << 20
 	populationMax   = 800
 )
 
