@@ -53,6 +53,21 @@ func evaluateDefault(t *testing.T, path string) []*Result {
 	return rs
 }
 
+// scoredJSON evaluates a partner and marshals its results, for tests that
+// compare two ways of scoring byte for byte.
+func scoredJSON(t *testing.T, b *Bundle, f *facts.File, w *facts.Window, opts Options) []byte {
+	t.Helper()
+	rs, err := b.Evaluate(context.Background(), f, w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // A designation's tenant_warnings are in its result alone, so that a
 // result does not change with the other designations scored; Problems,
 // for people, keep every one.

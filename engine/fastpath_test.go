@@ -24,15 +24,7 @@ func TestFastPathScoresLikeCEL(t *testing.T) {
 		f, w := benchPartnerSeed(t, b, 30, seed)
 		score := func(slow bool) []byte {
 			slowCEL = slow
-			rs, err := b.Evaluate(context.Background(), f, w, Options{Explain: true, Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := json.Marshal(rs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return out
+			return scoredJSON(t, b, f, w, Options{Explain: true, Workers: 1})
 		}
 		fast, slow := score(false), score(true)
 		if !bytes.Equal(fast, slow) {

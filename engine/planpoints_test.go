@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"testing"
 )
 
@@ -29,15 +28,7 @@ func TestPlanPointsSharedAcrossPartners(t *testing.T) {
 	}
 	score := func(b *Bundle, seed uint64) []byte {
 		f, w := benchPartnerSeed(t, b, 20, seed)
-		rs, err := b.Evaluate(ctx, f, w, Options{Workers: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := json.Marshal(rs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return scoredJSON(t, b, f, w, Options{Workers: 1})
 	}
 	// Twice over, so that the second round finds every partner's points
 	// left by the others.
