@@ -127,6 +127,8 @@ func TestProblemsNameLineAndField(t *testing.T) {
 			[]string{`x.yaml:5: customers[0].workloads[0].usage[0].paid_seat: unknown key (did you mean "paid_seats"?)`, `x.yaml:5: customers[0].workloads[0].usage[0].paid_seats: missing (required)`}},
 		{"cents", "partner: {id: p}\ncustomers:\n  - tenant: a\n    azure:\n      - {service: S, usage: [{month: 2026-10, acr_usd: 1.005}]}\n",
 			[]string{`x.yaml:5: customers[0].azure[0].usage[0].acr_usd: want an amount with at most 2 decimals (cents), got 1.005`}},
+		{"exponent", "partner: {id: p}\ncustomers:\n  - tenant: a\n    azure:\n      - {service: S, usage: [{month: 2026-10, acr_usd: 1.5e3}]}\n    workloads:\n      - {workload: Teams, usage: [{month: 2026-10, paid_seats: 2E2, active_users: 1}]}\n",
+			[]string{`acr_usd: want an amount with at most 2 decimals (cents), got 1.5e3 (write it without an exponent: 1500)`, `paid_seats: want a whole number >= 0, got 2E2 (write it without an exponent: 200)`}},
 		{"role on DPOR", "partner: {id: p}\ncustomers:\n  - tenant: a\n    associations: [{type: DPOR, role: OSU, from: 2024-01-01}]\n",
 			[]string{`customers[0].associations[0].role: a DPOR association has no role (only CPOR associations do)`}},
 		{"CPOR roles overlap only when equal or absent", "partner: {id: p}\ncustomers:\n  - tenant: a\n    associations: [{type: CPOR, role: OSU, from: 2024-01-01}, {type: CPOR, role: OSA, from: 2024-01-01}, {type: CPOR, from: 2025-01-01}]\n",

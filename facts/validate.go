@@ -2,6 +2,7 @@ package facts
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -430,6 +431,20 @@ func digitsValue(t string) int64 {
 	return x
 }
 
+// exponentHint says how to write a number given with an exponent (1e3),
+// which a fact file's counts and amounts are not: "at most 2 decimals"
+// alone reads oddly for a number with none.
+func exponentHint(s string) string {
+	if !strings.ContainsAny(s, "eE") {
+		return ""
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return ""
+	}
+	return fmt.Sprintf(" (write it without an exponent: %s)", strconv.FormatFloat(f, 'f', -1, 64))
+}
+
 // parseNumber reads a number as written in a fact file; msg says why not.
 func parseNumber(s string, kind ValueKind) (int64, string) {
 	neg := strings.HasPrefix(s, "-")
@@ -450,9 +465,9 @@ func parseNumber(s string, kind ValueKind) (int64, string) {
 	case Count, Integer:
 		if !allDigits(whole) || hasFrac {
 			if kind == Count {
-				return 0, fmt.Sprintf("want a whole number >= 0, got %s", s)
+				return 0, fmt.Sprintf("want a whole number >= 0, got %s%s", s, exponentHint(s))
 			}
-			return 0, fmt.Sprintf("want a whole number, got %s", s)
+			return 0, fmt.Sprintf("want a whole number, got %s%s", s, exponentHint(s))
 		}
 		if neg && kind == Count {
 			return 0, fmt.Sprintf("must not be negative, got %s", s)
@@ -471,7 +486,7 @@ func parseNumber(s string, kind ValueKind) (int64, string) {
 	}
 	// Cents: an amount of money with at most two decimals.
 	if !allDigits(whole) || hasFrac && (!allDigits(frac) || len(frac) > 2) {
-		return 0, fmt.Sprintf("want an amount with at most 2 decimals (cents), got %s", s)
+		return 0, fmt.Sprintf("want an amount with at most 2 decimals (cents), got %s%s", s, exponentHint(s))
 	}
 	if len(whole) > 13 {
 		return 0, fmt.Sprintf("%s is more than the largest amount allowed, %d.00", s, MaxCents/100)
