@@ -333,6 +333,10 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate", fmt.Errorf("--months shows the score of each month; --explain explains one: use --month M --explain"))
 	case months != "" && (sh.Count > 1 || output == "jsonl"):
 		return usageError(stderr, "evaluate", fmt.Errorf("--months writes text, json or html, one history per partner; it has no --shard or -o jsonl"))
+	case months != "" && (fs.Changed("jobs") || fs.Changed("gap")):
+		return usageError(stderr, "evaluate", fmt.Errorf("--months scores its partners one after another and shows no plans: it takes no --jobs or --gap"))
+	case stdinTwice(fs.Args()):
+		return usageError(stderr, "evaluate", fmt.Errorf("- (stdin) is given more than once: it can be read only once"))
 	case from != "" && from != "partner-center":
 		return usageError(stderr, "evaluate", fmt.Errorf("--from %q: want partner-center", from))
 	case imf.mapping != "" && from == "":
@@ -367,6 +371,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "evaluate", err)
 	}
 	sc.explain = explain
+	sc.explainTrack, sc.explainMetric = ropts.Track, ropts.Metric
 	// JSON Lines is for populations: their verdicts, without the plan
 	// search that costs a fifth of their scoring, unless asked for.
 	sc.noPlans = output == "jsonl"
@@ -406,6 +411,17 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		oneFolderHint(stderr, bf.policies)
 	}
 	return code
+}
+
+// stdinTwice is whether "-" is among args more than once.
+func stdinTwice(args []string) bool {
+	n := 0
+	for _, a := range args {
+		if a == "-" {
+			n++
+		}
+	}
+	return n > 1
 }
 
 // oneFolderHint follows bad input scored with one designation's folder of

@@ -22,6 +22,9 @@ type scorer struct {
 	timeout time.Duration // per file; 0 for none
 	stdin   io.Reader
 	explain bool
+	// explainTrack and explainMetric, when set, keep only their
+	// explanations (--track, --metric), in every format.
+	explainTrack, explainMetric string
 	// noPlans leaves out each track's plan of what it takes (gap).
 	noPlans bool
 	workers int // per partner; 0: one per CPU
@@ -329,5 +332,30 @@ func (s *scorer) score1(ctx context.Context, f *facts.File, w *facts.Window, tal
 	if err != nil {
 		return nil, fmt.Errorf("%s: evaluate: %v", name, err)
 	}
+	if s.explainTrack != "" || s.explainMetric != "" {
+		limitExplanations(rs, s.explainTrack, s.explainMetric)
+	}
 	return newReport(f, rs), nil
+}
+
+// limitExplanations drops the explanations of the tracks and metrics
+// other than track and metric ("" for all): the text renderers skip them,
+// and JSON left them in, so --track was ignored there.
+func limitExplanations(rs []*engine.Result, track, metric string) {
+	for _, r := range rs {
+		for t, tr := range r.Tracks {
+			for id, m := range tr.Metrics {
+				if (track == "" || track == t) && (metric == "" || metric == id) {
+					continue
+				}
+				m.Explain = nil
+				for _, o := range m.Options {
+					o.Explain = nil
+				}
+				for _, o := range m.Sources {
+					o.Explain = nil
+				}
+			}
+		}
+	}
 }
