@@ -2,7 +2,6 @@ package facts
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -438,8 +437,9 @@ func exponentHint(s string) string {
 	if !strings.ContainsAny(s, "eE") {
 		return ""
 	}
+	// Out of range (1e999) is an error here, so f is finite.
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) {
+	if err != nil {
 		return ""
 	}
 	return fmt.Sprintf(" (write it without an exponent: %s)", strconv.FormatFloat(f, 'f', -1, 64))
