@@ -186,6 +186,10 @@ type itemRules struct {
 	name  *compiled
 	rules []rule
 	env   *cel.Env
+	// places and item lay the rules out for the fast path (fastItems):
+	// only the notices' rules are, explanations run on cel-go.
+	places *places
+	item   int
 }
 
 // RetentionMonths is how many full months before a month still keep a
@@ -390,6 +394,9 @@ func (d *declared) compile(ctx context.Context, l *layout, deferExplain bool) (*
 		des.tenantFlow = c.newFlow(des, "tenants", d.tenantVars(), des.values)
 		des.vars = des.tenantSlotsOf(des.tenantFlow)
 		des.peopleFlow = c.newFlow(des, "people", []string{varPerson, varAsOf}, des.peopleValues)
+		if des.certNotices != nil {
+			c.fastItems(des.certNotices, des.peopleFlow, des.peopleValues, l)
+		}
 		if des.warnings != nil {
 			if dp := dependsOn(des.warnings, tenantDeps); dp.track || dp.option || len(dp.values) > 0 {
 				c.errorAt(&rs.TenantWarnings.Says, 1, 0, "tenant warnings are about the tenant and its months: they cannot use track, option or the values")

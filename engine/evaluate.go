@@ -352,7 +352,7 @@ func (b *Bundle) Evaluate(ctx context.Context, f *facts.File, w *facts.Window, o
 		}
 		slices.Sort(r.Warnings)
 		r.Warnings = slices.Compact(r.Warnings)
-		if r.Notices, err = d.notices(w); err != nil {
+		if r.Notices, err = d.notices(ctx, w); err != nil {
 			return nil, err
 		}
 		if ex != nil {

@@ -33,6 +33,51 @@ func TestFastPathScoresLikeCEL(t *testing.T) {
 	}
 }
 
+// TestNoticesFastPathLikeCEL gives the people's notice rules (one per
+// certification of each person) certifications earned days before the
+// evaluation date: the notices must be there, and the same on both paths.
+func TestNoticesFastPathLikeCEL(t *testing.T) {
+	b, err := Default(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { slowCEL = false }()
+	doc := `partner: {id: p1}
+month: 2026-10
+as_of: 2026-11-25
+customers: []
+people:
+  - id: ann
+    certifications:
+      - {name: AZ-305, earned: 2026-11-24}
+      - {name: MS-102, earned: 2026-11-20}
+      - {name: MB-310, earned: 2026-11-22}
+      - {name: AZ-104, earned: 2026-10-01}
+      - {name: XX-999, earned: 2026-11-24}
+  - id: bob
+    certifications:
+      - {name: AZ-500, earned: 2026-11-18, expires: 2027-11-18}
+`
+	f, err := facts.Parse("recent.yaml", 1, []byte(doc), &b.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := f.Window(facts.WindowOptions{Needs: b.Needs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowCEL = false
+	fast := scoredJSON(t, b, f, w, Options{Workers: 1})
+	slowCEL = true
+	slow := scoredJSON(t, b, f, w, Options{Workers: 1})
+	if !bytes.Equal(fast, slow) {
+		t.Errorf("the fast path and cel-go disagree:\nfast %.600s\ncel  %.600s", fast, slow)
+	}
+	if !bytes.Contains(fast, []byte(`"person":"bob"`)) || !bytes.Contains(fast, []byte(`"person":"ann"`)) {
+		t.Errorf("no notice about ann's and bob's recent certifications: %.600s", fast)
+	}
+}
+
 // TestRulesRunOnTheFastPath keeps every per-record expression of the
 // shipped bundle on the fast path: one that falls back to cel-go scores
 // several times slower, which only a benchmark would show.
@@ -46,6 +91,13 @@ func TestRulesRunOnTheFastPath(t *testing.T) {
 			for _, x := range f.exprs() {
 				if x.fast == nil {
 					t.Errorf("%s: %s runs on cel-go", d.ID, x.src.Name)
+				}
+			}
+		}
+		if ir := d.certNotices; ir != nil {
+			for _, x := range append([]*compiled{ir.over}, ruleExprs(ir.rules)...) {
+				if x.fast == nil {
+					t.Errorf("%s: notices: %s runs on cel-go", d.ID, x.src.Name)
 				}
 			}
 		}
@@ -100,4 +152,13 @@ func TestSharedResultsMatchAlone(t *testing.T) {
 			t.Errorf("%s: scored with the others %.300s\nalone %.300s", d.ID, a, o)
 		}
 	}
+}
+
+// ruleExprs are the conditions and texts of rules.
+func ruleExprs(rs []rule) []*compiled {
+	var out []*compiled
+	for _, r := range rs {
+		out = append(out, r.when, r.says)
+	}
+	return out
 }

@@ -1,12 +1,16 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"evaluate/facts"
 
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 )
 
@@ -30,10 +34,75 @@ func evalValues(values []*namedExpr, act map[string]any) error {
 	return nil
 }
 
-// personActivation binds a person's variables and values.
-func (d *Designation) personActivation(p *facts.Person, asOf facts.Date) (map[string]any, error) {
-	act := map[string]any{varPerson: personRecord(p), varAsOf: string(asOf), varTrack: "", varOption: "", varMetric: ""}
-	return act, evalValues(d.peopleValues, act)
+// fastItems lays out a person's item rules (the notices about each
+// certification) for the fast path: the people flow's variables at their
+// places, then the item. Every person of every designation runs them, so
+// on cel-go's interpreter they cost more than the people's metrics.
+func (c *compiler) fastItems(ir *itemRules, f *flow, values []*namedExpr, l *layout) {
+	ir.places = &places{names: slices.Clone(f.names), index: maps.Clone(f.index)}
+	ir.item = ir.places.place(ir.as)
+	for _, v := range values {
+		c.fast(v.expr, ir.places, l)
+	}
+	c.fast(ir.over, ir.places, l)
+	for i := range ir.rules {
+		c.fast(ir.rules[i].when, ir.places, l)
+		c.fast(ir.rules[i].says, ir.places, l)
+	}
+}
+
+// personNotices adds the notices about each item of person p to out; g
+// holds the variables at ir's places.
+func (d *Designation) personNotices(ctx context.Context, ir *itemRules, g []ref.Val, p *facts.Person, asOf facts.Date, out []Notice) ([]Notice, error) {
+	clear(g)
+	at := ir.places.index
+	g[at[varPerson]], g[at[varAsOf]] = personRecord(p), types.String(string(asOf))
+	// A person's rules are on no track and option.
+	for _, name := range []string{varTrack, varOption, varMetric} {
+		if i, ok := at[name]; ok {
+			g[i] = types.String("")
+		}
+	}
+	for _, v := range d.peopleValues {
+		x, err := v.expr.evalAt(ctx, g)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", v.expr.src.Name, err)
+		}
+		g[at[v.name]] = x
+	}
+	v, err := ir.over.evalAt(ctx, g)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", ir.over.src.Name, err)
+	}
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return out, fmt.Errorf("%s: want a list, got %v", ir.over.src.Name, v)
+	}
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		g[ir.item] = it.Next()
+		for k := range ir.rules {
+			r := &ir.rules[k]
+			on, err := r.when.evalAt(ctx, g)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", r.name, err)
+			}
+			if b, ok := on.(types.Bool); !ok {
+				return out, fmt.Errorf("%s: want a bool, got %v", r.name, on)
+			} else if !b {
+				continue
+			}
+			says, err := r.says.evalAt(ctx, g)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", r.name, err)
+			}
+			text, ok := says.(types.String)
+			if !ok {
+				return out, fmt.Errorf("%s: want a string, got %v", r.name, says)
+			}
+			out = append(out, Notice{Rule: r.name, Person: p.ID, Text: string(text)})
+		}
+	}
+	return out, nil
 }
 
 // firstRule is the first rule that holds, or nil.
@@ -77,7 +146,7 @@ func (ir *itemRules) eachItem(act map[string]any, fn func() error) error {
 
 // notices runs the designation's notice rules on the evaluation and on
 // every item of every person.
-func (d *Designation) notices(w *facts.Window) ([]Notice, error) {
+func (d *Designation) notices(ctx context.Context, w *facts.Window) ([]Notice, error) {
 	var out []Notice
 	// latest: every series the designation reads, "" for one without rows.
 	latest := map[string]string{}
@@ -103,30 +172,11 @@ func (d *Designation) notices(w *facts.Window) ([]Notice, error) {
 		}
 	}
 	if ir := d.certNotices; ir != nil {
+		g := make([]ref.Val, len(ir.places.names))
 		for i := range w.People {
 			p := &w.People[i]
-			pact, err := d.personActivation(p, w.AsOf)
-			if err != nil {
-				return nil, err
-			}
-			err = ir.eachItem(pact, func() error {
-				for k := range ir.rules {
-					r := &ir.rules[k]
-					on, err := evalBool(r.when, pact)
-					if err != nil {
-						return fmt.Errorf("%s: %w", r.name, err)
-					}
-					if on {
-						says, err := evalString(r.says, pact)
-						if err != nil {
-							return fmt.Errorf("%s: %w", r.name, err)
-						}
-						out = append(out, Notice{Rule: r.name, Person: p.ID, Text: says})
-					}
-				}
-				return nil
-			})
-			if err != nil {
+			var err error
+			if out, err = d.personNotices(ctx, ir, g, p, w.AsOf, out); err != nil {
 				return nil, fmt.Errorf("%s: person %q: %w", d.ID, p.ID, err)
 			}
 		}
