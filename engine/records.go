@@ -458,8 +458,15 @@ func (v *views) inEffectIn(m facts.Month) (assocs, typeList ref.Val) {
 	return assocs, typeList
 }
 
-// rowOf is an entry's row of month m, or nil.
+// rowOf is an entry's row of month m, or nil. Rows are read in month
+// order, mostly one a month: where m would be then is looked at first
+// (every month view of every entry asks).
 func rowOf(e *facts.Entry, m facts.Month) *facts.Row {
+	if len(e.Rows) > 0 {
+		if k := int(m - e.Rows[0].Month); k >= 0 && k < len(e.Rows) && e.Rows[k].Month == m {
+			return &e.Rows[k]
+		}
+	}
 	for ri := range e.Rows {
 		if e.Rows[ri].Month == m {
 			return &e.Rows[ri]

@@ -33,6 +33,10 @@ type cursor interface {
 	more() (bool, error)
 	// scalar consumes a scalar value.
 	scalar() (scalar, error)
+	// value consumes any value as next does: a JSON reader, which sees
+	// the kind as it reads, need not be asked for it first (millions of
+	// months and amounts are read by it).
+	value() (scalar, error)
 	// skip consumes any value.
 	skip() error
 }
@@ -255,6 +259,18 @@ func (c *jsonCursor) scalar() (scalar, error) {
 	if k := c.dec.PeekKind(); k == '{' || k == '[' {
 		return scalar{}, &syntaxError{line: c.lastLine(), msg: "internal: scalar() on a container"}
 	}
+	return c.read()
+}
+
+func (c *jsonCursor) value() (scalar, error) {
+	if k := c.dec.PeekKind(); k == '{' || k == '[' || k == 0 {
+		return next(c) // a container, or the end or an error
+	}
+	return c.read()
+}
+
+// read reads the scalar that comes next.
+func (c *jsonCursor) read() (scalar, error) {
 	raw, err := c.dec.ReadValue()
 	if err != nil {
 		return scalar{}, c.fail(err)
@@ -419,6 +435,8 @@ func (c *yamlCursor) scalar() (scalar, error) {
 	c.next = nil
 	return scalar{text: n.Value, kind: yamlKind(n), line: n.Line}, nil
 }
+
+func (c *yamlCursor) value() (scalar, error) { return next(c) }
 
 func (c *yamlCursor) skip() error {
 	c.next = nil

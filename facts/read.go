@@ -122,7 +122,7 @@ func readJSON(name string, firstLine int, r io.Reader, schema *Schema, onCustome
 		return v.finish(f, err)
 	}
 	if k != '{' {
-		s, err := v.consume(c, k)
+		s, err := consume(c, k)
 		if err != nil {
 			return v.finish(f, err)
 		}

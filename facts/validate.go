@@ -133,7 +133,7 @@ func (v *validator) object(c cursor, path *fieldPath, allowed, required []string
 		return false, err
 	}
 	if k != '{' {
-		s, err := v.consume(c, k)
+		s, err := consume(c, k)
 		if err != nil {
 			return false, err
 		}
@@ -184,8 +184,19 @@ func (v *validator) object(c cursor, path *fieldPath, allowed, required []string
 	return true, nil
 }
 
-// consume reads a value that is not what was wanted, for the message.
-func (v *validator) consume(c cursor, k byte) (scalar, error) {
+// next reads the next value, whatever it is (see consume).
+func next(c cursor) (scalar, error) {
+	k, err := c.peek()
+	if err != nil {
+		return scalar{}, err
+	}
+	return consume(c, k)
+}
+
+// consume reads the value whose kind peek said: a scalar as it stands, a
+// container skipped whole and given as its kind and line (for a message
+// that it is not what was wanted).
+func consume(c cursor, k byte) (scalar, error) {
 	if k == '{' || k == '[' {
 		line, err := c.enter()
 		if err != nil {
@@ -236,7 +247,7 @@ func (v *validator) list(c cursor, path *fieldPath, fn func() error) error {
 		return err
 	}
 	if k != '[' {
-		s, err := v.consume(c, k)
+		s, err := consume(c, k)
 		if err != nil {
 			return err
 		}
@@ -310,11 +321,7 @@ func (v *validator) text(c cursor, path *fieldPath) (string, int, bool, error) {
 // textOf is text as the cursor read it (perhaps transient), for a text
 // that is parsed at once.
 func (v *validator) textOf(c cursor, path *fieldPath) (scalar, bool, error) {
-	k, err := c.peek()
-	if err != nil {
-		return scalar{}, false, err
-	}
-	s, err := v.consume(c, k)
+	s, err := c.value()
 	if err != nil {
 		return scalar{}, false, err
 	}
@@ -393,11 +400,7 @@ const (
 // number reads a number of the given kind. It must be written as one:
 // digits (a minus for int and cents), and for cents at most two decimals.
 func (v *validator) number(c cursor, path *fieldPath, kind ValueKind) (int64, bool, error) {
-	k, err := c.peek()
-	if err != nil {
-		return 0, false, err
-	}
-	s, err := v.consume(c, k)
+	s, err := c.value()
 	if err != nil {
 		return 0, false, err
 	}
