@@ -41,6 +41,8 @@ func evalValues(values []*namedExpr, act map[string]any) error {
 func (c *compiler) fastItems(ir *itemRules, f *flow, values []*namedExpr, l *layout) {
 	ir.places = &places{names: slices.Clone(f.names), index: maps.Clone(f.index)}
 	ir.item = ir.places.place(ir.as)
+	// A value the people flow compiled keeps the flow's places: they are
+	// the first of these, at the same indices, so it reads g as it is.
 	for _, v := range values {
 		c.fast(v.expr, ir.places, l)
 	}
