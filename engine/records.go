@@ -288,6 +288,25 @@ type views struct {
 	// dozens of them cost a few allocations.
 	free   []monthView
 	fields []ref.Val
+	// freeRows and freeRecs are row views made together, likewise: a
+	// month view's series lists take theirs from them.
+	freeRows []rowView
+	freeRecs []ref.Val
+	lists    fastcel.Lists
+}
+
+// rowViews are n row views and the list values pointing at them, cut from
+// the tenant's chunks (a new chunk when these are used up): a tenant's
+// rules read a series in dozens of months, and each read was two
+// allocations.
+func (v *views) rowViews(n int) ([]ref.Val, []rowView) {
+	if len(v.freeRows) < n {
+		k := max(16, n)
+		v.freeRows, v.freeRecs = make([]rowView, k), make([]ref.Val, k)
+	}
+	rows, recs := v.freeRows[:n:n], v.freeRecs[:n:n]
+	v.freeRows, v.freeRecs = v.freeRows[n:], v.freeRecs[n:]
+	return recs, rows
 }
 
 // newViews makes the views of tenant c; hint is how many month views the
@@ -407,13 +426,12 @@ func (r *monthView) Field(i int) ref.Val {
 	default:
 		si := i - monthSeries
 		entries := v.c.Series[si]
-		recs := make([]ref.Val, len(entries))
-		rows := make([]rowView, len(entries))
+		recs, rows := v.rowViews(len(entries))
 		for ei := range entries {
 			rows[ei] = rowView{typ: v.seriesTypes[si], keys: v.entryKeys(si, ei), row: rowOf(&entries[ei], r.m)}
 			recs[ei] = &rows[ei]
 		}
-		f = list(recs)
+		f = v.lists.New(types.DefaultTypeAdapter, recs)
 	}
 	r.fields[i] = f
 	return f

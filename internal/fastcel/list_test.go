@@ -8,14 +8,21 @@ import (
 	"github.com/google/cel-go/common/types/traits"
 )
 
-// TestListIsCELList: what a fastcel list answers itself (size, index,
+// TestListIsCELList: what a fastcel list (NewList's, Lists.New's) answers itself (size, index,
 // contains, iteration) is what cel-go's list of the same values answers.
 func TestListIsCELList(t *testing.T) {
 	a := types.DefaultTypeAdapter
 	vals := []ref.Val{types.Int(1), types.String("a"), types.Double(1), types.True, a.NativeToValue([]int64{2}), types.NullValue}
 	probes := append([]ref.Val{types.Int(2), types.String("b"), types.Uint(1), types.False, a.NativeToValue([]int64{3})}, vals...)
-	for n := 0; n <= len(vals); n++ {
+	var chunked Lists
+	var made []traits.Lister // from one chunk: each must keep its own values
+	for k := 0; k <= 2*len(vals)+1; k++ {
+		n := k % (len(vals) + 1)
 		ours, theirs := NewList(a, vals[:n]), types.NewRefValList(a, vals[:n])
+		if k > len(vals) {
+			ours = chunked.New(a, vals[:n])
+			made = append(made, ours)
+		}
 		if ours.Size() != theirs.Size() {
 			t.Fatalf("size %v, cel-go %v", ours.Size(), theirs.Size())
 		}
@@ -40,6 +47,11 @@ func TestListIsCELList(t *testing.T) {
 			t.Errorf("%v: not equal to cel-go's list", vals[:n])
 		}
 		var _ traits.Lister = ours
+	}
+	for n, l := range made {
+		if l.Size() != types.Int(n) {
+			t.Errorf("list %d of a chunk has size %v", n, l.Size())
+		}
 	}
 }
 
