@@ -237,12 +237,14 @@ func (c *jsonCursor) failOrNil(err error) error {
 	return nil
 }
 
+// more says whether the list goes on; one PeekKind, as it is called for
+// every row.
 func (c *jsonCursor) more() (bool, error) {
-	if c.dec.PeekKind() == ']' {
+	switch c.dec.PeekKind() {
+	case ']':
 		_, err := c.dec.ReadToken()
 		return false, c.failOrNil(err)
-	}
-	if c.dec.PeekKind() == 0 {
+	case 0:
 		_, err := c.dec.ReadToken()
 		if err == nil {
 			err = io.ErrUnexpectedEOF
