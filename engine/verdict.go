@@ -8,53 +8,119 @@ import (
 	"strconv"
 
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/util"
 )
 
 // regoInput is what the designation's Rego sees: each track's metrics as
-// the CEL rules scored them, and the partner aggregates.
-func regoInput(metrics map[string]map[string]*MetricResult, partner map[string]any) map[string]any {
-	tracks := map[string]any{}
+// the CEL rules scored them, and the partner aggregates. It is made as
+// OPA's own values: given Go maps, OPA copies every level
+// (util.RoundTripFast) and then converts it (ast.InterfaceToValue), which
+// was two fifths of each verdict. Each leaf goes through those same two
+// steps (regoTerm), so the Rego sees exactly what it saw before.
+func regoInput(metrics map[string]map[string]*MetricResult, partner map[string]any) (ast.Value, error) {
+	tracks := make([][2]*ast.Term, 0, len(metrics))
 	for t, ms := range metrics {
-		mo := map[string]any{}
+		mo := make([][2]*ast.Term, 0, len(ms))
 		for id, m := range ms {
-			mo[id] = metricInput(m)
+			in, err := metricInput(m)
+			if err != nil {
+				return nil, err
+			}
+			mo = append(mo, ast.Item(ast.StringTerm(id), ast.NewTerm(in)))
 		}
-		tracks[t] = map[string]any{"metrics": mo}
+		tracks = append(tracks, ast.Item(ast.StringTerm(t), ast.ObjectTerm(ast.Item(ast.StringTerm("metrics"), ast.NewTerm(ast.NewObject(mo...))))))
+	}
+	p, err := regoTerm(partner)
+	if err != nil {
+		return nil, err
 	}
 	if partner == nil {
-		partner = map[string]any{}
+		p = ast.NewTerm(ast.NewObject())
 	}
-	return map[string]any{"tracks": tracks, "partner": partner}
+	return ast.NewObject(ast.Item(ast.StringTerm("tracks"), ast.NewTerm(ast.NewObject(tracks...))), ast.Item(ast.StringTerm("partner"), p)), nil
 }
 
-func metricInput(m *MetricResult) map[string]any {
-	in := map[string]any{}
-	for k, v := range m.Extra {
-		in[k] = v
+// metricInput is m as the Rego reads it: its free keys, with value,
+// points and max_points (and its options or sources) over them.
+func metricInput(m *MetricResult) (ast.Value, error) {
+	in := regoFields{}
+	if err := in.setAll(m.Extra, "value", m.Value, "points", m.Points, "max_points", m.MaxPoints); err != nil {
+		return nil, err
 	}
-	in["value"], in["points"], in["max_points"] = m.Value, m.Points, m.MaxPoints
-	opts := func(os map[string]*OptionResult) map[string]any {
-		out := map[string]any{}
+	opts := func(os map[string]*OptionResult) (*ast.Term, error) {
+		out := make([][2]*ast.Term, 0, len(os))
 		for o, r := range os {
-			x := map[string]any{}
-			for k, v := range r.Extra {
-				x[k] = v
+			x := regoFields{}
+			if err := x.setAll(r.Extra, "value", r.Value, "points", r.Points); err != nil {
+				return nil, err
 			}
-			x["value"], x["points"] = r.Value, r.Points
-			out[o] = x
+			out = append(out, ast.Item(ast.StringTerm(o), ast.NewTerm(x.object())))
 		}
-		return out
+		return ast.NewTerm(ast.NewObject(out...)), nil
 	}
+	var err error
 	if m.Options != nil {
-		in["option"] = m.Option
-		in["options"] = opts(m.Options)
+		in["option"] = ast.StringTerm(m.Option)
+		if in["options"], err = opts(m.Options); err != nil {
+			return nil, err
+		}
 	}
 	if m.Sources != nil {
-		in["sources"] = opts(m.Sources)
+		if in["sources"], err = opts(m.Sources); err != nil {
+			return nil, err
+		}
 	}
-	return in
+	return in.object(), nil
+}
+
+// regoFields are an input object's members by key, set in order (a later
+// one replaces an earlier one of its key, as in a Go map).
+type regoFields map[string]*ast.Term
+
+// setAll sets free's keys, then the key-value pairs of fixed.
+func (f regoFields) setAll(free map[string]any, fixed ...any) error {
+	for k, v := range free {
+		t, err := regoTerm(v)
+		if err != nil {
+			return err
+		}
+		f[k] = t
+	}
+	for i := 0; i < len(fixed); i += 2 {
+		t, err := regoTerm(fixed[i+1])
+		if err != nil {
+			return err
+		}
+		f[fixed[i].(string)] = t
+	}
+	return nil
+}
+
+func (f regoFields) object() ast.Object {
+	items := make([][2]*ast.Term, 0, len(f))
+	for k, t := range f {
+		items = append(items, ast.Item(ast.StringTerm(k), t))
+	}
+	return ast.NewObject(items...)
+}
+
+// regoTerm converts one value as OPA converts its input: a float64 to the
+// number text util.RoundTripFast gives it, anything else through
+// RoundTripFast, then ast.InterfaceToValue.
+func regoTerm(v any) (*ast.Term, error) {
+	if f, ok := v.(float64); ok {
+		v = json.Number(strconv.FormatFloat(f, 'f', -1, 64))
+	} else if err := util.RoundTripFast(&v); err != nil {
+		return nil, err
+	}
+	x, err := ast.InterfaceToValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(x), nil
 }
 
 // verdict runs the designation's Rego on the scored metrics and reads its
@@ -68,7 +134,11 @@ func (d *Designation) verdict(ctx context.Context, metrics map[string]map[string
 	// rather than the goroutine OPA would start for every evaluation.
 	c := topdown.NewCancel()
 	defer context.AfterFunc(ctx, c.Cancel)()
-	rs, err := d.rego.Eval(ctx, rego.EvalInput(regoInput(metrics, partner)), rego.EvalExternalCancel(c))
+	input, err := regoInput(metrics, partner)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: input: %w", d.ID, err)
+	}
+	rs, err := d.rego.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c))
 	if err := stopped(ctx); err != nil {
 		// Wrapped, so that errors.Is still finds context.DeadlineExceeded.
 		return nil, fmt.Errorf("policy %s: %w", d.ID, err)
