@@ -26,18 +26,24 @@ classified := class.enterprise if {
 	input.partner.classification_baseline_count >= class.min_workloads
 } else := class.otherwise
 
-below(points, bar) if points + tolerance < bar
+# Under a bar is points + tolerance < bar, written as points < bar -
+# tolerance with each bar less the tolerance computed once per query:
+# OPA's numbers are big.Float, and the test runs for every metric of every
+# track (the two forms agree on every float64 near the shipped bars).
+total_bar := min_total - tolerance
+
+metric_bar := min_metric - tolerance
 
 reasons(track, score, metrics) := array.concat(
 	array.concat(
 		[sprintf("the partner is classified %s: only that track can qualify", [classified]) | track != classified],
 		[sprintf("total %v is under the minimum of %v %s", [shown(score), min_total, points_word(min_total)]) |
-			below(score, min_total)
+			score < total_bar
 		],
 	),
 	sort([concat("", [sprintf("%s has %v %s, under the minimum of %v", [id, shown(m.points), points_word(m.points), min_metric]), because(track, m)]) |
 		some id, m in metrics
-		below(m.points, min_metric)
+		m.points < metric_bar
 	]),
 )
 
