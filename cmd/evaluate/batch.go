@@ -302,6 +302,11 @@ func marshalLine(v any) ([]byte, error) {
 // marshalJSON is json.Marshal with <, > and & as they are (the names
 // people give partners and files are not HTML).
 func marshalJSON(v any) ([]byte, error) {
+	// A report writes itself compact; an encoder would check and copy its
+	// bytes once more.
+	if r, ok := v.(*report); ok && r != nil {
+		return r.MarshalJSON()
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

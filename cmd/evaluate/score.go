@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"evaluate/engine"
@@ -148,19 +149,62 @@ func (r *report) qualified() bool {
 // the partner with a designations map for several (§8).
 func (r *report) MarshalJSON() ([]byte, error) {
 	if len(r.Results) == 1 {
-		return marshalJSON(r.Results[0])
+		return r.Results[0].MarshalJSON()
 	}
-	type many struct {
-		File         string                    `json:"file,omitempty"`
-		Line         int                       `json:"line,omitempty"`
-		Partner      facts.Partner             `json:"partner"`
-		Designations map[string]*engine.Result `json:"designations"`
-	}
-	m := many{File: r.File, Line: r.Line, Partner: r.Partner, Designations: map[string]*engine.Result{}}
+	// Written in place: through encoding/json, each result's bytes were
+	// checked and copied again (a map of Marshalers), and once more by the
+	// caller's encoder.
+	ids := make([]string, 0, len(r.Results))
+	byID := map[string]*engine.Result{}
 	for _, x := range r.Results {
-		m.Designations[x.Designation] = x
+		if _, dup := byID[x.Designation]; !dup {
+			ids = append(ids, x.Designation)
+		}
+		byID[x.Designation] = x
 	}
-	return marshalJSON(m)
+	slices.Sort(ids)
+	var b bytes.Buffer
+	member := func(key string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := marshalJSON(key)
+		b.Write(k)
+		b.WriteByte(':')
+		x, err := marshalJSON(v)
+		b.Write(x)
+		return err
+	}
+	b.WriteByte('{')
+	if r.File != "" {
+		if err := member("file", r.File); err != nil {
+			return nil, err
+		}
+	}
+	if r.Line != 0 {
+		if err := member("line", r.Line); err != nil {
+			return nil, err
+		}
+	}
+	if err := member("partner", r.Partner); err != nil {
+		return nil, err
+	}
+	b.WriteString(`,"designations":{`)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := marshalJSON(id)
+		b.Write(k)
+		b.WriteByte(':')
+		x, err := byID[id].MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b.Write(x)
+	}
+	b.WriteString("}}")
+	return b.Bytes(), nil
 }
 
 func newReport(f *facts.File, results []*engine.Result) *report {
