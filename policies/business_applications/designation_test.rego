@@ -46,6 +46,7 @@ test_only_the_classified_track_can_qualify if {
 	r.tracks.smb.score == sum([m.max_points | some m in tracks.smb.metrics])
 	sprintf("the partner is classified %s: only that track can qualify", [class.enterprise]) in r.tracks.smb.reasons
 	r.tracks.smb.needs.possible == false
+
 	# The bars still say what the track would need, not a total of 0.
 	r.tracks.smb.needs.total == data.business_applications.min_total_points
 	r.tracks.enterprise.classified

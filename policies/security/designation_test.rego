@@ -109,11 +109,15 @@ test_shown_points_never_reach_a_bar_they_are_under if {
 test_missing_prerequisite_people_say_who_is_needed if {
 	p := data.security.certification_steps.prerequisites[0]
 	codes := sort([code | some c in data.security.certifications; c.step == p.step; some code in c.codes])
+
 	# The people of steps 1, 2, ... in order, then the scoring step's.
-	steps := array.concat([n |
-		some q in data.security.certification_steps.prerequisites
-		n := q.min_people - to_number(q.step == p.step)
-	], [3])
+	steps := array.concat(
+		[n |
+			some q in data.security.certification_steps.prerequisites
+			n := q.min_people - to_number(q.step == p.step)
+		],
+		[3],
+	)
 	t := json.patch(full, [{"op": "replace", "path": "/tracks/standard/metrics/intermediate_certifications", "value": {"value": 3, "points": 0, "prerequisites_met": false, "steps": steps}}])
 	r := security.result with input as t
 	want := sprintf("intermediate_certifications has 0 points, under the minimum of %v: needs %v people with a step %v certification (%s), has %v", [least, p.min_people, p.step, concat(" or ", codes), p.min_people - 1])
