@@ -26,8 +26,9 @@ type cursor interface {
 	enter() (line int, err error)
 	// key consumes the next key of the current object; ok is false, and
 	// the object is consumed, at its end. A key among known is returned as
-	// that string (a reader may compare against them instead of making one).
-	key(known []string) (name string, line int, ok bool, err error)
+	// that string (a reader may compare against them instead of making one)
+	// with its index there; at is -1 for any other key.
+	key(known []string) (name string, at, line int, ok bool, err error)
 	// more tells whether the current array has another element; false
 	// consumes the array's end.
 	more() (bool, error)
@@ -194,25 +195,25 @@ func (c *jsonCursor) enter() (int, error) {
 	return c.lastLine(), nil
 }
 
-func (c *jsonCursor) key(known []string) (string, int, bool, error) {
+func (c *jsonCursor) key(known []string) (string, int, int, bool, error) {
 	if c.dec.PeekKind() == '}' {
 		_, err := c.dec.ReadToken()
-		return "", 0, false, c.failOrNil(err)
+		return "", -1, 0, false, c.failOrNil(err)
 	}
 	raw, err := c.dec.ReadValue()
 	if err != nil {
-		return "", 0, false, c.fail(err)
+		return "", -1, 0, false, c.fail(err)
 	}
 	line := c.lastLine()
 	if b := raw[1 : len(raw)-1]; bytes.IndexByte(b, '\\') < 0 {
 		// An object's keys are few: comparing is cheaper than hashing.
-		for _, k := range known {
+		for i, k := range known {
 			if string(b) == k {
-				return k, line, true, nil
+				return k, i, line, true, nil
 			}
 		}
 		if name, ok := c.names[string(b)]; ok {
-			return name, line, true, nil
+			return name, -1, line, true, nil
 		}
 		name := string(b)
 		if c.names == nil {
@@ -221,13 +222,14 @@ func (c *jsonCursor) key(known []string) (string, int, bool, error) {
 		if len(c.names) < maxNames {
 			c.names[name] = name
 		}
-		return name, line, true, nil
+		return name, -1, line, true, nil
 	}
 	unquoted, err := jsontext.AppendUnquote(nil, raw)
 	if err != nil {
-		return "", 0, false, c.fail(err)
+		return "", -1, 0, false, c.fail(err)
 	}
-	return string(unquoted), line, true, nil
+	name := string(unquoted)
+	return name, slices.Index(known, name), line, true, nil
 }
 
 func (c *jsonCursor) failOrNil(err error) error {
@@ -398,19 +400,19 @@ func (c *yamlCursor) enter() (int, error) {
 	return n.Line, nil
 }
 
-func (c *yamlCursor) key([]string) (string, int, bool, error) {
+func (c *yamlCursor) key(known []string) (string, int, int, bool, error) {
 	f := &c.stack[len(c.stack)-1]
 	if f.i+1 >= len(f.n.Content) {
 		c.stack = c.stack[:len(c.stack)-1]
-		return "", 0, false, nil
+		return "", -1, 0, false, nil
 	}
 	k, v := resolve(f.n.Content[f.i]), resolve(f.n.Content[f.i+1])
 	f.i += 2
 	c.next = v
 	if k.Kind != yaml.ScalarNode {
-		return "", k.Line, true, &syntaxError{line: k.Line, msg: "a key must be a plain name"}
+		return "", -1, k.Line, true, &syntaxError{line: k.Line, msg: "a key must be a plain name"}
 	}
-	return k.Value, k.Line, true, nil
+	return k.Value, slices.Index(known, k.Value), k.Line, true, nil
 }
 
 func (c *yamlCursor) more() (bool, error) {

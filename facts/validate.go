@@ -153,14 +153,13 @@ func (v *validator) object(c cursor, path *fieldPath, allowed, required []string
 	}
 	lines = lines[:len(allowed)]
 	for {
-		key, line, ok, err := c.key(allowed)
+		key, ki, line, ok, err := c.key(allowed)
 		if err != nil {
 			return true, err
 		}
 		if !ok {
 			break
 		}
-		ki := slices.Index(allowed, key)
 		switch {
 		case ki < 0:
 			v.errorf(line, path.Key(key), "unknown key%s (allowed: %s)", Suggest(key, allowed), strings.Join(allowed, ", "))
@@ -215,7 +214,7 @@ func consume(c cursor, k byte) (scalar, error) {
 func skipRest(c cursor, k byte) error {
 	if k == '{' {
 		for {
-			_, _, ok, err := c.key(nil)
+			_, _, _, ok, err := c.key(nil)
 			if err != nil || !ok {
 				return err
 			}
