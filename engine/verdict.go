@@ -33,12 +33,12 @@ func regoInput(metrics map[string]map[string]*MetricResult, partner map[string]a
 		}
 		tracks = append(tracks, ast.Item(ast.StringTerm(t), ast.ObjectTerm(ast.Item(ast.StringTerm("metrics"), ast.NewTerm(ast.NewObject(mo...))))))
 	}
-	p, err := regoTerm(partner)
-	if err != nil {
-		return nil, err
-	}
-	if partner == nil {
-		p = ast.NewTerm(ast.NewObject())
+	p := ast.NewTerm(ast.NewObject())
+	if partner != nil {
+		var err error
+		if p, err = regoTerm(partner); err != nil {
+			return nil, err
+		}
 	}
 	return ast.NewObject(ast.Item(ast.StringTerm("tracks"), ast.NewTerm(ast.NewObject(tracks...))), ast.Item(ast.StringTerm("partner"), p)), nil
 }

@@ -153,10 +153,12 @@ func (n Needs) keeper(m Month) keeper {
 	for _, o := range n.Offsets {
 		k.months = append(k.months, m+Month(o))
 	}
-	if len(k.months) > 0 && slices.Max(k.months)-slices.Min(k.months) < 64 {
-		k.lo = slices.Min(k.months)
-		for _, x := range k.months {
-			k.bits |= 1 << (x - k.lo)
+	if len(k.months) > 0 {
+		if lo := slices.Min(k.months); slices.Max(k.months)-lo < 64 {
+			k.lo = lo
+			for _, x := range k.months {
+				k.bits |= 1 << (x - lo)
+			}
 		}
 	}
 	return k
