@@ -82,12 +82,13 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 	d := s.b.Designations[di]
 	v := s.views[d.inEffect]
 	if v == nil || v.c != c {
-		hint := 0
-		if v != nil {
-			hint = len(v.months)
+		// An explanation keeps the records it was made from: each tenant
+		// gets views of its own then.
+		if v == nil || s.explain != nil {
+			v = newViews(s.b.layout, inEffectRule(d.inEffect))
+			s.views[d.inEffect] = v
 		}
-		v = newViews(s.b.layout, inEffectRule(d.inEffect), c, hint)
-		s.views[d.inEffect] = v
+		v.reset(c)
 	}
 	g, sl := s.tenantG[di], &d.vars
 	clear(g)
@@ -99,20 +100,29 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 		g[r.place] = v.span(s.month+facts.Month(r.first), s.month+facts.Month(r.last))
 	}
 	if d.assocMonths {
-		mm := &monthMap{v: v}
-		for _, a := range c.Associations {
-			if m := a.From.Month(); !slices.Contains(mm.keys, m) {
-				mm.keys = append(mm.keys, m)
-			}
+		if v.at == nil {
+			v.at = s.monthMap(v)
 		}
-		for _, off := range s.b.Needs.Offsets {
-			if m := s.month + facts.Month(off); !slices.Contains(mm.keys, m) {
-				mm.keys = append(mm.keys, m)
-			}
-		}
-		g[sl.at] = mm
+		g[sl.at] = v.at
 	}
 	return g
+}
+
+// monthMap is the `at` map of the tenant of v: its association months and
+// the months the bundle needs.
+func (s *scorer) monthMap(v *views) *monthMap {
+	mm := &monthMap{v: v}
+	for _, a := range v.c.Associations {
+		if m := a.From.Month(); !slices.Contains(mm.keys, m) {
+			mm.keys = append(mm.keys, m)
+		}
+	}
+	for _, off := range s.b.Needs.Offsets {
+		if m := s.month + facts.Month(off); !slices.Contains(mm.keys, m) {
+			mm.keys = append(mm.keys, m)
+		}
+	}
+	return mm
 }
 
 // tenantSlots are where a designation's tenant variables sit in its

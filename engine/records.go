@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"evaluate/facts"
+	"evaluate/internal/slab"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -268,7 +269,9 @@ func stringList(ss []string) ref.Val {
 }
 
 // views builds the CEL records of one windowed tenant: the tenant itself
-// and, on request, the view of any month, each built once.
+// and, on request, the view of any month, each built once. The records
+// come from slabs that the next tenant reuses (reset): a tenant's dozens
+// of month views, row views and lists cost no allocation of their own.
 type views struct {
 	l           *layout
 	inEffect    func(a *facts.Association, m facts.Month) bool
@@ -284,60 +287,67 @@ type views struct {
 	// spans are the lists of month views of ranges of months, by first
 	// and last month: designations that share this view share them.
 	spans map[[2]facts.Month]ref.Val
-	// free are month views made together and not yet used: a tenant's
-	// dozens of them cost a few allocations.
-	free   []monthView
-	fields []ref.Val
-	// freeRows and freeRecs are row views made together, likewise: a
-	// month view's series lists take theirs from them.
-	freeRows []rowView
-	freeRecs []ref.Val
-	lists    fastcel.Lists
+	// at is the `at` map of the tenant's months, the same for every
+	// designation that reads these views.
+	at *monthMap
+	// The slabs the records are cut from.
+	monthViews slab.Slab[monthView]
+	rowViews   slab.Slab[rowView]
+	records    slab.Slab[record]
+	vals       slab.Slab[ref.Val]
+	lists      fastcel.Lists
 }
 
-// rowViews are n row views and the list values pointing at them, cut from
-// the tenant's chunks (a new chunk when these are used up): a tenant's
-// rules read a series in dozens of months, and each read was two
-// allocations.
-func (v *views) rowViews(n int) ([]ref.Val, []rowView) {
-	if len(v.freeRows) < n {
-		k := max(16, n)
-		v.freeRows, v.freeRecs = make([]rowView, k), make([]ref.Val, k)
-	}
-	rows, recs := v.freeRows[:n:n], v.freeRecs[:n:n]
-	v.freeRows, v.freeRecs = v.freeRows[n:], v.freeRecs[n:]
-	return recs, rows
+// newViews makes the views of one tenant at a time (reset).
+func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool) *views {
+	return &views{l: l, inEffect: inEffect, months: map[facts.Month]*monthView{}, seriesTypes: l.seriesTypes}
 }
 
-// newViews makes the views of tenant c; hint is how many month views the
-// tenant before made: the next makes about as many (its rules read the
-// same months), and they come in one allocation.
-func newViews(l *layout, inEffect func(*facts.Association, facts.Month) bool, c *facts.Customer, hint int) *views {
-	v := &views{l: l, inEffect: inEffect, c: c, months: make(map[facts.Month]*monthView, hint), seriesTypes: l.seriesTypes}
-	if hint > 0 {
-		n := len(l.fields[typeMonth])
-		v.free, v.fields = make([]monthView, hint), make([]ref.Val, hint*n)
-	}
-	v.assocs = make([]ref.Val, len(c.Associations))
+// reset makes v the views of tenant c, taking back every record made for
+// the tenant before: none of them may be used after (a tenant's values
+// end in its designations' totals as numbers and strings, never records).
+func (v *views) reset(c *facts.Customer) {
+	v.c, v.at, v.keys = c, nil, nil
+	clear(v.months)
+	clear(v.assocSets)
+	clear(v.spans)
+	v.monthViews.Reset()
+	v.rowViews.Reset()
+	v.records.Reset()
+	v.vals.Reset()
+	v.lists.Reset()
+	v.assocs = v.vals.Take(len(c.Associations))
 	for i := range c.Associations {
 		v.assocs[i] = v.association(&c.Associations[i])
 	}
-	v.tenant = &record{typ: tenantObj, values: []ref.Val{types.String(c.Tenant), types.String(c.Name), list(v.assocs)}}
-	return v
+	v.tenant = v.record(tenantObj, types.String(c.Tenant), types.String(c.Name), v.list(v.assocs))
 }
 
+// record is a record of v's slabs with the values given.
+func (v *views) record(typ *types.Type, vals ...ref.Val) *record {
+	r := v.records.One()
+	r.typ, r.values = typ, append(v.vals.Take(len(vals))[:0], vals...)
+	return r
+}
+
+// list is a list of v's slabs over vals (not copied).
+func (v *views) list(vals []ref.Val) ref.Val { return v.lists.New(types.DefaultTypeAdapter, vals) }
+
 func (v *views) association(a *facts.Association) *record {
-	vals := []ref.Val{types.String(a.Type), types.String(string(a.From)), types.String(string(a.To)), types.String(a.From.Month().String())}
+	vals := v.vals.Take(4 + len(v.l.schema.Attrs))
+	vals[0], vals[1], vals[2], vals[3] = types.String(a.Type), types.String(string(a.From)), types.String(string(a.To)), types.String(a.From.Month().String())
 	for i, at := range v.l.schema.Attrs {
 		s := a.Attrs[i]
 		if at.Kind == facts.Text {
-			vals = append(vals, types.String(s))
+			vals[4+i] = types.String(s)
 			continue
 		}
 		x, _ := strconv.ParseInt(s, 10, 64) // validated when read
-		vals = append(vals, types.Int(x))
+		vals[4+i] = types.Int(x)
 	}
-	return &record{typ: assocObj, values: vals}
+	r := v.records.One()
+	r.typ, r.values = assocObj, vals
+	return r
 }
 
 // month is the tenant's view of month m, built when a rule reads it.
@@ -345,16 +355,8 @@ func (v *views) month(m facts.Month) *monthView {
 	if r, ok := v.months[m]; ok {
 		return r
 	}
-	n := len(v.l.fields[typeMonth])
-	if len(v.free) == 0 {
-		// As many again as made so far (at least 8): a view reading a
-		// few months wastes little, one reading 28 costs 3 allocations.
-		k := max(8, len(v.months))
-		v.free, v.fields = make([]monthView, k), make([]ref.Val, k*n)
-	}
-	r := &v.free[0]
-	*r = monthView{v: v, m: m, fields: v.fields[:n:n]}
-	v.free, v.fields = v.free[1:], v.fields[n:]
+	r := v.monthViews.One()
+	*r = monthView{v: v, m: m, fields: v.vals.Take(len(v.l.fields[typeMonth]))}
 	v.months[m] = r
 	return r
 }
@@ -365,14 +367,14 @@ func (v *views) span(first, last facts.Month) ref.Val {
 	if l, ok := v.spans[k]; ok {
 		return l
 	}
-	vals := make([]ref.Val, 0, last-first+1)
+	vals := v.vals.Take(max(0, int(last-first+1)))
 	for m := first; m <= last; m++ {
-		vals = append(vals, v.month(m))
+		vals[m-first] = v.month(m)
 	}
 	if v.spans == nil {
 		v.spans = map[[2]facts.Month]ref.Val{}
 	}
-	v.spans[k] = list(vals)
+	v.spans[k] = v.list(vals)
 	return v.spans[k]
 }
 
@@ -426,7 +428,7 @@ func (r *monthView) Field(i int) ref.Val {
 	default:
 		si := i - monthSeries
 		entries := v.c.Series[si]
-		recs, rows := v.rowViews(len(entries))
+		recs, rows := v.vals.Take(len(entries)), v.rowViews.Take(len(entries))
 		for ei := range entries {
 			rows[ei] = rowView{typ: v.seriesTypes[si], keys: v.entryKeys(si, ei), row: rowOf(&entries[ei], r.m)}
 			recs[ei] = &rows[ei]
@@ -457,7 +459,7 @@ func (v *views) inEffectIn(m facts.Month) (assocs, typeList ref.Val) {
 			return l[0], l[1]
 		}
 	}
-	vals := make([]ref.Val, len(inEffect))
+	vals := v.vals.Take(len(inEffect))
 	var typeNames []string
 	for i, k := range inEffect {
 		vals[i] = v.assocs[k]
@@ -466,7 +468,11 @@ func (v *views) inEffectIn(m facts.Month) (assocs, typeList ref.Val) {
 		}
 	}
 	slices.Sort(typeNames)
-	assocs, typeList = list(vals), stringList(typeNames)
+	typeVals := v.vals.Take(len(typeNames))
+	for i, t := range typeNames {
+		typeVals[i] = types.String(t)
+	}
+	assocs, typeList = v.list(vals), v.list(typeVals)
 	if cacheable {
 		if v.assocSets == nil {
 			v.assocSets = map[uint64][2]ref.Val{}
@@ -503,7 +509,7 @@ func (v *views) entryKeys(si, ei int) []ref.Val {
 	}
 	if v.keys[si][ei] == nil {
 		e := &v.c.Series[si][ei]
-		ks := make([]ref.Val, len(e.Keys))
+		ks := v.vals.Take(len(e.Keys))
 		for k, key := range e.Keys {
 			ks[k] = types.String(key)
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"reflect"
 
+	"evaluate/internal/slab"
+
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
@@ -46,20 +48,20 @@ func NewList(adapter types.Adapter, vals []ref.Val) traits.Lister {
 
 // Lists makes lists as NewList does, cut from chunks: a caller that makes
 // many short-lived lists together (a tenant's month views) makes a few
-// allocations instead of one each. The zero value is ready to use; not
-// safe for concurrent use.
-type Lists struct{ free []valList }
+// allocations instead of one each, and none once Reset gives the chunks
+// back for the next tenant. The zero value is ready to use; not safe for
+// concurrent use.
+type Lists struct{ slab slab.Slab[valList] }
 
 // New is a CEL list of vals (not copied), as NewList's.
 func (ls *Lists) New(adapter types.Adapter, vals []ref.Val) traits.Lister {
-	if len(ls.free) == 0 {
-		ls.free = make([]valList, 16)
-	}
-	l := &ls.free[0]
-	ls.free = ls.free[1:]
+	l := ls.slab.One()
 	*l = valList{vals: vals, adapter: adapter}
 	return l
 }
+
+// Reset takes back every list New made: none of them may be used after.
+func (ls *Lists) Reset() { ls.slab.Reset() }
 
 func (l *valList) cel() traits.Lister {
 	if l.full == nil {
