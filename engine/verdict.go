@@ -230,7 +230,14 @@ func (d *Designation) readResult(v any) (*Result, error) {
 	return r, nil
 }
 
+// readNeeds reads a track's needs as encoding/json reads them into Needs.
+// The Rego's values as OPA gives them (exact keys, numbers as json.Number)
+// are read directly (needsOf); anything else goes through encoding/json,
+// whose reading, and messages, say what is accepted.
 func readNeeds(v any) (*Needs, error) {
+	if n, ok := needsOf(v); ok {
+		return n, nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -240,6 +247,61 @@ func readNeeds(v any) (*Needs, error) {
 		return nil, fmt.Errorf("want {total, metrics: {id: points}, tolerance} or {possible: false, why}: %v", err)
 	}
 	return &n, nil
+}
+
+// needsOf is v read as Needs when every key of v is one of Needs' own and
+// every value of its type; ok is false for anything else (a key in other
+// case, an unknown key, a null), which encoding/json reads instead.
+func needsOf(v any) (*Needs, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	number := func(x any) (float64, bool) {
+		n, ok := x.(json.Number)
+		if !ok {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
+		return f, err == nil
+	}
+	n := &Needs{}
+	for k, x := range m {
+		switch k {
+		case "total":
+			if n.Total, ok = number(x); !ok {
+				return nil, false
+			}
+		case "tolerance":
+			if n.Tolerance, ok = number(x); !ok {
+				return nil, false
+			}
+		case "metrics":
+			ms, ok := x.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			n.Metrics = make(map[string]float64, len(ms))
+			for id, p := range ms {
+				if n.Metrics[id], ok = number(p); !ok {
+					return nil, false
+				}
+			}
+		case "possible":
+			b, ok := x.(bool)
+			if !ok {
+				return nil, false
+			}
+			n.Possible = &b
+		case "why":
+			if n.Why, ok = x.(string); !ok {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return n, true
 }
 
 // regoValue names a value of the Rego's result for a message: its kind,
