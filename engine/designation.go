@@ -60,8 +60,11 @@ type Designation struct {
 	certNotices  *itemRules
 	resultExtra  *compiled
 	header       *compiled
-	retention    int
-	partnerOver  string
+	// windows remembers what result_extra and the header say of each
+	// reporting month and evaluation date (window).
+	windows     levelMemo[windowSaid]
+	retention   int
+	partnerOver string
 	// slots are the aggregate totals a record's program fills.
 	slots     []slot
 	slotIndex map[string]int

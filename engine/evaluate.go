@@ -420,8 +420,38 @@ func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window, p
 }
 
 // window adds what the designation says of the window: the free keys of
-// result_extra and the header.
+// result_extra and the header. Both read only the months and the
+// evaluation date, so each pair of them is evaluated once (on cel-go, a
+// partner's dearest expressions after the Rego) and remembered.
 func (d *Designation) window(r *Result, w *facts.Window) error {
+	said, err := d.windows.get(w.Month.String()+"\x00"+string(w.AsOf), func() (windowSaid, error) { return d.sayWindow(w) })
+	if err != nil {
+		return err
+	}
+	if said.extra != nil {
+		if r.Extra == nil {
+			r.Extra = map[string]any{}
+		}
+		for k, x := range said.extra {
+			r.Extra[k] = cloneNative(x)
+		}
+	}
+	if d.header != nil {
+		r.Header = said.header
+	} else {
+		r.Header = "reporting month " + r.Month + ", evaluation date " + r.AsOf
+	}
+	return nil
+}
+
+// windowSaid is what a designation says of one window.
+type windowSaid struct {
+	extra  map[string]any
+	header string
+}
+
+func (d *Designation) sayWindow(w *facts.Window) (windowSaid, error) {
+	var said windowSaid
 	months := map[string]string{}
 	for name, off := range d.months {
 		months[name] = (w.Month + facts.Month(off)).String()
@@ -433,27 +463,40 @@ func (d *Designation) window(r *Result, w *facts.Window) error {
 	if d.resultExtra != nil {
 		v, err := d.resultExtra.eval(act)
 		if err != nil {
-			return fmt.Errorf("%s: result_extra: %w", d.ID, err)
+			return said, fmt.Errorf("%s: result_extra: %w", d.ID, err)
 		}
 		if m, ok := native(v).(map[string]any); ok {
-			if r.Extra == nil {
-				r.Extra = map[string]any{}
-			}
-			for k, x := range m {
-				r.Extra[k] = x
-			}
+			said.extra = m
 		}
 	}
 	if d.header != nil {
 		h, err := evalString(d.header, act)
 		if err != nil {
-			return fmt.Errorf("%s: header: %w", d.ID, err)
+			return said, fmt.Errorf("%s: header: %w", d.ID, err)
 		}
-		r.Header = h
-	} else {
-		r.Header = "reporting month " + r.Month + ", evaluation date " + r.AsOf
+		said.header = h
 	}
-	return nil
+	return said, nil
+}
+
+// cloneNative is a copy of a value native gives, so that results
+// sharing a remembered value do not share its maps and lists.
+func cloneNative(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneNative(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneNative(e)
+		}
+		return out
+	}
+	return v
 }
 
 // aggregateValue is an aggregate's total for a track and option.
