@@ -52,6 +52,9 @@ type scalar struct {
 	kind      byte
 	line      int
 	transient bool
+	// checked: the text is valid UTF-8 without NUL bytes, as the reader
+	// saw (JSON without escapes, whose decoder refuses anything else).
+	checked bool
 }
 
 // owned is the scalar's text, copied if it is transient.
@@ -148,8 +151,16 @@ func newJSONCursor(r io.Reader, firstLine int) *jsonCursor {
 
 var inLiteral = regexp.MustCompile(`^invalid character ('[^']*'|.+) in literal (?:null|true|false) \(expecting .+\)$|^invalid character ('[A-Za-z_]') at start of value$`)
 
-// lastLine is the line of the token just read.
-func (c *jsonCursor) lastLine() int { return c.lines.line(max(0, c.dec.InputOffset()-1)) }
+// lastLine is the line of the token just read: most often on the line of
+// the one before (a JSON Lines document is one line), which is answered
+// without a call.
+func (c *jsonCursor) lastLine() int {
+	off, t := c.dec.InputOffset()-1, c.lines
+	if t.head >= len(t.nl) || t.nl[t.head] >= off {
+		return t.first + t.counted
+	}
+	return t.line(max(0, off))
+}
 
 func (c *jsonCursor) fail(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -288,6 +299,10 @@ func (c *jsonCursor) read() (scalar, error) {
 				return scalar{}, c.fail(err)
 			}
 			b = c.unquoted
+		} else {
+			// jsontext refuses invalid UTF-8 and raw control characters:
+			// only an escape makes a NUL.
+			s.checked = true
 		}
 		s.text = unsafe.String(unsafe.SliceData(b), len(b))
 	case 't':
@@ -297,7 +312,7 @@ func (c *jsonCursor) read() (scalar, error) {
 	case 'n':
 		s.text = "null"
 	default:
-		s.kind = '0'
+		s.kind, s.checked = '0', true
 		s.text = unsafe.String(unsafe.SliceData(raw), len(raw))
 	}
 	return s, nil

@@ -54,7 +54,7 @@ var topKeys = []string{"partner", "month", "as_of", "customers", "people"}
 func (v *validator) document(c cursor, f *File, onCustomer func(f *File, i int, cust *Customer)) error {
 	tenants := newIDSet()
 	seen := false
-	_, err := v.object(c, root, topKeys, []string{"partner"}, func(key string, line int) error {
+	_, err := v.object(c, root, topKeys, []string{"partner"}, func(key string, _, line int) error {
 		switch key {
 		case "partner":
 			seen = true
@@ -124,10 +124,10 @@ func (v *validator) latest(f *File, cust *Customer) {
 }
 
 // object reads an object whose keys are among allowed, each once, calling
-// fn to read each value. Unknown and repeated keys and missing required
+// fn to read each value (with the key's index in allowed). Unknown and repeated keys and missing required
 // ones are problems; a value that is not an object is one too. ok is false
 // when the value was not an object.
-func (v *validator) object(c cursor, path *fieldPath, allowed, required []string, fn func(key string, line int) error) (bool, error) {
+func (v *validator) object(c cursor, path *fieldPath, allowed, required []string, fn func(key string, at, line int) error) (bool, error) {
 	k, err := c.peek()
 	if err != nil {
 		return false, err
@@ -169,7 +169,7 @@ func (v *validator) object(c cursor, path *fieldPath, allowed, required []string
 			err = c.skip()
 		default:
 			lines[ki] = line
-			err = fn(key, line)
+			err = fn(key, ki, line)
 		}
 		if err != nil {
 			return true, err
@@ -331,7 +331,7 @@ func (v *validator) textOf(c cursor, path *fieldPath) (scalar, bool, error) {
 	case len(s.text) > MaxString:
 		v.errorf(s.line, path, "a string of %d bytes, longer than the %d allowed", len(s.text), MaxString)
 		return s, false, nil
-	case !utf8.ValidString(s.text) || strings.IndexByte(s.text, 0) >= 0:
+	case !s.checked && (!utf8.ValidString(s.text) || strings.IndexByte(s.text, 0) >= 0):
 		v.errorf(s.line, path, "holds a NUL byte or invalid UTF-8")
 		return s, false, nil
 	}
@@ -512,7 +512,7 @@ func parseNumber(s string, kind ValueKind) (int64, string) {
 }
 
 func (v *validator) partner(c cursor, f *File) error {
-	_, err := v.object(c, root.Key("partner"), []string{"id", "name"}, []string{"id"}, func(key string, _ int) error {
+	_, err := v.object(c, root.Key("partner"), []string{"id", "name"}, []string{"id"}, func(key string, _, _ int) error {
 		var err error
 		if key == "id" {
 			f.Partner.ID, _, _, err = v.name(c, root.Key("partner").Key("id"))

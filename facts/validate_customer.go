@@ -76,7 +76,7 @@ func (v *validator) customer(c cursor, path *fieldPath) (Customer, bool, error) 
 	before := len(v.problems)
 	cust := Customer{Series: make([][]Entry, len(v.schema.Series))}
 	defer func() { v.within = "" }()
-	isObj, err := v.object(c, path, v.customerKeys(), []string{"tenant"}, func(key string, line int) error {
+	isObj, err := v.object(c, path, v.customerKeys(), []string{"tenant"}, func(key string, _, line int) error {
 		switch key {
 		case "tenant":
 			var err error
@@ -107,14 +107,23 @@ func (v *validator) customer(c cursor, path *fieldPath) (Customer, bool, error) 
 // by month. Nothing a rule computes or an explanation lists then depends on
 // the order a file was written in.
 func (c *Customer) canonical() {
-	slices.SortStableFunc(c.Associations, func(a, b Association) int {
+	sortStable(c.Associations, func(a, b Association) int {
 		return cmp.Or(strings.Compare(a.Type, b.Type), slices.Compare(a.Attrs, b.Attrs), strings.Compare(string(a.From), string(b.From)))
 	})
 	for _, entries := range c.Series {
-		slices.SortStableFunc(entries, func(a, b Entry) int { return slices.Compare(a.Keys, b.Keys) })
+		sortStable(entries, func(a, b Entry) int { return slices.Compare(a.Keys, b.Keys) })
 		for i := range entries {
-			slices.SortStableFunc(entries[i].Rows, func(a, b Row) int { return cmp.Compare(a.Month, b.Month) })
+			sortStable(entries[i].Rows, func(a, b Row) int { return cmp.Compare(a.Month, b.Month) })
 		}
+	}
+}
+
+// sortStable sorts s stably, looking first whether it is sorted already:
+// most files list rows by month, and a stable sort of millions of short
+// sorted lists still costs a pass of moves each.
+func sortStable[E any](s []E, cmp func(a, b E) int) {
+	if !slices.IsSortedFunc(s, cmp) {
+		slices.SortStableFunc(s, cmp)
 	}
 }
 
@@ -188,7 +197,7 @@ func (v *validator) association(c cursor, path *fieldPath) (Association, bool, e
 	before := len(v.problems)
 	a := Association{Attrs: make([]string, len(v.schema.Attrs))}
 	attrLines := make([]int, len(v.schema.Attrs))
-	_, err := v.object(c, path, v.associationKeys(), []string{"type", "from"}, func(key string, line int) error {
+	_, err := v.object(c, path, v.associationKeys(), []string{"type", "from"}, func(key string, _, line int) error {
 		switch key {
 		case "type":
 			t, tl, ok, err := v.name(c, path.Key("type"))
@@ -251,7 +260,7 @@ func (v *validator) series(c cursor, path *fieldPath, si int, cust *Customer) er
 		e := Entry{Keys: make([]string, len(s.Keys))}
 		before := len(v.problems)
 		keysOK := true
-		_, err := v.object(c, p, keys, s.Keys[:1], func(key string, line int) error {
+		_, err := v.object(c, p, keys, s.Keys[:1], func(key string, _, line int) error {
 			if key == s.Rows {
 				return v.rows(c, p.Key(key), s, &e, cust)
 			}
@@ -358,6 +367,7 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 	// Months seen, in a map once an entry has many rows (a scan of a few
 	// dozen is cheaper; of thousands it is not).
 	var seen map[Month]int
+	ascending := true
 	i := 0
 	err := v.list(c, path, func() error {
 		p := path.At(i)
@@ -369,15 +379,15 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 		// One path node for every key of the row: a path is made into
 		// text as soon as a problem names it, so the node can be reused.
 		kp := p.Key("")
-		_, err := v.object(c, p, keys, required, func(key string, line int) error {
+		_, err := v.object(c, p, keys, required, func(key string, at, line int) error {
 			kp.key = key
-			if key == "month" {
+			if at == 0 { // month
 				var err error
 				r.Month, hasMonth, err = v.month(c, kp)
 				r.Line = line
 				return err
 			}
-			mi := slices.IndexFunc(s.Measures, func(m Measure) bool { return m.Name == key })
+			mi := at - 1 // keys are month, then the measures in order
 			x, _, err := v.number(c, kp, s.Measures[mi].Kind)
 			cur[mi] = x
 			return err
@@ -385,6 +395,14 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 		if err != nil || len(v.problems) > before || !hasMonth {
 			return err
 		}
+		if ascending && (len(rows) == 0 || r.Month > rows[len(rows)-1].Month) {
+			// Rows in month order so far (as exports write them): this
+			// month is new.
+			rows = append(rows, r)
+			vals = append(vals, cur...)
+			return nil
+		}
+		ascending = false
 		if seen == nil && len(rows) >= 64 {
 			seen = make(map[Month]int, 2*len(rows))
 			for _, x := range rows {
@@ -516,7 +534,7 @@ func (v *validator) person(c cursor, path *fieldPath) (Person, bool, error) {
 	before := len(v.problems)
 	var p Person
 	defer func() { v.within = "" }()
-	_, err := v.object(c, path, personKeys, []string{"id"}, func(key string, line int) error {
+	_, err := v.object(c, path, personKeys, []string{"id"}, func(key string, _, line int) error {
 		var err error
 		switch key {
 		case "id":
@@ -546,7 +564,7 @@ func (v *validator) person(c cursor, path *fieldPath) (Person, bool, error) {
 func (v *validator) certification(c cursor, path *fieldPath, person string) (Certification, bool, error) {
 	before := len(v.problems)
 	var cert Certification
-	_, err := v.object(c, path, []string{"name", "earned", "expires"}, []string{"name"}, func(key string, line int) error {
+	_, err := v.object(c, path, []string{"name", "earned", "expires"}, []string{"name"}, func(key string, _, line int) error {
 		var err error
 		switch key {
 		case "name":
