@@ -284,6 +284,12 @@ func bounded(env *cel.Env) (*cel.Env, error) {
 		opts = append(opts, cel.Function("distinct", cel.MemberOverload("list_distinct", []*cel.Type{listT}, listT,
 			cel.UnaryBinding(distinct))))
 	}
+	if _, ok := fns["slice"]; ok {
+		// Not a limit: a slice of a fast-path list is a view of its
+		// values, not a copy (sliceList).
+		opts = append(opts, cel.Function("slice", cel.MemberOverload("list_slice", []*cel.Type{listT, cel.IntType, cel.IntType}, listT,
+			cel.FunctionBinding(sliceList))))
+	}
 	if _, ok := fns["sets.contains"]; ok {
 		opts = append(opts,
 			cel.Function("sets.contains", cel.Overload("list_sets_contains_list", []*cel.Type{listT, listT}, cel.BoolType,

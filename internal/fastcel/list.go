@@ -2,6 +2,7 @@ package fastcel
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 
 	"evaluate/internal/slab"
@@ -62,6 +63,38 @@ func (ls *Lists) New(adapter types.Adapter, vals []ref.Val) traits.Lister {
 
 // Reset takes back every list New made: none of them may be used after.
 func (ls *Lists) Reset() { ls.slab.Reset() }
+
+// sliceList is ext.Lists' list.slice(start, end), with its checks and
+// messages. Of a fast-path list it is a view of the values (a list is
+// never changed once made); of any other, a copy, as ext.Lists makes.
+func sliceList(args ...ref.Val) ref.Val {
+	if len(args) != 3 {
+		return types.NoSuchOverloadErr()
+	}
+	list, ok := args[0].(traits.Lister)
+	start, ok1 := args[1].(types.Int)
+	end, ok2 := args[2].(types.Int)
+	if !ok || !ok1 || !ok2 {
+		return types.NoSuchOverloadErr()
+	}
+	n, _ := list.Size().(types.Int)
+	switch {
+	case start < 0 || end < 0:
+		return types.WrapErr(fmt.Errorf("cannot slice(%d, %d), negative indexes not supported", start, end))
+	case start > end:
+		return types.WrapErr(fmt.Errorf("cannot slice(%d, %d), start index must be less than or equal to end index", start, end))
+	case n < end:
+		return types.WrapErr(fmt.Errorf("cannot slice(%d, %d), list is length %d", start, end, n))
+	}
+	if l, ok := list.(*valList); ok {
+		return &valList{vals: l.vals[start:end:end], adapter: l.adapter}
+	}
+	var vals []ref.Val
+	for i := start; i < end; i++ {
+		vals = append(vals, list.Get(i))
+	}
+	return types.DefaultTypeAdapter.NativeToValue(vals)
+}
 
 func (l *valList) cel() traits.Lister {
 	if l.full == nil {

@@ -3,9 +3,11 @@ package fastcel
 import (
 	"testing"
 
+	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/ext"
 )
 
 // TestListIsCELList: what a fastcel list (NewList's, Lists.New's) answers itself (size, index,
@@ -85,6 +87,60 @@ func TestMapOrderKept(t *testing.T) {
 	for range 20 {
 		if v := p.Eval(data); v != types.String("cab/c3a1b2") {
 			t.Fatalf("got %v, want the map's own order", v)
+		}
+	}
+}
+
+// TestSliceAsExtLists: list.slice gives what ext.Lists' gives, values and
+// errors, of a fast-path list (a view of it) and of any other, on cel-go
+// and on the fast path.
+func TestSliceAsExtLists(t *testing.T) {
+	t.Parallel()
+	plain, err := cel.NewEnv(ext.Lists(), cel.Variable("l", cel.DynType), cel.Variable("a", cel.IntType), cel.Variable("b", cel.IntType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounded, err := plain.Extend(Limits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	disp, err := NewDispatcher(bounded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expr := `l.slice(a, b)`
+	want, _ := plain.Compile(expr)
+	got, _ := bounded.Compile(expr)
+	wp, err1 := plain.Program(want)
+	gp, err2 := bounded.Program(got)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	names := map[string]int{"l": 0, "a": 1, "b": 2}
+	fp, err := Compile(bounded, got, disp, Options{Global: func(n string) (int, bool) { i, ok := names[n]; return i, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := types.DefaultTypeAdapter
+	vals := []ref.Val{types.Int(1), types.String("x"), types.Double(2), types.True, types.Int(5)}
+	for _, l := range []ref.Val{NewList(a, vals), types.NewRefValList(a, vals), NewList(a, nil)} {
+		for lo := -1; lo <= 6; lo++ {
+			for hi := -1; hi <= 6; hi++ {
+				act := map[string]any{"l": l, "a": lo, "b": hi}
+				w, _, werr := wp.Eval(act)
+				g, _, gerr := gp.Eval(act)
+				f := fp.Eval([]ref.Val{l, types.Int(lo), types.Int(hi)})
+				if (werr != nil) != (gerr != nil) || werr != nil && werr.Error() != gerr.Error() || werr == nil && w.Equal(g) != types.True {
+					t.Errorf("%v.slice(%d, %d): got %v %v, ext.Lists %v %v", l, lo, hi, g, gerr, w, werr)
+				}
+				if werr != nil {
+					if !types.IsError(f) || f.(*types.Err).Error() != werr.Error() {
+						t.Errorf("%v.slice(%d, %d) on the fast path: %v, ext.Lists %v", l, lo, hi, f, werr)
+					}
+				} else if f.Equal(w) != types.True {
+					t.Errorf("%v.slice(%d, %d) on the fast path: %v, ext.Lists %v", l, lo, hi, f, w)
+				}
+			}
 		}
 	}
 }
