@@ -163,7 +163,18 @@ func (r *report) MarshalJSON() ([]byte, error) {
 		byID[x.Designation] = x
 	}
 	slices.Sort(ids)
+	// The results first, so that the buffer is made once at its size.
+	results := make([][]byte, len(ids))
+	size := 256 + len(r.File)
+	for i, id := range ids {
+		x, err := byID[id].MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		results[i], size = x, size+len(id)+4+len(x)
+	}
 	var b bytes.Buffer
+	b.Grow(size)
 	member := func(key string, v any) error {
 		if b.Len() > 1 {
 			b.WriteByte(',')
@@ -197,11 +208,7 @@ func (r *report) MarshalJSON() ([]byte, error) {
 		k, _ := marshalJSON(id)
 		b.Write(k)
 		b.WriteByte(':')
-		x, err := byID[id].MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		b.Write(x)
+		b.Write(results[i])
 	}
 	b.WriteString("}}")
 	return b.Bytes(), nil
