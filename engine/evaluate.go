@@ -111,7 +111,8 @@ func (s *scorer) tenantGlobals(di int, c *facts.Customer) []ref.Val {
 // monthMap is the `at` map of the tenant of v: its association months and
 // the months the bundle needs.
 func (s *scorer) monthMap(v *views) *monthMap {
-	mm := &monthMap{v: v}
+	mm := &v.atMap
+	mm.v, mm.keys = v, mm.keys[:0]
 	for _, a := range v.c.Associations {
 		if m := a.From.Month(); !slices.Contains(mm.keys, m) {
 			mm.keys = append(mm.keys, m)

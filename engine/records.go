@@ -288,8 +288,10 @@ type views struct {
 	// and last month: designations that share this view share them.
 	spans map[[2]facts.Month]ref.Val
 	// at is the `at` map of the tenant's months, the same for every
-	// designation that reads these views.
-	at *monthMap
+	// designation that reads these views (nil until one does); atMap is
+	// where it is kept, its keys reused from tenant to tenant.
+	at    *monthMap
+	atMap monthMap
 	// The slabs the records are cut from.
 	monthViews slab.Slab[monthView]
 	rowViews   slab.Slab[rowView]
