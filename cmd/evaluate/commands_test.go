@@ -90,8 +90,8 @@ func TestCheckReportsEveryTypo(t *testing.T) {
 }
 
 func TestForbiddenBuiltinRefusedByCheckAndEvaluation(t *testing.T) {
-	dir := copyPolicies(t, edit{"designation.rego", "shown(x) := floor((x + 0.000000000001) * 100) / 100",
-		"shown(x) := y if {\n\tresp := http.send({\"method\": \"GET\", \"url\": \"https://example.invalid\"})\n\ty := floor(x * 100) / 100 + count(resp)\n}"})
+	dir := copyPolicies(t, edit{"designation.rego", "\ty := floor(x)\n",
+		"\tresp := http.send({\"method\": \"GET\", \"url\": \"https://example.invalid\"})\n\ty := floor(x) + count(resp)\n"})
 	for _, args := range [][]string{{"check", "--policies", dir}, {"--policies", dir, tc("exact_70.yaml")}} {
 		code, out, errOut := runCLI(t, "", args...)
 		if code != exitBadInput || out != "" || !strings.Contains(errOut, "built-in http.send is not allowed") || !strings.Contains(errOut, "designation.rego:") {

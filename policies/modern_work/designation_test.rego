@@ -65,6 +65,13 @@ test_shown_points_never_reach_a_bar_they_are_under if {
 	modern_work.shown(70) == 70
 }
 
+# A whole number shows as itself, written as the formula writes it.
+test_shown_whole_numbers_as_the_formula_shows_them if {
+	every x in [0, 1, 70, 100, -3, 1000000000000000, 12.5, 69.9975] {
+		sprintf("%v", [modern_work.shown(x)]) == sprintf("%v", [floor((x + 0.000000000001) * 100) / 100])
+	}
+}
+
 test_float_sum_at_the_bar_qualifies if {
 	# 0.1 + 0.2 style rounding must not push a true total under the bar.
 	r := modern_work.result with input as {"tracks": {"enterprise": track_with("enterprise", [least, least, least, least + 0.1, (bar - (4 * least)) - 0.1]), "smb": zero("smb")}}
