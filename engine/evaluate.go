@@ -422,8 +422,8 @@ func (d *Designation) result(ctx context.Context, tot totals, w *facts.Window, p
 
 // window adds what the designation says of the window: the free keys of
 // result_extra and the header. Both read only the months and the
-// evaluation date, so each pair of them is evaluated once (on cel-go, a
-// partner's dearest expressions after the Rego) and remembered.
+// evaluation date, so they are evaluated (on cel-go) once for each pair
+// of them and remembered, not again for every partner.
 func (d *Designation) window(r *Result, w *facts.Window) error {
 	said, err := d.windows.get(w.Month.String()+"\x00"+string(w.AsOf), func() (windowSaid, error) { return d.sayWindow(w) })
 	if err != nil {
@@ -433,8 +433,10 @@ func (d *Designation) window(r *Result, w *facts.Window) error {
 		if r.Extra == nil {
 			r.Extra = map[string]any{}
 		}
+		// Each result its own copy of the maps and lists (plainJSON
+		// copies them; a native value holds no json.Number to change).
 		for k, x := range said.extra {
-			r.Extra[k] = cloneNative(x)
+			r.Extra[k] = plainJSON(x)
 		}
 	}
 	if d.header != nil {
@@ -478,26 +480,6 @@ func (d *Designation) sayWindow(w *facts.Window) (windowSaid, error) {
 		said.header = h
 	}
 	return said, nil
-}
-
-// cloneNative is a copy of a value native gives, so that results
-// sharing a remembered value do not share its maps and lists.
-func cloneNative(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = cloneNative(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneNative(e)
-		}
-		return out
-	}
-	return v
 }
 
 // aggregateValue is an aggregate's total for a track and option.
