@@ -124,9 +124,9 @@ func (v *validator) latest(f *File, cust *Customer) {
 }
 
 // object reads an object whose keys are among allowed, each once, calling
-// fn to read each value (with the key's index in allowed). Unknown and repeated keys and missing required
-// ones are problems; a value that is not an object is one too. ok is false
-// when the value was not an object.
+// fn to read each value (with the key's index in allowed). Unknown and
+// repeated keys and missing required ones are problems; a value that is
+// not an object is one too. ok is false when the value was not an object.
 func (v *validator) object(c cursor, path *fieldPath, allowed, required []string, fn func(key string, at, line int) error) (bool, error) {
 	k, err := c.peek()
 	if err != nil {
