@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	policies "evaluate"
 	"evaluate/engine"
 	"evaluate/facts"
 
@@ -97,7 +98,17 @@ type bundleFlags struct {
 func (b *bundleFlags) register(fs *pflag.FlagSet) {
 	b.fs = fs
 	fs.StringVar(&b.policies, "policies", "", "policy bundle folder, or one designation's folder (default: the bundle embedded in the binary)")
-	fs.StringSliceVar(&b.designations, "designation", nil, "only these designations of the bundle, e.g. modern_work,security (default: every one)")
+	fs.StringSliceVar(&b.designations, "designation", nil, "only these designations of the bundle, e.g. "+designationExample()+" (default: every one)")
+}
+
+// designationExample names two designations of the embedded bundle, as a
+// flag's example: the names are the bundle's, not the engine's.
+func designationExample() string {
+	names, err := engine.DesignationFolders(policies.Policies)
+	if err != nil || len(names) == 0 {
+		return "a,b"
+	}
+	return strings.Join(names[:min(2, len(names))], ",")
 }
 
 func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
@@ -111,7 +122,7 @@ func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
 // mistake, not "every designation".
 func (b *bundleFlags) validate() error {
 	if b.fs != nil && b.fs.Changed("designation") && (len(b.designations) == 0 || slices.Contains(b.designations, "")) {
-		return designationError{errors.New("an empty name: give designations, e.g. modern_work,security, or leave the flag out for every one")}
+		return designationError{errors.New("an empty name: give designations, e.g. " + designationExample() + ", or leave the flag out for every one")}
 	}
 	return nil
 }
@@ -438,7 +449,7 @@ func oneFolderHint(stderr io.Writer, policies string) {
 	}
 	name := filepath.Base(filepath.Clean(policies))
 	if abs, err := filepath.Abs(policies); err == nil {
-		name = filepath.Base(abs) // "security" for "."
+		name = filepath.Base(abs) // the folder's own name for "."
 	}
 	fmt.Fprintf(stderr, "hint: --policies %s is one designation's folder: facts are checked against what %s alone accepts.\n"+
 		"      To check it against the whole bundle and score only %s, use --policies %s --designation %s\n", policies, name, name, parent, name)
