@@ -395,30 +395,27 @@ func (v *validator) rows(c cursor, path *fieldPath, s *Series, e *Entry, cust *C
 		if err != nil || len(v.problems) > before || !hasMonth {
 			return err
 		}
-		if ascending && (len(rows) == 0 || r.Month > rows[len(rows)-1].Month) {
-			// Rows in month order so far (as exports write them): this
-			// month is new.
-			rows = append(rows, r)
-			vals = append(vals, cur...)
-			return nil
-		}
-		ascending = false
-		if seen == nil && len(rows) >= 64 {
-			seen = make(map[Month]int, 2*len(rows))
-			for _, x := range rows {
-				seen[x.Month] = x.Line
+		// Rows in month order so far (as exports write them) cannot
+		// repeat a month: it is looked for once the order breaks.
+		ascending = ascending && (len(rows) == 0 || r.Month > rows[len(rows)-1].Month)
+		if !ascending {
+			if seen == nil && len(rows) >= 64 {
+				seen = make(map[Month]int, 2*len(rows))
+				for _, x := range rows {
+					seen[x.Month] = x.Line
+				}
 			}
-		}
-		first, dup := seen[r.Month]
-		if seen == nil {
-			first, dup = rowLine(rows, r.Month)
-		}
-		if dup {
-			v.errorf(r.Line, p.Key("month"), "%s %s has two %s rows for %s (first on line %d)", s.Noun, describeKeys(s, e.Keys), s.Rows, r.Month, first)
-			return nil
-		}
-		if seen != nil {
-			seen[r.Month] = r.Line
+			first, dup := seen[r.Month]
+			if seen == nil {
+				first, dup = rowLine(rows, r.Month)
+			}
+			if dup {
+				v.errorf(r.Line, p.Key("month"), "%s %s has two %s rows for %s (first on line %d)", s.Noun, describeKeys(s, e.Keys), s.Rows, r.Month, first)
+				return nil
+			}
+			if seen != nil {
+				seen[r.Month] = r.Line
+			}
 		}
 		rows = append(rows, r)
 		vals = append(vals, cur...)
