@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -102,14 +103,15 @@ func (b *bundleFlags) register(fs *pflag.FlagSet) {
 }
 
 // designationExample names two designations of the embedded bundle, as a
-// flag's example: the names are the bundle's, not the engine's.
-func designationExample() string {
+// flag's example: the names are the bundle's, not the engine's. Read once
+// per process, as every command registers the flag.
+var designationExample = sync.OnceValue(func() string {
 	names, err := engine.DesignationFolders(policies.Policies)
 	if err != nil || len(names) == 0 {
 		return "a,b"
 	}
 	return strings.Join(names[:min(2, len(names))], ",")
-}
+})
 
 func (b *bundleFlags) load(ctx context.Context) (*engine.Bundle, error) {
 	if err := b.validate(); err != nil {

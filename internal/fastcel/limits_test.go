@@ -236,13 +236,7 @@ func TestDistinctLinear(t *testing.T) {
 		return types.DefaultTypeAdapter.NativeToValue(l)
 	}
 	for _, expr := range []string{`a.distinct()`, `sets.contains(a, b)`, `sets.equivalent(a, b)`, `sets.intersects(a, b)`} {
-		want, _ := plain.Compile(expr)
-		got, _ := bounded.Compile(expr)
-		wp, err1 := plain.Program(want)
-		gp, err2 := bounded.Program(got)
-		if err1 != nil || err2 != nil {
-			t.Fatal(err1, err2)
-		}
+		wp, gp, _ := plainAndBounded(t, plain, bounded, expr)
 		for range 2000 {
 			act := map[string]any{"a": randList(), "b": randList()}
 			w, _, werr := wp.Eval(act)
@@ -332,4 +326,25 @@ func TestFoldedListsShared(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// plainAndBounded are expr's cel-go programs in plain (ext's own
+// functions) and in bounded (plain with Limits), and its checked AST in
+// bounded, for a test that compares the two.
+func plainAndBounded(t *testing.T, plain, bounded *cel.Env, expr string) (want, got cel.Program, checked *cel.Ast) {
+	t.Helper()
+	wa, iss := plain.Compile(expr)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	checked, iss = bounded.Compile(expr)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	want, err1 := plain.Program(wa)
+	got, err2 := bounded.Program(checked)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	return want, got, checked
 }

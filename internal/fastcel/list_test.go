@@ -108,14 +108,7 @@ func TestSliceAsExtLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expr := `l.slice(a, b)`
-	want, _ := plain.Compile(expr)
-	got, _ := bounded.Compile(expr)
-	wp, err1 := plain.Program(want)
-	gp, err2 := bounded.Program(got)
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
+	wp, gp, got := plainAndBounded(t, plain, bounded, `l.slice(a, b)`)
 	names := map[string]int{"l": 0, "a": 1, "b": 2}
 	fp, err := Compile(bounded, got, disp, Options{Global: func(n string) (int, bool) { i, ok := names[n]; return i, ok }})
 	if err != nil {
